@@ -1,0 +1,103 @@
+# wgate — WireGuard for API gateways.  Plain GNU make; `make V=1` shows commands.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c17 -D_GNU_SOURCE -MMD -MP
+CFLAGS += -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wimplicit-fallthrough \
+	-Wshadow -Wmissing-prototypes -Wvla
+CFLAGS += -fstack-protector-strong -fstack-clash-protection -fPIE
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+
+ifneq ($(WERROR),)
+CFLAGS += -Werror
+endif
+
+# Sanitizer builds live in their own directory so they never mix with normal objects.
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+BUILD ?= build-san
+else
+CFLAGS += -D_FORTIFY_SOURCE=3
+BUILD ?= build
+endif
+
+CRYPTO_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
+CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+CFLAGS += $(CRYPTO_CFLAGS)
+LDLIBS += $(CRYPTO_LIBS)
+
+ifeq ($(V),)
+Q := @
+quiet = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q :=
+quiet =
+endif
+
+# Everything but main.c goes into a static library that the tests link too.
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libwgate.a
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: wgate
+
+wgate: $(BUILD)/wgate
+	$(Q)ln -sf $(BUILD)/wgate wgate
+
+$(BUILD)/wgate: $(BUILD)/main.o $(LIB)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	$(call quiet,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD) $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+# The fuzz harnesses need clang's libFuzzer; they are built on their own, unhardened.
+FUZZ_CC ?= clang
+FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+fuzz: $(FUZZ_BIN)
+build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
+	$(Q)mkdir -p build-fuzz
+	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Isrc $(CRYPTO_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+check: wgate $(UNIT_BIN)
+	$(Q)WGATE=$(abspath $(BUILD)/wgate) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
+
+bench:
+	$(Q)echo "no benchmarks yet"
+
+install: wgate
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/wgate $(DESTDIR)$(BINDIR)/wgate
+	install -m 0644 docs/wgate.8 $(DESTDIR)$(MANDIR)/man8/wgate.8
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
+
+clean:
+	rm -rf build build-san build-fuzz wgate
+
+.PHONY: all check fuzz bench install format clean wgate
+.DELETE_ON_ERROR:
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(UNIT_BIN:=.d)

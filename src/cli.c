@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+/* Small helpers the subcommands share. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+
+bool wants_help(int argc, char **argv)
+{
+	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+}
+
+const char *config_path_for(const char *arg, char *buf, unsigned long buf_len)
+{
+	size_t len = strlen(arg);
+
+	if (len >= 1 && len <= 15 &&
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") ==
+		len) {
+		snprintf(buf, buf_len, "/etc/wireguard/%s.conf", arg);
+		return buf;
+	}
+	return arg;
+}
+
+void warn_if_world_accessible(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat file_st, dir_st;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	if (stat(path, &file_st) || stat(dir, &dir_st))
+		return;
+	if (file_st.st_mode & dir_st.st_mode & S_IRWXO)
+		fprintf(stderr, "Warning: `%s' is world accessible\n", path);
+}

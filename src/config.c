@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The wg(8) and wg-quick(8) config formats.
+ *
+ * Lines are read as both tools read them: a comment runs from the first '#'
+ * to the end of the line, keys and section names are case-insensitive, a
+ * wg(8) value loses all its whitespace (wg removes it), and a wg-quick(8)
+ * value keeps its inner whitespace (the hooks are shell commands).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto.h"
+
+enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
+
+enum key {
+	KEY_PRIVATE_KEY,
+	KEY_LISTEN_PORT,
+	KEY_FWMARK,
+	KEY_ADDRESS,
+	KEY_DNS,
+	KEY_MTU,
+	KEY_TABLE,
+	KEY_PRE_UP,
+	KEY_POST_UP,
+	KEY_PRE_DOWN,
+	KEY_POST_DOWN,
+	KEY_SAVE_CONFIG,
+	KEY_PUBLIC_KEY,
+	KEY_PRESHARED_KEY,
+	KEY_ENDPOINT,
+	KEY_ALLOWED_IPS,
+	KEY_PERSISTENT_KEEPALIVE,
+	KEY_COUNT
+};
+
+static const struct {
+	const char *name;
+	enum section section;
+	bool quick;	 /* not wg(8)'s: wg-quick's or wgate's own, removed by strip */
+	bool repeatable; /* values accumulate instead of being set once */
+} keys[KEY_COUNT] = {
+    [KEY_PRIVATE_KEY] = {"PrivateKey", SECTION_INTERFACE, false, false},
+    [KEY_LISTEN_PORT] = {"ListenPort", SECTION_INTERFACE, false, false},
+    [KEY_FWMARK] = {"FwMark", SECTION_INTERFACE, false, false},
+    [KEY_ADDRESS] = {"Address", SECTION_INTERFACE, true, true},
+    [KEY_DNS] = {"DNS", SECTION_INTERFACE, true, true},
+    [KEY_MTU] = {"MTU", SECTION_INTERFACE, true, false},
+    [KEY_TABLE] = {"Table", SECTION_INTERFACE, true, false},
+    [KEY_PRE_UP] = {"PreUp", SECTION_INTERFACE, true, true},
+    [KEY_POST_UP] = {"PostUp", SECTION_INTERFACE, true, true},
+    [KEY_PRE_DOWN] = {"PreDown", SECTION_INTERFACE, true, true},
+    [KEY_POST_DOWN] = {"PostDown", SECTION_INTERFACE, true, true},
+    [KEY_SAVE_CONFIG] = {"SaveConfig", SECTION_INTERFACE, true, false},
+    [KEY_PUBLIC_KEY] = {"PublicKey", SECTION_PEER, false, false},
+    [KEY_PRESHARED_KEY] = {"PresharedKey", SECTION_PEER, false, false},
+    [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
+    [KEY_ALLOWED_IPS] = {"AllowedIPs", SECTION_PEER, false, true},
+    [KEY_PERSISTENT_KEEPALIVE] = {"PersistentKeepalive", SECTION_PEER, false, false},
+};
+
+struct parser {
+	struct config *config;
+	const char *name;
+	unsigned line;
+	enum section section;
+	unsigned seen[KEY_COUNT]; /* line of each key's first use in this section */
+	char *err;
+	size_t err_len;
+};
+
+__attribute__((format(printf, 2, 3))) static bool fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(p->err, p->err_len, "%s:%u: ", p->name, p->line);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < p->err_len)
+		vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool grow(void **array, size_t *cap, size_t len, size_t size)
+{
+	size_t new_cap = *cap ? *cap * 2 : 4;
+	void *bigger;
+
+	if (len < *cap)
+		return true;
+	bigger = reallocarray(*array, new_cap, size);
+	if (!bigger)
+		return false;
+	memset((char *)bigger + *cap * size, 0, (new_cap - *cap) * size);
+	*array = bigger;
+	*cap = new_cap;
+	return true;
+}
+
+static bool strv_push(struct strv *strv, const char *s)
+{
+	char **bigger = reallocarray(strv->v, strv->len + 1, sizeof(*bigger));
+	char *copy = strdup(s);
+
+	if (bigger)
+		strv->v = bigger;
+	if (!bigger || !copy) {
+		free(copy);
+		return false;
+	}
+	strv->v[strv->len++] = copy;
+	return true;
+}
+
+static void strv_free(struct strv *strv)
+{
+	for (size_t i = 0; i < strv->len; ++i)
+		free(strv->v[i]);
+	free(strv->v);
+	strv->v = NULL;
+	strv->len = 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		++s;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static void remove_whitespace(char *s)
+{
+	char *out = s;
+
+	for (; *s; ++s)
+		if (!isspace((unsigned char)*s))
+			*out++ = *s;
+	*out = '\0';
+}
+
+/* Decimal, or hexadecimal after "0x" when allow_hex; no sign, no spaces. */
+static bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
+{
+	int base = 10;
+	char *end;
+	unsigned long long v;
+
+	if (allow_hex && (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+		base = 16;
+		s += 2;
+	}
+	if (!isxdigit((unsigned char)*s) || (base == 10 && !isdigit((unsigned char)*s)))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool ip_prefix_parse(struct ip_prefix *prefix, const char *text, bool need_cidr)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	uint64_t cidr;
+	int max;
+
+	if (strlen(text) >= sizeof(buf))
+		return false;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(prefix, 0, sizeof(*prefix));
+	if (inet_pton(AF_INET, buf, &prefix->addr.v4) == 1) {
+		prefix->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, &prefix->addr.v6) == 1) {
+		prefix->family = AF_INET6;
+		max = 128;
+	} else {
+		return false;
+	}
+	if (!slash) {
+		prefix->cidr = (uint8_t)max;
+		return !need_cidr;
+	}
+	if (!parse_uint(slash, (uint64_t)max, false, &cidr))
+		return false;
+	prefix->cidr = (uint8_t)cidr;
+	return true;
+}
+
+void ip_prefix_format(const struct ip_prefix *prefix, char *out, size_t out_len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(prefix->family, &prefix->addr, ip, sizeof(ip));
+	snprintf(out, out_len, "%s/%u", ip, prefix->cidr);
+}
+
+/* Splits a comma-separated list in place and calls fn on each trimmed item. */
+static bool for_each_item(struct parser *p, char *value, const char *what,
+			  bool (*fn)(struct parser *, const char *))
+{
+	char *item;
+
+	if (!*value)
+		return true;
+	while ((item = strsep(&value, ","))) {
+		item = trim(item);
+		if (!*item)
+			return fail(p, "empty entry in the %s list", what);
+		if (!fn(p, item))
+			return false;
+	}
+	return true;
+}
+
+static struct peer_config *current_peer(struct parser *p)
+{
+	return &p->config->peers[p->config->peers_len - 1];
+}
+
+static bool add_allowed_ip(struct parser *p, const char *item)
+{
+	struct peer_config *peer = current_peer(p);
+	struct ip_prefix prefix;
+
+	if (!ip_prefix_parse(&prefix, item, false))
+		return fail(
+		    p, "AllowedIPs entry `%s' is not an IP address with an optional /prefix", item);
+	if (!grow((void **)&peer->allowed_ips, &peer->allowed_ips_cap, peer->allowed_ips_len,
+		  sizeof(prefix)))
+		return fail(p, "out of memory");
+	peer->allowed_ips[peer->allowed_ips_len++] = prefix;
+	return true;
+}
+
+static bool add_address(struct parser *p, const char *item)
+{
+	struct config *c = p->config;
+	struct ip_prefix prefix;
+
+	if (!ip_prefix_parse(&prefix, item, false))
+		return fail(p, "Address `%s' is not an IP address with an optional /prefix", item);
+	if (!grow((void **)&c->addresses, &c->addresses_cap, c->addresses_len, sizeof(prefix)))
+		return fail(p, "out of memory");
+	c->addresses[c->addresses_len++] = prefix;
+	return true;
+}
+
+/* As wg-quick: dotted digits or anything with a colon is a server, the rest search domains. */
+static bool add_dns(struct parser *p, const char *item)
+{
+	struct config *c = p->config;
+	bool server = strchr(item, ':') || strspn(item, "0123456789.") == strlen(item);
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (server && inet_pton(AF_INET, item, addr) != 1 && inet_pton(AF_INET6, item, addr) != 1)
+		return fail(p, "DNS server `%s' is not an IP address", item);
+	if (!server && strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789.-_") != strlen(item))
+		return fail(p, "DNS search domain `%s' has characters a domain cannot have", item);
+	if (!strv_push(server ? &c->dns : &c->dns_search, item))
+		return fail(p, "out of memory");
+	return true;
+}
+
+static bool parse_key(struct parser *p, uint8_t key[KEY_LEN], const char *value, const char *what,
+		      bool secret)
+{
+	if (key_from_base64(key, value))
+		return true;
+	if (secret) /* never echo what may be a secret */
+		return fail(p,
+			    "%s is not a valid key: expected 44 base64 characters ending in '=' "
+			    "(as `wg genkey' prints)",
+			    what);
+	return fail(p, "%s `%s' is not a valid key: expected 44 base64 characters ending in '='",
+		    what, value);
+}
+
+static bool parse_endpoint(struct parser *p, struct endpoint *ep, const char *value)
+{
+	const char *host = value, *port;
+	size_t host_len;
+	uint64_t port_number;
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				 .ai_socktype = SOCK_DGRAM,
+				 .ai_protocol = IPPROTO_UDP};
+	struct addrinfo *res = NULL;
+	char portbuf[8];
+
+	if (value[0] == '[') {
+		const char *close = strchr(value, ']');
+
+		if (!close || close[1] != ':')
+			return fail(p, "Endpoint `%s' must be [IPv6]:port", value);
+		host = value + 1;
+		host_len = (size_t)(close - host);
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(value, ':');
+
+		if (!colon)
+			return fail(p, "Endpoint `%s' has no port: expected host:port", value);
+		host_len = (size_t)(colon - value);
+		port = colon + 1;
+		if (memchr(value, ':', host_len))
+			return fail(p, "Endpoint `%s' looks like IPv6: write it as [address]:port",
+				    value);
+	}
+	if (!host_len)
+		return fail(p, "Endpoint `%s' has no host", value);
+	if (!parse_uint(port, 65535, false, &port_number) || !port_number)
+		return fail(p, "Endpoint `%s' has a bad port: expected a number from 1 to 65535",
+			    value);
+	ep->host = strndup(host, host_len);
+	if (!ep->host)
+		return fail(p, "out of memory");
+	ep->port = (uint16_t)port_number;
+	snprintf(portbuf, sizeof(portbuf), "%u", ep->port);
+	/* Numeric addresses resolve now, without the network; names wait. */
+	if (getaddrinfo(ep->host, portbuf, &hints, &res) == 0) {
+		if (res->ai_addrlen <= sizeof(ep->addr))
+			memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
+		freeaddrinfo(res);
+	} else if (value[0] == '[' || strspn(ep->host, "0123456789.") == host_len) {
+		return fail(p, "Endpoint `%s' is not a valid IP address and port", value);
+	}
+	return true;
+}
+
+static bool set_string(struct parser *p, char **dst, const char *value)
+{
+	*dst = strdup(value);
+	return *dst ? true : fail(p, "out of memory");
+}
+
+static bool apply(struct parser *p, enum key key, char *value)
+{
+	struct config *c = p->config;
+	struct peer_config *peer = p->section == SECTION_PEER ? current_peer(p) : NULL;
+	uint64_t n;
+
+	if (!*value && key != KEY_ALLOWED_IPS && key != KEY_DNS && key != KEY_ADDRESS)
+		return fail(p, "%s has no value", keys[key].name);
+	switch (key) {
+	case KEY_PRIVATE_KEY:
+		c->has_private_key = true;
+		return parse_key(p, c->private_key, value, "PrivateKey", true);
+	case KEY_LISTEN_PORT:
+		if (!parse_uint(value, 65535, false, &n))
+			return fail(p, "ListenPort `%s' is not a number from 0 to 65535", value);
+		c->listen_port = (uint16_t)n;
+		c->has_listen_port = true;
+		return true;
+	case KEY_FWMARK:
+		if (!strcasecmp(value, "off"))
+			n = 0;
+		else if (!parse_uint(value, UINT32_MAX, true, &n))
+			return fail(p, "FwMark `%s' is not `off' or a 32-bit number", value);
+		c->fwmark = (uint32_t)n;
+		c->has_fwmark = true;
+		return true;
+	case KEY_ADDRESS:
+		return for_each_item(p, value, "Address", add_address);
+	case KEY_DNS:
+		return for_each_item(p, value, "DNS", add_dns);
+	case KEY_MTU:
+		if (!parse_uint(value, 65535, false, &n) || n < 576)
+			return fail(p, "MTU `%s' is not a number from 576 to 65535", value);
+		c->mtu = (uint32_t)n;
+		c->has_mtu = true;
+		return true;
+	case KEY_TABLE:
+		if (strspn(value,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(value))
+			return fail(p, "Table `%s' is not `auto', `off', a number or a table name",
+				    value);
+		return set_string(p, &c->table, value);
+	case KEY_PRE_UP:
+		return strv_push(&c->pre_up, value) || fail(p, "out of memory");
+	case KEY_POST_UP:
+		return strv_push(&c->post_up, value) || fail(p, "out of memory");
+	case KEY_PRE_DOWN:
+		return strv_push(&c->pre_down, value) || fail(p, "out of memory");
+	case KEY_POST_DOWN:
+		return strv_push(&c->post_down, value) || fail(p, "out of memory");
+	case KEY_SAVE_CONFIG:
+		if (strcasecmp(value, "true") && strcasecmp(value, "false"))
+			return fail(p, "SaveConfig `%s' is neither true nor false", value);
+		c->save_config = !strcasecmp(value, "true");
+		return true;
+	case KEY_PUBLIC_KEY:
+		return parse_key(p, peer->public_key, value, "PublicKey", false);
+	case KEY_PRESHARED_KEY:
+		peer->has_preshared_key = true;
+		return parse_key(p, peer->preshared_key, value, "PresharedKey", true);
+	case KEY_ENDPOINT:
+		return parse_endpoint(p, &peer->endpoint, value);
+	case KEY_ALLOWED_IPS:
+		return for_each_item(p, value, "AllowedIPs", add_allowed_ip);
+	case KEY_PERSISTENT_KEEPALIVE:
+		if (!strcasecmp(value, "off"))
+			n = 0;
+		else if (!parse_uint(value, 65535, false, &n))
+			return fail(p,
+				    "PersistentKeepalive `%s' is not `off' or a number of seconds "
+				    "from 0 to 65535",
+				    value);
+		peer->persistent_keepalive = (uint16_t)n;
+		peer->has_persistent_keepalive = true;
+		return true;
+	case KEY_COUNT:
+		break;
+	}
+	return fail(p, "internal error");
+}
+
+static int find_key(const char *name)
+{
+	for (int i = 0; i < KEY_COUNT; ++i)
+		if (!strcasecmp(name, keys[i].name))
+			return i;
+	return -1;
+}
+
+static bool end_section(struct parser *p)
+{
+	struct config *c = p->config;
+	struct peer_config *peer;
+
+	if (p->section != SECTION_PEER)
+		return true;
+	peer = current_peer(p);
+	if (!p->seen[KEY_PUBLIC_KEY]) {
+		p->line = peer->line;
+		return fail(p, "this [Peer] has no PublicKey");
+	}
+	for (size_t i = 0; i + 1 < c->peers_len; ++i) {
+		if (crypto_equal(c->peers[i].public_key, peer->public_key, KEY_LEN)) {
+			char b64[KEY_BASE64_LEN + 1];
+
+			key_to_base64(b64, peer->public_key);
+			p->line = peer->line;
+			return fail(p, "this [Peer] repeats PublicKey %s of the [Peer] at line %u",
+				    b64, c->peers[i].line);
+		}
+	}
+	return true;
+}
+
+static bool begin_section(struct parser *p, const char *header)
+{
+	struct config *c = p->config;
+
+	if (!end_section(p))
+		return false;
+	if (!strcasecmp(header, "[Interface]")) {
+		p->section = SECTION_INTERFACE;
+		return true; /* several [Interface] sections add up, as in wg(8) */
+	}
+	if (strcasecmp(header, "[Peer]"))
+		return fail(p, "unknown section `%s': expected [Interface] or [Peer]", header);
+	if (!grow((void **)&c->peers, &c->peers_cap, c->peers_len, sizeof(*c->peers)))
+		return fail(p, "out of memory");
+	c->peers[c->peers_len++].line = p->line;
+	p->section = SECTION_PEER;
+	for (int i = 0; i < KEY_COUNT; ++i)
+		if (keys[i].section == SECTION_PEER)
+			p->seen[i] = 0;
+	return true;
+}
+
+/* "# friendly_name = X" inside a [Peer], the prometheus_wireguard_exporter convention. */
+static bool note_comment(struct parser *p, char *comment)
+{
+	char *eq, *name;
+	struct peer_config *peer;
+
+	if (p->section != SECTION_PEER)
+		return true;
+	eq = strchr(comment, '=');
+	if (!eq)
+		return true;
+	*eq = '\0';
+	if (strcasecmp(trim(comment), "friendly_name"))
+		return true;
+	name = trim(eq + 1);
+	peer = current_peer(p);
+	free(peer->friendly_name);
+	return set_string(p, &peer->friendly_name, name);
+}
+
+static bool parse_line(struct parser *p, char *line)
+{
+	char *hash = strchr(line, '#'), *eq, *key_text, *value;
+	int key;
+
+	if (hash) {
+		*hash = '\0';
+		if (!note_comment(p, hash + 1))
+			return false;
+	}
+	line = trim(line);
+	if (!*line)
+		return true;
+	if (line[0] == '[')
+		return begin_section(p, line);
+	eq = strchr(line, '=');
+	if (!eq)
+		return fail(p, "expected `Key = Value' or a [Section], not `%s'", line);
+	*eq = '\0';
+	key_text = trim(line);
+	value = eq + 1;
+	key = find_key(key_text);
+	if (key < 0)
+		return fail(p, "unknown key `%s'", key_text);
+	if (p->section == SECTION_NONE)
+		return fail(p, "`%s' comes before any [Interface] or [Peer] section", key_text);
+	if (keys[key].section != p->section)
+		return fail(p, "%s belongs in %s, not in %s", keys[key].name,
+			    keys[key].section == SECTION_PEER ? "[Peer]" : "[Interface]",
+			    p->section == SECTION_PEER ? "[Peer]" : "[Interface]");
+	if (keys[key].quick)
+		value = trim(value);
+	else
+		remove_whitespace(value);
+	if (p->seen[key] && !keys[key].repeatable)
+		return fail(p, "%s is set twice in this section (first at line %u)", keys[key].name,
+			    p->seen[key]);
+	if (!p->seen[key])
+		p->seen[key] = p->line;
+	return apply(p, (enum key)key, value);
+}
+
+bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,
+		  size_t err_len)
+{
+	struct parser p = {
+	    .config = config, .name = name ? name : "config", .err = err, .err_len = err_len};
+	char *line = NULL;
+	size_t cap = 0;
+	bool ok = true;
+
+	memset(config, 0, sizeof(*config));
+	if (memchr(text, '\0', len)) {
+		const char *nul = memchr(text, '\0', len);
+
+		p.line = 1;
+		for (const char *c = text; c < nul; ++c)
+			p.line += *c == '\n';
+		ok = fail(&p, "the file contains a NUL byte; is it really a config?");
+		goto out;
+	}
+	for (size_t start = 0; ok && start < len;) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t line_len = (nl ? (size_t)(nl - text) : len) - start;
+
+		if (line_len + 1 > cap) {
+			char *bigger = realloc(line, line_len + 1);
+
+			if (!bigger) {
+				ok = fail(&p, "out of memory");
+				break;
+			}
+			line = bigger;
+			cap = line_len + 1;
+		}
+		memcpy(line, text + start, line_len);
+		line[line_len] = '\0';
+		++p.line;
+		ok = parse_line(&p, line);
+		crypto_wipe(line, line_len);
+		start += line_len + 1;
+	}
+	if (ok)
+		ok = end_section(&p);
+out:
+	free(line);
+	if (!ok)
+		config_free(config);
+	return ok;
+}
+
+char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	if (fd < 0) {
+		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, err_len, "%s: is a directory, not a file", path);
+		close(fd);
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (used == cap) {
+			size_t new_cap = cap ? cap * 2 : 4096;
+			char *bigger;
+
+			if (cap > max) {
+				snprintf(err, err_len, "%s: larger than %zu bytes", path, max);
+				goto fail;
+			}
+			if (new_cap > max + 1)
+				new_cap = max + 1;
+			bigger = malloc(new_cap + 1); /* + 1 for the terminating NUL */
+			if (!bigger) {
+				snprintf(err, err_len, "%s: out of memory", path);
+				goto fail;
+			}
+			if (buf) {
+				memcpy(bigger, buf, used);
+				crypto_wipe(buf, used);
+				free(buf);
+			}
+			buf = bigger;
+			cap = new_cap;
+		}
+		n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	*len = used;
+	if (!buf)
+		buf = calloc(1, 1);
+	else
+		buf[used] = '\0';
+	return buf;
+fail:
+	close(fd);
+	if (buf)
+		crypto_wipe(buf, cap + 1);
+	free(buf);
+	return NULL;
+}
+
+bool config_load(struct config *config, const char *path, char *err, size_t err_len)
+{
+	size_t len;
+	char *text = read_file(path, 64u << 20, &len, err, err_len);
+	bool ok;
+
+	if (!text) {
+		memset(config, 0, sizeof(*config));
+		return false;
+	}
+	ok = config_parse(config, text, len, path, err, err_len);
+	crypto_wipe(text, len);
+	free(text);
+	return ok;
+}
+
+bool config_resolve_endpoints(struct config *config, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		struct endpoint *ep = &config->peers[i].endpoint;
+		struct addrinfo hints = {.ai_flags = AI_NUMERICSERV,
+					 .ai_socktype = SOCK_DGRAM,
+					 .ai_protocol = IPPROTO_UDP};
+		struct addrinfo *res = NULL;
+		char port[8];
+		int ret;
+
+		if (!ep->host || ep->addr.sa.sa_family != AF_UNSPEC)
+			continue;
+		snprintf(port, sizeof(port), "%u", ep->port);
+		/* Retried as wg(8) does, for boot-time configs whose DNS is not up yet. */
+		for (int attempt = 0;; ++attempt) {
+			ret = getaddrinfo(ep->host, port, &hints, &res);
+			if (ret != EAI_AGAIN || attempt >= 14)
+				break;
+			sleep(1);
+		}
+		if (ret) {
+			snprintf(err, err_len,
+				 "peer at line %u: cannot resolve Endpoint host `%s': %s",
+				 config->peers[i].line, ep->host, gai_strerror(ret));
+			return false;
+		}
+		if (res->ai_addrlen <= sizeof(ep->addr))
+			memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
+		freeaddrinfo(res);
+	}
+	return true;
+}
+
+void config_free(struct config *config)
+{
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		struct peer_config *peer = &config->peers[i];
+
+		free(peer->endpoint.host);
+		free(peer->allowed_ips);
+		free(peer->friendly_name);
+	}
+	if (config->peers)
+		crypto_wipe(config->peers, config->peers_cap * sizeof(*config->peers));
+	free(config->peers);
+	free(config->addresses);
+	free(config->table);
+	strv_free(&config->dns);
+	strv_free(&config->dns_search);
+	strv_free(&config->pre_up);
+	strv_free(&config->post_up);
+	strv_free(&config->pre_down);
+	strv_free(&config->post_down);
+	crypto_wipe(config, sizeof(*config));
+}
+
+/*
+ * Mirrors wg-quick's parse_options(): `read -r' drops leading and trailing
+ * blanks (space, tab) of each line; the key is what precedes the first '='
+ * of the comment-stripped line, trimmed; a key starting with '[' ends the
+ * [Interface] section unless it is [Interface] itself.
+ */
+void config_strip(const char *text, size_t len, FILE *out)
+{
+	bool interface = false;
+
+	for (size_t start = 0; start < len;) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len, b = start, e = end, ks, ke;
+		char key[32];
+		bool last = !nl;
+
+		start = end + 1;
+		while (b < e && (text[b] == ' ' || text[b] == '\t'))
+			++b;
+		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t'))
+			--e;
+		if (last && b == e)
+			break;
+		ks = b;
+		ke = ks;
+		while (ke < e && text[ke] != '#' && text[ke] != '=')
+			++ke;
+		while (ks < ke && isspace((unsigned char)text[ks]))
+			++ks;
+		while (ke > ks && isspace((unsigned char)text[ke - 1]))
+			--ke;
+		if (ke - ks < sizeof(key)) {
+			int k;
+
+			memcpy(key, text + ks, ke - ks);
+			key[ke - ks] = '\0';
+			if (key[0] == '[')
+				interface = !strcasecmp(key, "[Interface]");
+			k = find_key(key);
+			if (interface && k >= 0 && keys[k].quick)
+				continue;
+		}
+		fwrite(text + b, 1, e - b, out);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+}

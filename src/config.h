@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgate's one data model for an interface's configuration, and the parser
+ * for the wg(8) and wg-quick(8) file formats.
+ *
+ * A config is accepted or rejected whole: on failure nothing is left in the
+ * struct to free and the error names the file, the line and the offending
+ * text (never a secret key's text).
+ */
+#ifndef WGATE_CONFIG_H
+#define WGATE_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "encoding.h"
+
+/* An address with a prefix length: an AllowedIPs entry or a wg-quick Address. */
+struct ip_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t cidr;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+union sockaddr_any {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+struct endpoint {
+	char *host; /* as written, without brackets; NULL when no endpoint is set */
+	uint16_t port;
+	union sockaddr_any addr; /* sa_family is AF_UNSPEC until resolved */
+};
+
+struct strv {
+	char **v;
+	size_t len;
+};
+
+struct peer_config {
+	uint8_t public_key[KEY_LEN];
+	uint8_t preshared_key[KEY_LEN];
+	bool has_preshared_key;
+	struct endpoint endpoint;
+	uint16_t persistent_keepalive; /* seconds; 0 is off */
+	bool has_persistent_keepalive;
+	struct ip_prefix *allowed_ips;
+	size_t allowed_ips_len, allowed_ips_cap;
+	char *friendly_name; /* from a "# friendly_name = X" comment */
+	unsigned line;	     /* of its [Peer] header */
+};
+
+struct config {
+	uint8_t private_key[KEY_LEN];
+	bool has_private_key;
+	uint16_t listen_port;
+	bool has_listen_port;
+	uint32_t fwmark; /* 0 is off */
+	bool has_fwmark;
+	struct peer_config *peers;
+	size_t peers_len, peers_cap;
+
+	/* wg-quick(8) keys */
+	struct ip_prefix *addresses;
+	size_t addresses_len, addresses_cap;
+	struct strv dns, dns_search;
+	uint32_t mtu;
+	bool has_mtu;
+	char *table; /* "auto", "off", a number or a table name; NULL when unset */
+	struct strv pre_up, post_up, pre_down, post_down;
+	bool save_config;
+};
+
+/* name (for messages) may be NULL. */
+bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,
+		  size_t err_len) __attribute__((warn_unused_result));
+bool config_load(struct config *config, const char *path, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+/* Resolves endpoints given as host names (numeric ones already are). */
+bool config_resolve_endpoints(struct config *config, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+/* Wipes and frees everything; the struct is left zeroed. */
+void config_free(struct config *config);
+
+/*
+ * Writes the part of a config that wg(8) understands: every line except the
+ * wg-quick and wgate keys of [Interface] sections, byte for byte as
+ * `wg-quick strip` prints it.
+ */
+void config_strip(const char *text, size_t len, FILE *out);
+
+/*
+ * Reads a whole file, refusing more than max bytes, and adds a NUL after it
+ * (len excludes it); the caller wipes and frees.
+ */
+char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err_len);
+
+bool ip_prefix_parse(struct ip_prefix *prefix, const char *text, bool need_cidr);
+/* "10.0.0.1/32" or "fd00::1/128"; out needs INET6_ADDRSTRLEN + 4 bytes. */
+void ip_prefix_format(const struct ip_prefix *prefix, char *out, size_t out_len);
+
+#endif

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/* wgate's entry point: a dispatch table and nothing else. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "crypto.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+    {"genkey", cmd_genkey, "Generate a new private key and write it to stdout"},
+    {"genpsk", cmd_genpsk, "Generate a new preshared key and write it to stdout"},
+    {"pubkey", cmd_pubkey, "Read a private key from stdin and write its public key to stdout"},
+    {"strip", cmd_strip, "Check a config and print the part wg(8) understands"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: wgate <command> [<args>]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n`wgate <command> --help' describes each one; see also wgate(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("wgate %s\n", WGATE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (!crypto_init()) {
+			fprintf(stderr,
+				"wgate: OpenSSL lacks an algorithm wgate needs "
+				"(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");
+			return 1;
+		}
+		return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "wgate: unknown command `%s'\n\n", argv[1]);
+	usage(stderr);
+	return 1;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A short libFuzzer run of every harness: a smoke test. For a long run:
+#   make fuzz && build-fuzz/config_fuzz fuzz/corpus/config
+source "$(dirname "$0")/../lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+runs=${FUZZ_RUNS:-200000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if ! make -s -C "$top" fuzz >"$work/build.log" 2>&1; then
+	not_ok "fuzz harnesses build with clang and libFuzzer"
+	sed 's/^/# /' "$work/build.log"
+	done_testing
+	exit
+fi
+ok "fuzz harnesses build with clang and libFuzzer"
+for harness in "$top"/build-fuzz/*_fuzz; do
+	name=$(basename "$harness" _fuzz)
+	mkdir -p "$work/$name"
+	seeds=()
+	[ -d "$top/fuzz/corpus/$name" ] && seeds=("$top/fuzz/corpus/$name")
+	check "fuzz $name: $runs runs without a crash" \
+		"$harness" -runs="$runs" -max_len=4096 -seed=1 "$work/$name" "${seeds[@]}"
+done
+done_testing

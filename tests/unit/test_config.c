@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: MIT
+/* The config parser: the guide's configs, each rule, and each error message. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "crypto.h"
+
+#define KEY_A "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+#define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+#define KEY_C "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+
+static char err[512];
+
+static bool parse(struct config *c, const char *text)
+{
+	return config_parse(c, text, strlen(text), "test.conf", err, sizeof(err));
+}
+
+/* Reads a fixture and fills its <placeholders> with real keys. */
+static char *fixture(const char *name)
+{
+	char path[256], *text, *out, *o;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s",
+		 getenv("FIXTURES") ? getenv("FIXTURES") : "tests/fixtures", name);
+	text = read_file(path, 1 << 20, &len, err, sizeof(err));
+	assert_non_null(text);
+	out = o = calloc(1, len * 2 + 1);
+	for (const char *s = text; *s;) {
+		if (*s == '<') {
+			const char *close = strchr(s, '>');
+
+			o = stpcpy(o, !strncmp(s, "<psk", 4)	  ? KEY_C
+				      : !strncmp(s, "<client", 7) ? KEY_B
+								  : KEY_A);
+			s = close + 1;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	free(text);
+	return out;
+}
+
+static void guide_gateway(void **state)
+{
+	struct config c;
+	char *text = fixture("seed-gateway.conf");
+	char buf[64];
+	uint8_t key[32];
+
+	(void)state;
+	assert_true(parse(&c, text));
+	assert_true(c.has_private_key);
+	assert_true(key_from_base64(key, KEY_A));
+	assert_memory_equal(c.private_key, key, 32);
+	assert_int_equal(c.addresses_len, 1);
+	ip_prefix_format(&c.addresses[0], buf, sizeof(buf));
+	assert_string_equal(buf, "10.10.0.1/24");
+	assert_true(c.has_listen_port);
+	assert_int_equal(c.listen_port, 51820);
+	assert_int_equal(c.mtu, 1420);
+	assert_int_equal(c.post_up.len, 1);
+	assert_string_equal(c.post_up.v[0],
+			    "iptables -A FORWARD -i %i -j ACCEPT; iptables -t nat -A "
+			    "POSTROUTING -o eth0 -j MASQUERADE");
+	assert_int_equal(c.post_down.len, 1);
+	assert_int_equal(c.peers_len, 1);
+	assert_true(key_from_base64(key, KEY_B));
+	assert_memory_equal(c.peers[0].public_key, key, 32);
+	assert_true(c.peers[0].has_preshared_key);
+	assert_int_equal(c.peers[0].allowed_ips_len, 2);
+	ip_prefix_format(&c.peers[0].allowed_ips[0], buf, sizeof(buf));
+	assert_string_equal(buf, "10.10.0.2/32");
+	ip_prefix_format(&c.peers[0].allowed_ips[1], buf, sizeof(buf));
+	assert_string_equal(buf, "192.168.100.0/24");
+	assert_int_equal(c.peers[0].persistent_keepalive, 25);
+	assert_null(c.peers[0].endpoint.host);
+	config_free(&c);
+	free(text);
+}
+
+static void guide_client(void **state)
+{
+	struct config c;
+	char *text = fixture("seed-client.conf");
+
+	(void)state;
+	assert_true(parse(&c, text));
+	assert_false(c.has_listen_port);
+	assert_int_equal(c.dns.len, 1);
+	assert_string_equal(c.dns.v[0], "10.10.0.5");
+	assert_int_equal(c.peers_len, 1);
+	assert_string_equal(c.peers[0].endpoint.host, "api-gateway.example.com");
+	assert_int_equal(c.peers[0].endpoint.port, 51820);
+	/* a host name waits for config_resolve_endpoints() */
+	assert_int_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_UNSPEC);
+	assert_int_equal(c.peers[0].allowed_ips_len, 2);
+	config_free(&c);
+	free(text);
+}
+
+static void both_formats_and_their_quirks(void **state)
+{
+	struct config c;
+	char buf[64];
+	const char *text = "# leading comment\r\n"
+			   "[interface]\r\n"
+			   "privatekey=" KEY_A "\r\n"
+			   "LISTENPORT = 0\n"
+			   "FwMark = 0x1f\n"
+			   "Address = 10.0.0.1/24, fd00::1/64\n"
+			   "Address = 10.1.0.1\n"
+			   "DNS = 1.1.1.1, fd00::53, corp.example, example.com\n"
+			   "Table = off\n"
+			   "PreUp = echo a=b\n"
+			   "SaveConfig = TRUE\n"
+			   "[Peer] # trailing comment\n"
+			   "# friendly_name = Partner \"East\"\n"
+			   "PublicKey = " KEY_B " # their key\n"
+			   "AllowedIPs = 10.0.0.2/32 , fd00::2/128\n"
+			   "AllowedIPs = 192.168.0.0/16\n"
+			   "AllowedIPs =\n"
+			   "Endpoint = [fd00::99]:51820\n"
+			   "PersistentKeepalive = off\n"
+			   "[Peer]\n"
+			   "PublicKey = " KEY_C "\n"
+			   "Endpoint = 192.0.2.1:1\n"
+			   "PresharedKey = " KEY_A "\n"
+			   "FwMark = off"; /* wrong section: must fail below */
+
+	(void)state;
+	assert_false(parse(&c, text));
+	assert_string_equal(err, "test.conf:24: FwMark belongs in [Interface], not in [Peer]");
+	/* the same without the last line */
+	assert_true(
+	    config_parse(&c, text, strlen(text) - strlen("FwMark = off"), "t", err, sizeof(err)));
+	assert_int_equal(c.listen_port, 0);
+	assert_true(c.has_listen_port);
+	assert_int_equal(c.fwmark, 0x1f);
+	assert_int_equal(c.addresses_len, 3);
+	ip_prefix_format(&c.addresses[2], buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.0.1/32");
+	ip_prefix_format(&c.addresses[1], buf, sizeof(buf));
+	assert_string_equal(buf, "fd00::1/64");
+	assert_int_equal(c.dns.len, 2);
+	assert_int_equal(c.dns_search.len, 2);
+	assert_string_equal(c.dns_search.v[0], "corp.example");
+	assert_string_equal(c.table, "off");
+	assert_string_equal(c.pre_up.v[0], "echo a=b");
+	assert_true(c.save_config);
+	assert_int_equal(c.peers_len, 2);
+	assert_string_equal(c.peers[0].friendly_name, "Partner \"East\"");
+	assert_int_equal(c.peers[0].allowed_ips_len, 3);
+	assert_true(c.peers[0].has_persistent_keepalive);
+	assert_int_equal(c.peers[0].persistent_keepalive, 0);
+	assert_int_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_INET6);
+	assert_int_equal(ntohs(c.peers[0].endpoint.addr.v6.sin6_port), 51820);
+	assert_int_equal(c.peers[1].endpoint.addr.sa.sa_family, AF_INET);
+	assert_int_equal(c.peers[1].line, 20);
+	assert_true(c.peers[1].has_preshared_key);
+	config_free(&c);
+}
+
+/* Each bad input and the exact message a user sees. */
+static void errors_name_file_line_and_text(void **state)
+{
+	static const struct {
+		const char *text, *message;
+	} cases[] = {
+	    {"ListenPort = 1\n",
+	     "test.conf:1: `ListenPort' comes before any [Interface] or [Peer] section"},
+	    {"[Interface]\nListenPort = 70000\n",
+	     "test.conf:2: ListenPort `70000' is not a number from 0 to 65535"},
+	    {"[Interface]\nListenPort = -1\n",
+	     "test.conf:2: ListenPort `-1' is not a number from 0 to 65535"},
+	    {"[Interface]\nListenPort = 1\nListenPort = 2\n",
+	     "test.conf:3: ListenPort is set twice in this section (first at line 2)"},
+	    {"[Interface]\nListenPorts = 1\n", "test.conf:2: unknown key `ListenPorts'"},
+	    {"[Interface]\nListenPort\n",
+	     "test.conf:2: expected `Key = Value' or a [Section], not `ListenPort'"},
+	    {"[Interfaces]\n",
+	     "test.conf:1: unknown section `[Interfaces]': expected [Interface] or [Peer]"},
+	    {"[Interface]\nFwMark = 4294967296\n",
+	     "test.conf:2: FwMark `4294967296' is not `off' or a 32-bit number"},
+	    {"[Interface]\nMTU = 100\n",
+	     "test.conf:2: MTU `100' is not a number from 576 to 65535"},
+	    {"[Interface]\nMTU =\n", "test.conf:2: MTU has no value"},
+	    {"[Interface]\nAddress = 10.0.0.1/33\n",
+	     "test.conf:2: Address `10.0.0.1/33' is not an IP address with an optional /prefix"},
+	    {"[Interface]\nAddress = 10.0.0.1,,10.0.0.2\n",
+	     "test.conf:2: empty entry in the Address list"},
+	    {"[Interface]\nDNS = 10.0.0.300\n",
+	     "test.conf:2: DNS server `10.0.0.300' is not an IP address"},
+	    {"[Interface]\nSaveConfig = yes\n",
+	     "test.conf:2: SaveConfig `yes' is neither true nor false"},
+	    {"[Interface]\nTable = main table\n",
+	     "test.conf:2: Table `main table' is not `auto', `off', a number or a table name"},
+	    {"[Peer]\nAllowedIPs = 10.0.0.0/8\n", "test.conf:1: this [Peer] has no PublicKey"},
+	    {"[Peer]\nPublicKey = abc\n", "test.conf:2: PublicKey `abc' is not a valid key: "
+					  "expected 44 base64 characters ending in '='"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nAllowedIPs = 10.0.0.0/8, 300.0.0.0/8\n",
+	     "test.conf:3: AllowedIPs entry `300.0.0.0/8' is not an IP address with an optional "
+	     "/prefix"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nAllowedIPs = fd00::/129\n",
+	     "test.conf:3: AllowedIPs entry `fd00::/129' is not an IP address with an optional "
+	     "/prefix"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = 10.0.0.1\n",
+	     "test.conf:3: Endpoint `10.0.0.1' has no port: expected host:port"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = fd00::1:51820\n",
+	     "test.conf:3: Endpoint `fd00::1:51820' looks like IPv6: write it as [address]:port"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = [fd00::1]51820\n",
+	     "test.conf:3: Endpoint `[fd00::1]51820' must be [IPv6]:port"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = host:0\n",
+	     "test.conf:3: Endpoint `host:0' has a bad port: expected a number from 1 to 65535"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = 10.0.0.999:1\n",
+	     "test.conf:3: Endpoint `10.0.0.999:1' is not a valid IP address and port"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nPersistentKeepalive = 1d\n",
+	     "test.conf:3: PersistentKeepalive `1d' is not `off' or a number of seconds from 0 to "
+	     "65535"},
+	    {"[Peer]\nPublicKey = " KEY_A "\n[Peer]\nPublicKey = " KEY_A "\n",
+	     "test.conf:3: this [Peer] repeats PublicKey " KEY_A " of the [Peer] at line 1"},
+	    {"[Peer]\nListenPort = 1\n",
+	     "test.conf:2: ListenPort belongs in [Interface], not in [Peer]"},
+	    {"[Interface]\nPublicKey = " KEY_A "\n",
+	     "test.conf:2: PublicKey belongs in [Peer], not in [Interface]"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+		struct config c;
+
+		memset(err, 0, sizeof(err));
+		if (parse(&c, cases[i].text)) {
+			print_error("accepted: %s\n", cases[i].text);
+			fail();
+		}
+		assert_string_equal(err, cases[i].message);
+		/* a rejected config leaves nothing behind */
+		assert_int_equal(c.peers_len, 0);
+		assert_null(c.peers);
+	}
+}
+
+/* A bad secret key is reported without echoing what was written. */
+static void secrets_are_not_echoed(void **state)
+{
+	struct config c;
+	const char *bad = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmkX";
+	char text[256];
+
+	(void)state;
+	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n", bad);
+	assert_false(parse(&c, text));
+	assert_null(strstr(err, "yAnz5"));
+	assert_non_null(strstr(err, "test.conf:2: PrivateKey is not a valid key"));
+	snprintf(text, sizeof(text), "[Peer]\nPublicKey = " KEY_A "\nPresharedKey = %s\n", bad);
+	assert_false(parse(&c, text));
+	assert_null(strstr(err, "yAnz5"));
+}
+
+static void nul_bytes_rejected(void **state)
+{
+	struct config c;
+	const char text[] = "[Interface]\nListenPort = 1\0\n";
+
+	(void)state;
+	assert_false(config_parse(&c, text, sizeof(text) - 1, "test.conf", err, sizeof(err)));
+	assert_string_equal(err,
+			    "test.conf:2: the file contains a NUL byte; is it really a config?");
+}
+
+static void host_names_resolve(void **state)
+{
+	struct config c;
+	const char *text = "[Peer]\nPublicKey = " KEY_A "\nEndpoint = localhost:51820\n";
+
+	(void)state;
+	assert_true(parse(&c, text));
+	assert_int_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_UNSPEC);
+	assert_true(config_resolve_endpoints(&c, err, sizeof(err)));
+	assert_int_not_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_UNSPEC);
+	config_free(&c);
+}
+
+static void ip_prefixes(void **state)
+{
+	struct ip_prefix p;
+	char buf[64];
+
+	(void)state;
+	assert_true(ip_prefix_parse(&p, "0.0.0.0/0", true));
+	assert_int_equal(p.cidr, 0);
+	assert_true(ip_prefix_parse(&p, "::/0", true));
+	assert_int_equal(p.family, AF_INET6);
+	assert_false(ip_prefix_parse(&p, "10.0.0.1", true));
+	assert_true(ip_prefix_parse(&p, "fd00::1", false));
+	ip_prefix_format(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "fd00::1/128");
+	assert_false(ip_prefix_parse(&p, "10.0.0.0/", false));
+	assert_false(ip_prefix_parse(&p, "10.0.0.0/+8", false));
+	assert_false(ip_prefix_parse(&p, "10.0.0.0/08x", false));
+	assert_false(ip_prefix_parse(&p, "host/8", false));
+}
+
+/* config_strip against what wg-quick's line rules give, on tricky lines. */
+static void strip_rules(void **state)
+{
+	const char *text = "  [Interface]  \n"
+			   "\tAddress = 10.0.0.1/24\n"
+			   "PrivateKey = " KEY_A "   \n"
+			   "mtu=1420\n"
+			   "# Address = comment kept\n"
+			   "\n"
+			   "[Peer]\n"
+			   "Address = kept in a peer section\n"
+			   "PublicKey = " KEY_B "\n"
+			   "[Interface]\n"
+			   "PostUp = echo # x\n"
+			   "ListenPort = 1";
+	const char *want = "[Interface]\n"
+			   "PrivateKey = " KEY_A "\n"
+			   "# Address = comment kept\n"
+			   "\n"
+			   "[Peer]\n"
+			   "Address = kept in a peer section\n"
+			   "PublicKey = " KEY_B "\n"
+			   "[Interface]\n"
+			   "ListenPort = 1\n"
+			   "\n";
+	char *out = NULL;
+	size_t out_len = 0;
+	FILE *f = open_memstream(&out, &out_len);
+
+	(void)state;
+	config_strip(text, strlen(text), f);
+	fclose(f);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return crypto_init() ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(guide_gateway),
+	    cmocka_unit_test(guide_client),
+	    cmocka_unit_test(both_formats_and_their_quirks),
+	    cmocka_unit_test(errors_name_file_line_and_text),
+	    cmocka_unit_test(secrets_are_not_echoed),
+	    cmocka_unit_test(nul_bytes_rejected),
+	    cmocka_unit_test(host_names_resolve),
+	    cmocka_unit_test(ip_prefixes),
+	    cmocka_unit_test(strip_rules),
+	};
+	return cmocka_run_group_tests_name("config", tests, setup, NULL);
+}
