@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/* The device: peers by public key, identity, configuration, and the TUN side. */
+#include "device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+static void expired_gc(struct timer *t, uint64_t now)
+{
+	struct device *dev = container_of(t, struct device, timer_gc);
+
+	ratelimiter_gc(&dev->ratelimiter, now);
+	timer_mod(&dev->timers, &dev->timer_gc, now + NSEC_PER_SEC);
+}
+
+bool device_init(struct device *dev, const struct device_io *io)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->io = *io;
+	dev->mtu = DEFAULT_MTU;
+	dev->pool.max_free = 4096;
+	dev->peer_bucket_count = 256;
+	dev->peer_buckets = calloc(dev->peer_bucket_count, sizeof(*dev->peer_buckets));
+	allowedips_init(&dev->allowedips);
+	timer_init(&dev->timer_gc, expired_gc);
+	if (!dev->peer_buckets || !index_table_init(&dev->indices) ||
+	    !ratelimiter_init(&dev->ratelimiter, 8192) || !timer_queue_reserve(&dev->timers, 64)) {
+		device_free(dev);
+		return false;
+	}
+	timer_mod(&dev->timers, &dev->timer_gc, NSEC_PER_SEC);
+	return true;
+}
+
+void device_free(struct device *dev)
+{
+	device_remove_all_peers(dev);
+	timer_del(&dev->timers, &dev->timer_gc);
+	free(dev->peer_buckets);
+	index_table_free(&dev->indices);
+	ratelimiter_free(&dev->ratelimiter);
+	allowedips_free(&dev->allowedips);
+	timer_queue_free(&dev->timers);
+	packet_pool_free(&dev->pool);
+	if (!noise_identity_set(&dev->identity, NULL))
+		abort(); /* clearing cannot fail */
+	crypto_wipe(dev, sizeof(*dev));
+}
+
+static struct peer **bucket(const struct device *dev, const uint8_t key[CRYPTO_KEY_LEN])
+{
+	uint64_t h;
+
+	memcpy(&h, key, sizeof(h)); /* public keys are uniformly distributed */
+	return &dev->peer_buckets[h & (dev->peer_bucket_count - 1)];
+}
+
+struct peer *device_find_peer(const struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
+{
+	for (struct peer *p = *bucket(dev, public_key); p; p = p->next_in_bucket)
+		if (crypto_equal(p->public_key, public_key, CRYPTO_KEY_LEN))
+			return p;
+	return NULL;
+}
+
+static void grow_buckets(struct device *dev)
+{
+	size_t old_count = dev->peer_bucket_count;
+	struct peer **old = dev->peer_buckets, **fresh = calloc(old_count * 2, sizeof(*fresh));
+
+	if (!fresh)
+		return; /* longer chains, still correct */
+	dev->peer_buckets = fresh;
+	dev->peer_bucket_count = old_count * 2;
+	for (size_t i = 0; i < old_count; ++i) {
+		for (struct peer *p = old[i], *next; p; p = next) {
+			struct peer **b = bucket(dev, p->public_key);
+
+			next = p->next_in_bucket;
+			p->next_in_bucket = *b;
+			*b = p;
+		}
+	}
+	free(old);
+}
+
+struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
+{
+	struct peer *peer = device_find_peer(dev, public_key), **b;
+
+	if (peer)
+		return peer;
+	if (dev->peer_count >= MAX_PEERS ||
+	    (dev->identity.has_identity &&
+	     crypto_equal(public_key, dev->identity.static_public, CRYPTO_KEY_LEN)))
+		return NULL;
+	peer = malloc(sizeof(*peer));
+	if (!peer || !peer_init(peer, dev, public_key)) {
+		free(peer);
+		return NULL;
+	}
+	if (dev->peer_count >= dev->peer_bucket_count)
+		grow_buckets(dev);
+	b = bucket(dev, public_key);
+	peer->next_in_bucket = *b;
+	*b = peer;
+	peer->prev = dev->last_peer;
+	*(dev->last_peer ? &dev->last_peer->next : &dev->first_peer) = peer;
+	dev->last_peer = peer;
+	++dev->peer_count;
+	return peer;
+}
+
+void device_remove_peer(struct device *dev, struct peer *peer)
+{
+	struct peer **p;
+
+	for (p = bucket(dev, peer->public_key); *p != peer; p = &(*p)->next_in_bucket)
+		;
+	*p = peer->next_in_bucket;
+	*(peer->prev ? &peer->prev->next : &dev->first_peer) = peer->next;
+	*(peer->next ? &peer->next->prev : &dev->last_peer) = peer->prev;
+	--dev->peer_count;
+	peer_destroy(peer);
+	free(peer);
+}
+
+void device_remove_all_peers(struct device *dev)
+{
+	while (dev->first_peer)
+		device_remove_peer(dev, dev->first_peer);
+}
+
+bool device_set_private_key(struct device *dev, const uint8_t *private_key)
+{
+	uint8_t public_key[CRYPTO_KEY_LEN];
+	struct peer *self;
+
+	if (private_key && dev->identity.has_identity &&
+	    crypto_equal(private_key, dev->identity.static_private, CRYPTO_KEY_LEN))
+		return true;
+	if (private_key) {
+		if (!x25519_public(public_key, private_key))
+			return false;
+		/* A peer with our own key can never handshake; as the kernel does, drop it. */
+		self = device_find_peer(dev, public_key);
+		if (self)
+			device_remove_peer(dev, self);
+	}
+	if (!noise_identity_set(&dev->identity, private_key))
+		return false;
+	if (private_key && !cookie_checker_init(&dev->cookie_checker, public_key))
+		return false;
+	if (!private_key)
+		crypto_wipe(&dev->cookie_checker, sizeof(dev->cookie_checker));
+	for (struct peer *p = dev->first_peer; p; p = p->next) {
+		uint8_t psk[CRYPTO_KEY_LEN];
+
+		memcpy(psk, p->handshake.preshared_key, sizeof(psk));
+		peer_clear_keys(p);
+		peer_set_preshared_key(p, p->has_preshared_key ? psk : NULL);
+		p->last_sent_handshake = 0;
+		crypto_wipe(psk, sizeof(psk));
+	}
+	return true;
+}
+
+bool device_apply_config(struct device *dev, const struct config *config, uint64_t now)
+{
+	if (!device_set_private_key(dev, config->has_private_key ? config->private_key : NULL))
+		return false;
+	if (config->has_listen_port)
+		dev->listen_port = config->listen_port;
+	if (config->has_fwmark)
+		dev->fwmark = config->fwmark;
+	if (config->has_mtu)
+		dev->mtu = config->mtu;
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		const struct peer_config *pc = &config->peers[i];
+		struct peer *peer = device_add_peer(dev, pc->public_key);
+
+		if (!peer) {
+			if (dev->identity.has_identity &&
+			    crypto_equal(pc->public_key, dev->identity.static_public,
+					 CRYPTO_KEY_LEN))
+				continue; /* our own key: ignored, as the kernel does */
+			return false;
+		}
+		peer_set_preshared_key(peer, pc->has_preshared_key ? pc->preshared_key : NULL);
+		if (pc->endpoint.addr.sa.sa_family != AF_UNSPEC)
+			peer_set_endpoint(peer, &pc->endpoint.addr);
+		for (size_t j = 0; j < pc->allowed_ips_len; ++j) {
+			const struct ip_prefix *ip = &pc->allowed_ips[j];
+
+			if (!allowedips_insert(&dev->allowedips, ip->family, &ip->addr, ip->cidr,
+					       &peer->allowedips))
+				return false;
+		}
+		if (pc->friendly_name && !peer->friendly_name)
+			peer->friendly_name = strdup(pc->friendly_name);
+		peer_set_persistent_keepalive(peer, pc->persistent_keepalive, now);
+	}
+	return true;
+}
+
+void device_drop(struct device *dev, enum drop_reason reason)
+{
+	++dev->stats.dropped[reason];
+}
+
+bool device_under_load(struct device *dev, uint64_t now)
+{
+	if (dev->force_under_load)
+		return true;
+	if (now >= dev->load_window_start + NSEC_PER_SEC) {
+		dev->load_window_start = now;
+		dev->load_window_count = 0;
+	}
+	if (++dev->load_window_count > UNDER_LOAD_HANDSHAKES_PER_SECOND)
+		dev->under_load_until = now + NSEC_PER_SEC;
+	return now < dev->under_load_until;
+}
+
+void device_send(struct device *dev, struct packet *packet, uint64_t now)
+{
+	const uint8_t *ip = packet_payload(packet);
+	struct allowedips_owner *owner = NULL;
+
+	if (packet->len >= 20 && ip[0] >> 4 == 4)
+		owner = allowedips_lookup(&dev->allowedips, AF_INET, ip + 16);
+	else if (packet->len >= 40 && ip[0] >> 4 == 6)
+		owner = allowedips_lookup(&dev->allowedips, AF_INET6, ip + 24);
+	if (!owner) {
+		device_drop(dev, DROP_NO_PEER);
+		packet_put(&dev->pool, packet);
+		return;
+	}
+	peer_send_packet(container_of(owner, struct peer, allowedips), packet, now);
+}
+
+void device_run_timers(struct device *dev, uint64_t now)
+{
+	timer_queue_run(&dev->timers, now);
+}
+
+uint64_t device_next_timer(const struct device *dev)
+{
+	return timer_queue_next(&dev->timers);
+}

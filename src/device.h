@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A WireGuard interface's protocol state: identity, peers, cryptokey routing,
+ * indices, timers. It does no I/O itself: packets come in through
+ * device_receive() and device_send(), go out through the callbacks in
+ * struct device_io, and time is passed in as monotonic nanoseconds. So the
+ * whole protocol runs in unit tests on a fake network and a fake clock.
+ */
+#ifndef WGATE_DEVICE_H
+#define WGATE_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "allowedips.h"
+#include "config.h"
+#include "cookie.h"
+#include "index.h"
+#include "noise.h"
+#include "packet.h"
+#include "peer.h"
+#include "ratelimiter.h"
+#include "timer_queue.h"
+
+struct device_io {
+	void *ctx;
+	void (*send_udp)(void *ctx, const union sockaddr_any *to, const void *buf, size_t len);
+	void (*write_tun)(void *ctx, const void *buf, size_t len);
+	void (*wall_time)(void *ctx, struct timespec *ts);
+};
+
+/* Why packets were dropped: for counters and metrics. */
+enum drop_reason {
+	DROP_MALFORMED,
+	DROP_BAD_MAC,
+	DROP_BAD_HANDSHAKE,
+	DROP_REPLAY,
+	DROP_NO_SESSION,
+	DROP_ALLOWEDIPS,
+	DROP_NO_PEER,
+	DROP_RATELIMIT,
+	DROP_STAGED_OVERFLOW,
+	DROP_REASON_COUNT
+};
+
+struct device_stats {
+	uint64_t dropped[DROP_REASON_COUNT];
+	uint64_t cookie_replies_sent;
+	uint64_t handshake_initiations_received;
+};
+
+struct device {
+	struct noise_identity identity;
+	struct cookie_checker cookie_checker;
+	struct ratelimiter ratelimiter;
+	struct allowedips allowedips;
+	struct index_table indices;
+	struct timer_queue timers;
+	struct packet_pool pool;
+	struct device_io io;
+
+	struct peer **peer_buckets;
+	size_t peer_bucket_count, peer_count;
+	struct peer *first_peer, *last_peer;
+
+	uint16_t listen_port;
+	uint32_t fwmark;
+	unsigned mtu;
+
+	/* Under load (many handshake messages), handshakes need a cookie. */
+	uint64_t load_window_start;
+	unsigned load_window_count;
+	uint64_t under_load_until;
+	bool force_under_load; /* for tests */
+	struct timer timer_gc;
+
+	struct device_stats stats;
+	uint8_t scratch[sizeof(struct message_handshake_initiation)];
+};
+
+enum {
+	DEFAULT_MTU = 1420,
+	/* More handshake messages than this within one second put the device under load. */
+	UNDER_LOAD_HANDSHAKES_PER_SECOND = 1024,
+};
+
+bool device_init(struct device *dev, const struct device_io *io)
+    __attribute__((warn_unused_result));
+void device_free(struct device *dev);
+
+/* NULL clears the identity. A peer with the device's own public key is removed. */
+bool device_set_private_key(struct device *dev, const uint8_t *private_key)
+    __attribute__((warn_unused_result));
+struct peer *device_find_peer(const struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
+/* Adds a peer, or returns the one that already has this key; NULL for our own key. */
+struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
+void device_remove_peer(struct device *dev, struct peer *peer);
+void device_remove_all_peers(struct device *dev);
+/* Applies a parsed config (endpoints resolved): identity, port, fwmark, peers. */
+bool device_apply_config(struct device *dev, const struct config *config, uint64_t now)
+    __attribute__((warn_unused_result));
+
+/* A packet from the TUN; the device takes ownership of it. */
+void device_send(struct device *dev, struct packet *packet, uint64_t now);
+/* A UDP payload from src; buf is decrypted in place. */
+void device_receive(struct device *dev, uint8_t *buf, size_t len, const union sockaddr_any *src,
+		    uint64_t now);
+void device_run_timers(struct device *dev, uint64_t now);
+uint64_t device_next_timer(const struct device *dev);
+
+/* Internal to the protocol files. */
+bool device_under_load(struct device *dev, uint64_t now);
+void device_drop(struct device *dev, enum drop_reason reason);
+uint64_t jitter_ns(void);
+
+#endif

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/* A peer's lifetime and settings. The device owns every peer (device.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+
+bool peer_init(struct peer *peer, struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
+{
+	memset(peer, 0, sizeof(*peer));
+	peer->device = dev;
+	memcpy(peer->public_key, public_key, CRYPTO_KEY_LEN);
+	noise_handshake_init(&peer->handshake, &dev->identity, public_key, NULL);
+	peer->handshake_entry.type = INDEX_HANDSHAKE;
+	peer->handshake_entry.peer = peer;
+	timers_init(peer);
+	/* Room for all five timers, so arming them never fails. */
+	return cookie_maker_init(&peer->cookie_maker, public_key) &&
+	       timer_queue_reserve(&dev->timers, 5);
+}
+
+void peer_clear_keys(struct peer *peer)
+{
+	struct device *dev = peer->device;
+
+	keypair_free(dev, peer->previous);
+	keypair_free(dev, peer->current);
+	keypair_free(dev, peer->next_keypair);
+	peer->previous = peer->current = peer->next_keypair = NULL;
+	noise_handshake_clear(&peer->handshake);
+	index_remove(&dev->indices, &peer->handshake_entry);
+}
+
+void peer_destroy(struct peer *peer)
+{
+	struct device *dev = peer->device;
+
+	timers_stop(peer);
+	peer_clear_keys(peer);
+	allowedips_remove_owner(&dev->allowedips, &peer->allowedips);
+	packet_queue_purge(&peer->staged, &dev->pool);
+	free(peer->friendly_name);
+	crypto_wipe(peer, sizeof(*peer));
+}
+
+void peer_set_preshared_key(struct peer *peer, const uint8_t *psk)
+{
+	uint8_t copy[CRYPTO_KEY_LEN];
+
+	peer->has_preshared_key = psk && !crypto_is_zero(psk, CRYPTO_KEY_LEN);
+	if (peer->has_preshared_key)
+		memcpy(copy, psk, sizeof(copy));
+	noise_handshake_init(&peer->handshake, &peer->device->identity, peer->public_key,
+			     peer->has_preshared_key ? copy : NULL);
+	index_remove(&peer->device->indices, &peer->handshake_entry);
+	crypto_wipe(copy, sizeof(copy));
+}
+
+void peer_set_endpoint(struct peer *peer, const union sockaddr_any *endpoint)
+{
+	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
+	if (endpoint->sa.sa_family == AF_INET)
+		peer->endpoint.v4 = endpoint->v4;
+	else if (endpoint->sa.sa_family == AF_INET6)
+		peer->endpoint.v6 = endpoint->v6;
+}
+
+void peer_set_persistent_keepalive(struct peer *peer, uint16_t seconds, uint64_t now)
+{
+	bool changed = seconds != peer->persistent_keepalive;
+
+	peer->persistent_keepalive = seconds;
+	if (!seconds)
+		timer_del(&peer->device->timers, &peer->timer_persistent_keepalive);
+	else if (changed)
+		peer_send_keepalive(peer, now); /* start at once, as the kernel does */
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A peer: its handshake, its keypairs, its timers, its staged packets and its
+ * counters. Owned by its device; created and destroyed only through
+ * device_add_peer() and device_remove_peer(). Single-threaded: the device's
+ * event loop is the only caller.
+ */
+#ifndef WGATE_PEER_H
+#define WGATE_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "allowedips.h"
+#include "config.h"
+#include "cookie.h"
+#include "index.h"
+#include "noise.h"
+#include "packet.h"
+#include "replay.h"
+#include "timer_queue.h"
+
+struct device;
+
+struct keypair {
+	struct index_entry entry; /* our index for this session */
+	struct aead send, receive;
+	uint64_t send_counter;
+	struct replay_counter replay;
+	uint64_t birth; /* monotonic ns */
+	uint32_t remote_index;
+	bool initiator;
+	struct peer *peer;
+};
+
+struct peer_stats {
+	uint64_t rx_bytes, tx_bytes;	 /* as wg(8) counts them: whole UDP payloads */
+	uint64_t rx_packets, tx_packets; /* data packets, keepalives included */
+	uint64_t handshakes_initiated, handshakes_completed, handshakes_failed;
+	uint64_t endpoint_changes;
+	uint64_t dropped_allowedips, dropped_replay;
+};
+
+struct peer {
+	struct device *device;
+	struct peer *next_in_bucket;
+	struct peer *prev, *next; /* the device's list, in the order peers were added */
+
+	uint8_t public_key[CRYPTO_KEY_LEN];
+	bool has_preshared_key;
+	struct noise_handshake handshake;
+	struct index_entry handshake_entry;
+	struct cookie_maker cookie_maker;
+	struct keypair *previous, *current, *next_keypair;
+
+	union sockaddr_any endpoint;   /* sa_family AF_UNSPEC when unknown */
+	uint16_t persistent_keepalive; /* seconds; 0 off */
+	struct allowedips_owner allowedips;
+	struct packet_queue staged;
+
+	struct timer timer_retransmit_handshake, timer_send_keepalive, timer_new_handshake,
+	    timer_zero_key_material, timer_persistent_keepalive;
+	unsigned handshake_attempts;
+	bool need_another_keepalive, sent_lastminute_handshake;
+	uint64_t last_sent_handshake;	/* monotonic ns; 0 never */
+	struct timespec last_handshake; /* wall clock; zero never */
+
+	struct peer_stats stats;
+	char *friendly_name;
+};
+
+/* Called by the device. */
+bool peer_init(struct peer *peer, struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
+void peer_destroy(struct peer *peer);
+
+void peer_set_preshared_key(struct peer *peer, const uint8_t *psk);
+void peer_set_endpoint(struct peer *peer, const union sockaddr_any *endpoint);
+void peer_set_persistent_keepalive(struct peer *peer, uint16_t seconds, uint64_t now);
+/* Forgets every keypair and any handshake in progress. */
+void peer_clear_keys(struct peer *peer);
+
+/* Keypair rotation (the kernel driver's rules); see keypair.c. */
+void keypair_add(struct peer *peer, struct keypair *keypair);
+/* A data packet arrived on kp; true when that confirmed a pending next keypair. */
+bool keypair_received_with(struct peer *peer, struct keypair *kp);
+void keypair_free(struct device *dev, struct keypair *kp);
+
+/* send.c */
+void peer_send_packet(struct peer *peer, struct packet *packet, uint64_t now);
+void peer_send_staged(struct peer *peer, uint64_t now);
+void peer_send_keepalive(struct peer *peer, uint64_t now);
+void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now);
+
+/* timers.c: the protocol's timer events, named for what happened. */
+void timers_init(struct peer *peer);
+void timers_stop(struct peer *peer);
+void timers_data_sent(struct peer *peer, uint64_t now);
+void timers_data_received(struct peer *peer, uint64_t now);
+void timers_any_authenticated_packet_sent(struct peer *peer);
+void timers_any_authenticated_packet_received(struct peer *peer);
+void timers_any_authenticated_packet_traversal(struct peer *peer, uint64_t now);
+void timers_handshake_initiated(struct peer *peer, uint64_t now);
+void timers_handshake_complete(struct peer *peer);
+void timers_session_derived(struct peer *peer, uint64_t now);
+
+#endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT
+/* Everything the device receives over UDP: handshakes, cookie replies, data. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define SECONDS(s)			((uint64_t)(s)*NSEC_PER_SEC)
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void cookie_source_of(struct cookie_source *cs, const union sockaddr_any *src)
+{
+	if (src->sa.sa_family == AF_INET) {
+		memcpy(cs->bytes, &src->v4.sin_addr, 4);
+		memcpy(cs->bytes + 4, &src->v4.sin_port, 2);
+		cs->len = 6;
+	} else {
+		memcpy(cs->bytes, &src->v6.sin6_addr, 16);
+		memcpy(cs->bytes + 16, &src->v6.sin6_port, 2);
+		cs->len = 18;
+	}
+}
+
+static struct noise_handshake *lookup_handshake(void *ctx, const uint8_t key[CRYPTO_KEY_LEN])
+{
+	struct peer *peer = device_find_peer(ctx, key);
+
+	return peer ? &peer->handshake : NULL;
+}
+
+static void send_raw(struct device *dev, const union sockaddr_any *to, const void *buf, size_t len)
+{
+	dev->io.send_udp(dev->io.ctx, to, buf, len);
+}
+
+/* Turns a finished handshake into a keypair that takes over its index. */
+static struct keypair *begin_session(struct peer *peer, uint64_t now)
+{
+	struct device *dev = peer->device;
+	struct noise_keys keys;
+	struct keypair *kp = calloc(1, sizeof(*kp));
+	bool ok = kp && noise_derive_keys(&peer->handshake, &keys);
+
+	if (ok && !aead_init(&kp->send, keys.send))
+		ok = false;
+	if (ok && !aead_init(&kp->receive, keys.receive)) {
+		aead_free(&kp->send);
+		ok = false;
+	}
+	if (ok) {
+		kp->initiator = keys.initiator;
+		kp->remote_index = keys.remote_index;
+	}
+	crypto_wipe(&keys, sizeof(keys));
+	if (!ok) {
+		free(kp);
+		index_remove(&dev->indices, &peer->handshake_entry);
+		return NULL;
+	}
+	kp->peer = peer;
+	kp->birth = now;
+	kp->entry.type = INDEX_KEYPAIR;
+	kp->entry.peer = peer;
+	kp->entry.keypair = kp;
+	replay_init(&kp->replay);
+	index_replace(&dev->indices, &peer->handshake_entry, &kp->entry);
+	keypair_add(peer, kp);
+	timers_session_derived(peer, now);
+	return kp;
+}
+
+static void update_endpoint(struct peer *peer, const union sockaddr_any *src)
+{
+	size_t len = src->sa.sa_family == AF_INET ? sizeof(src->v4) : sizeof(src->v6);
+
+	if (peer->endpoint.sa.sa_family == src->sa.sa_family && !memcmp(&peer->endpoint, src, len))
+		return;
+	if (peer->endpoint.sa.sa_family != AF_UNSPEC)
+		++peer->stats.endpoint_changes;
+	peer_set_endpoint(peer, src);
+}
+
+static void consume_initiation(struct device *dev, const struct message_handshake_initiation *msg,
+			       const union sockaddr_any *src, uint64_t now)
+{
+	struct message_handshake_response resp;
+	struct noise_handshake *hs;
+	struct peer *peer;
+
+	++dev->stats.handshake_initiations_received;
+	if (noise_consume_initiation(&dev->identity, msg, lookup_handshake, dev, now, &hs) !=
+	    NOISE_OK) {
+		device_drop(dev, DROP_BAD_HANDSHAKE);
+		return;
+	}
+	peer = container_of(hs, struct peer, handshake);
+	update_endpoint(peer, src);
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer, now);
+
+	if (!index_insert(&dev->indices, &peer->handshake_entry))
+		return;
+	if (!noise_create_response(&peer->handshake, &dev->identity, &resp,
+				   peer->handshake_entry.index) ||
+	    !cookie_add_macs(&peer->cookie_maker, &resp, sizeof(resp), now)) {
+		index_remove(&dev->indices, &peer->handshake_entry);
+		return;
+	}
+	if (!begin_session(peer, now))
+		return;
+	peer->last_sent_handshake = now;
+	timers_any_authenticated_packet_traversal(peer, now);
+	timers_any_authenticated_packet_sent(peer);
+	send_raw(dev, &peer->endpoint, &resp, sizeof(resp));
+	peer->stats.tx_bytes += sizeof(resp);
+}
+
+static void consume_response(struct device *dev, const struct message_handshake_response *msg,
+			     const union sockaddr_any *src, uint64_t now)
+{
+	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
+	struct peer *peer;
+
+	if (!entry || entry->type != INDEX_HANDSHAKE ||
+	    noise_consume_response(&entry->peer->handshake, &dev->identity, msg) != NOISE_OK) {
+		device_drop(dev, DROP_BAD_HANDSHAKE);
+		return;
+	}
+	peer = entry->peer;
+	update_endpoint(peer, src);
+	if (!begin_session(peer, now))
+		return;
+	timers_handshake_complete(peer);
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer, now);
+	/* Confirm the session at once: staged data, or else a keepalive. */
+	peer_send_keepalive(peer, now);
+}
+
+static void handle_handshake(struct device *dev, uint8_t *buf, size_t len,
+			     const union sockaddr_any *src, uint64_t now)
+{
+	struct cookie_source cs;
+	enum cookie_mac_state mac;
+	bool under_load = device_under_load(dev, now);
+
+	cookie_source_of(&cs, src);
+	mac = cookie_validate(&dev->cookie_checker, buf, len, &cs, now);
+	if (mac == COOKIE_INVALID_MAC) {
+		device_drop(dev, DROP_BAD_MAC);
+		return;
+	}
+	if (under_load) {
+		if (mac != COOKIE_VALID_MAC1_MAC2) {
+			struct message_handshake_cookie reply;
+			uint32_t sender = le32(buf + 4);
+
+			if (cookie_create_reply(&dev->cookie_checker, &reply, buf, len, sender, &cs,
+						now)) {
+				send_raw(dev, src, &reply, sizeof(reply));
+				++dev->stats.cookie_replies_sent;
+			}
+			return;
+		}
+		if (!ratelimiter_allow(&dev->ratelimiter, src->sa.sa_family,
+				       src->sa.sa_family == AF_INET
+					   ? (const void *)&src->v4.sin_addr
+					   : (const void *)&src->v6.sin6_addr,
+				       now)) {
+			device_drop(dev, DROP_RATELIMIT);
+			return;
+		}
+	}
+	if (buf[0] == MESSAGE_HANDSHAKE_INITIATION)
+		consume_initiation(dev, (const void *)buf, src, now);
+	else
+		consume_response(dev, (const void *)buf, src, now);
+}
+
+static void consume_cookie(struct device *dev, const struct message_handshake_cookie *msg,
+			   uint64_t now)
+{
+	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
+
+	if (!entry || !cookie_consume_reply(&entry->peer->cookie_maker, msg, now))
+		device_drop(dev, DROP_BAD_MAC);
+}
+
+/* The inner packet's source and true length; false if it is no IP packet. */
+static bool inner_source(const uint8_t *p, size_t len, int *family, const uint8_t **addr,
+			 size_t *ip_len)
+{
+	if (len >= 20 && p[0] >> 4 == 4) {
+		*ip_len = (size_t)p[2] << 8 | p[3];
+		*family = AF_INET;
+		*addr = p + 12;
+		return *ip_len >= 20 && *ip_len <= len;
+	}
+	if (len >= 40 && p[0] >> 4 == 6) {
+		*ip_len = 40 + ((size_t)p[4] << 8 | p[5]);
+		*family = AF_INET6;
+		*addr = p + 8;
+		return *ip_len <= len;
+	}
+	return false;
+}
+
+static void consume_data(struct device *dev, uint8_t *buf, size_t len,
+			 const union sockaddr_any *src, uint64_t now)
+{
+	struct message_data *msg = (struct message_data *)buf;
+	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
+	size_t payload_len = len - sizeof(*msg) - CRYPTO_AEAD_TAG_LEN, ip_len;
+	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
+	struct keypair *kp;
+	struct peer *peer;
+	const uint8_t *inner_addr;
+	int family;
+
+	if (!entry || entry->type != INDEX_KEYPAIR) {
+		device_drop(dev, DROP_NO_SESSION);
+		return;
+	}
+	kp = entry->keypair;
+	peer = kp->peer;
+	if (now >= kp->birth + SECONDS(REJECT_AFTER_TIME)) {
+		device_drop(dev, DROP_NO_SESSION);
+		return;
+	}
+	aead_counter_nonce(nonce, msg->counter);
+	if (!aead_open(&kp->receive, nonce, msg->encrypted_data, msg->encrypted_data, payload_len,
+		       NULL, 0)) {
+		device_drop(dev, DROP_BAD_MAC);
+		return;
+	}
+	/* The counter is trusted only now that the packet has authenticated. */
+	if (!replay_check(&kp->replay, msg->counter)) {
+		++peer->stats.dropped_replay;
+		device_drop(dev, DROP_REPLAY);
+		return;
+	}
+	update_endpoint(peer, src);
+	peer->stats.rx_bytes += len;
+	++peer->stats.rx_packets;
+	if (keypair_received_with(peer, kp)) {
+		timers_handshake_complete(peer);
+		peer_send_staged(peer, now);
+	}
+	/* The initiator rekeys before the keypair expires, even if only receiving. */
+	if (kp->initiator && !peer->sent_lastminute_handshake &&
+	    now >= kp->birth + SECONDS(REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT)) {
+		peer->sent_lastminute_handshake = true;
+		peer_send_handshake_initiation(peer, false, now);
+	}
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer, now);
+	if (!payload_len)
+		return; /* a keepalive */
+	if (!inner_source(msg->encrypted_data, payload_len, &family, &inner_addr, &ip_len)) {
+		device_drop(dev, DROP_MALFORMED);
+		return;
+	}
+	if (allowedips_lookup(&dev->allowedips, family, inner_addr) != &peer->allowedips) {
+		++peer->stats.dropped_allowedips;
+		device_drop(dev, DROP_ALLOWEDIPS);
+		return;
+	}
+	dev->io.write_tun(dev->io.ctx, msg->encrypted_data, ip_len);
+	timers_data_received(peer, now);
+}
+
+void device_receive(struct device *dev, uint8_t *buf, size_t len, const union sockaddr_any *src,
+		    uint64_t now)
+{
+	/* The type is a little-endian u32 whose top three bytes must be zero. */
+	uint32_t type = len >= 4 ? le32(buf) : 0;
+
+	if (src->sa.sa_family != AF_INET && src->sa.sa_family != AF_INET6)
+		type = 0;
+	switch (type) {
+	case MESSAGE_HANDSHAKE_INITIATION:
+		if (len != sizeof(struct message_handshake_initiation))
+			break;
+		handle_handshake(dev, buf, len, src, now);
+		return;
+	case MESSAGE_HANDSHAKE_RESPONSE:
+		if (len != sizeof(struct message_handshake_response))
+			break;
+		handle_handshake(dev, buf, len, src, now);
+		return;
+	case MESSAGE_HANDSHAKE_COOKIE:
+		if (len != sizeof(struct message_handshake_cookie))
+			break;
+		consume_cookie(dev, (const void *)buf, now);
+		return;
+	case MESSAGE_DATA:
+		if (len < MESSAGE_DATA_MIN_LEN)
+			break;
+		consume_data(dev, buf, len, src, now);
+		return;
+	}
+	device_drop(dev, DROP_MALFORMED);
+}

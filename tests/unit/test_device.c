@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The whole protocol on a fake network with a fake clock:
+ *
+ *     node A (192.0.2.1:1000)  <--- datagram queue --->  node B (192.0.2.2:2000)
+ *     tunnel 10.0.0.1                                     tunnel 10.0.0.2
+ *
+ * Handshakes, key confirmation, data both ways, AllowedIPs on receive,
+ * replay, roaming, rekeying, keepalives, retries, key expiry and cookies.
+ */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+
+#include "device.h"
+
+#define SEC NSEC_PER_SEC
+
+struct node {
+	struct device dev;
+	union sockaddr_any addr;
+	uint8_t private_key[32], public_key[32];
+	uint8_t tun[64][2048];
+	size_t tun_len[64], tun_count;
+	unsigned sent_types[5];
+	bool offline; /* drops whatever is sent to it */
+};
+
+struct datagram {
+	union sockaddr_any from, to;
+	uint8_t data[2048];
+	size_t len;
+};
+
+static struct node *nodes[64];
+static size_t node_count;
+static struct datagram queue[4096];
+static size_t queue_len;
+static uint64_t now;
+
+static bool same_addr(const union sockaddr_any *a, const union sockaddr_any *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->v4.sin_port == b->v4.sin_port &&
+		       a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
+	return a->v6.sin6_port == b->v6.sin6_port &&
+	       !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16);
+}
+
+static void send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+{
+	struct node *n = ctx;
+	struct datagram *d = &queue[queue_len++];
+
+	assert_true(queue_len < 4096);
+	assert_true(len <= sizeof(d->data));
+	d->from = n->addr;
+	d->to = *to;
+	memcpy(d->data, buf, len);
+	d->len = len;
+	n->sent_types[((const uint8_t *)buf)[0] & 3 ? ((const uint8_t *)buf)[0] : 4]++;
+}
+
+static void write_tun(void *ctx, const void *buf, size_t len)
+{
+	struct node *n = ctx;
+
+	if (n->tun_count < 64) { /* the first 64 are kept; all are counted */
+		memcpy(n->tun[n->tun_count], buf, len);
+		n->tun_len[n->tun_count] = len;
+	}
+	++n->tun_count;
+}
+
+static void wall_time(void *ctx, struct timespec *ts)
+{
+	(void)ctx;
+	ts->tv_sec = 1700000000 + (time_t)(now / SEC);
+	ts->tv_nsec = (long)(now % SEC);
+}
+
+/* Delivers the datagrams queued so far (one hop); what they cause stays queued. */
+static size_t deliver(void)
+{
+	static struct datagram batch[4096];
+	size_t n = queue_len, delivered = 0;
+
+	memcpy(batch, queue, n * sizeof(*batch));
+	queue_len = 0;
+	for (size_t i = 0; i < n; ++i) {
+		for (size_t j = 0; j < node_count; ++j) {
+			if (!nodes[j]->offline && same_addr(&nodes[j]->addr, &batch[i].to)) {
+				device_receive(&nodes[j]->dev, batch[i].data, batch[i].len,
+					       &batch[i].from, now);
+				++delivered;
+			}
+		}
+	}
+	return delivered;
+}
+
+/* Advances the clock in small steps, running timers and delivering as it goes. */
+static void advance(uint64_t ns)
+{
+	uint64_t end = now + ns;
+
+	while (now < end) {
+		uint64_t step = 10 * NSEC_PER_MSEC;
+
+		now = now + step > end ? end : now + step;
+		for (size_t j = 0; j < node_count; ++j)
+			device_run_timers(&nodes[j]->dev, now);
+		while (deliver())
+			;
+	}
+}
+
+static void set_addr(struct node *n, const char *ip, uint16_t port)
+{
+	memset(&n->addr, 0, sizeof(n->addr));
+	if (strchr(ip, ':')) {
+		n->addr.v6.sin6_family = AF_INET6;
+		inet_pton(AF_INET6, ip, &n->addr.v6.sin6_addr);
+		n->addr.v6.sin6_port = htons(port);
+	} else {
+		n->addr.v4.sin_family = AF_INET;
+		inet_pton(AF_INET, ip, &n->addr.v4.sin_addr);
+		n->addr.v4.sin_port = htons(port);
+	}
+}
+
+static struct node *new_node(const char *ip, uint16_t port)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	struct device_io io = {
+	    .ctx = n, .send_udp = send_udp, .write_tun = write_tun, .wall_time = wall_time};
+
+	assert_true(device_init(&n->dev, &io));
+	assert_true(x25519_generate(n->private_key));
+	assert_true(x25519_public(n->public_key, n->private_key));
+	assert_true(device_set_private_key(&n->dev, n->private_key));
+	set_addr(n, ip, port);
+	nodes[node_count++] = n;
+	return n;
+}
+
+static struct peer *connect_to(struct node *self, struct node *other, const char *allowed,
+			       uint8_t cidr, bool endpoint)
+{
+	struct peer *p = device_add_peer(&self->dev, other->public_key);
+	uint8_t a[16];
+	int family = strchr(allowed, ':') ? AF_INET6 : AF_INET;
+
+	assert_non_null(p);
+	inet_pton(family, allowed, a);
+	assert_true(allowedips_insert(&self->dev.allowedips, family, a, cidr, &p->allowedips));
+	if (endpoint)
+		peer_set_endpoint(p, &other->addr);
+	return p;
+}
+
+/* An IPv4 packet of total length len (>= 28) from src to dst. */
+static void send_ip(struct node *n, const char *src, const char *dst, size_t len, uint8_t fill)
+{
+	struct packet *p = packet_get(&n->dev.pool, len);
+	uint8_t *ip = packet_payload(p);
+
+	memset(ip, fill, len);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(len >> 8);
+	ip[3] = (uint8_t)len;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	p->len = len;
+	device_send(&n->dev, p, now);
+}
+
+static void send_ip6(struct node *n, const char *src, const char *dst, size_t len)
+{
+	struct packet *p = packet_get(&n->dev.pool, len);
+	uint8_t *ip = packet_payload(p);
+
+	memset(ip, 0x66, len);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)((len - 40) >> 8);
+	ip[5] = (uint8_t)(len - 40);
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	p->len = len;
+	device_send(&n->dev, p, now);
+}
+
+static void reset_world(void)
+{
+	for (size_t i = 0; i < node_count; ++i) {
+		device_free(&nodes[i]->dev);
+		free(nodes[i]);
+	}
+	node_count = queue_len = 0;
+	now = 1000 * SEC;
+}
+
+static struct node *a, *b;
+static struct peer *a_to_b, *b_to_a;
+
+static void pair(void)
+{
+	reset_world();
+	a = new_node("192.0.2.1", 1000);
+	b = new_node("192.0.2.2", 2000);
+	a_to_b = connect_to(a, b, "10.0.0.2", 32, true);
+	b_to_a = connect_to(b, a, "10.0.0.1", 32, false);
+}
+
+static void first_packet_brings_up_the_session(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 100, 0xab);
+	assert_int_equal(a->sent_types[MESSAGE_HANDSHAKE_INITIATION], 1);
+	assert_int_equal(a_to_b->staged.len, 1);
+	deliver(); /* initiation -> B; response -> queue */
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 1);
+	assert_null(b_to_a->current); /* not confirmed yet */
+	assert_non_null(b_to_a->next_keypair);
+	deliver(); /* response -> A, which sends the staged packet */
+	assert_int_equal(a->sent_types[4], 1);
+	deliver();
+	assert_int_equal(b->tun_count, 1);
+	assert_int_equal(b->tun_len[0], 100);
+	assert_int_equal(b->tun[0][50], 0xab);
+	assert_non_null(b_to_a->current);
+	/* B learned A's endpoint from the handshake, and can answer */
+	send_ip(b, "10.0.0.2", "10.0.0.1", 60, 0xcd);
+	deliver();
+	assert_int_equal(a->tun_count, 1);
+	assert_int_equal(a->tun_len[0], 60);
+	assert_int_equal(a_to_b->stats.handshakes_completed, 1);
+	assert_int_equal(b_to_a->stats.rx_packets, 1);
+}
+
+/* The responder must not send on a keypair before the initiator has used it. */
+static void responder_waits_for_confirmation(void **state)
+{
+	(void)state;
+	pair();
+	peer_send_handshake_initiation(a_to_b, false, now);
+	deliver(); /* B answers; B now holds an unconfirmed next keypair */
+	send_ip(b, "10.0.0.2", "10.0.0.1", 80, 1);
+	assert_int_equal(b->sent_types[4], 0);
+	assert_int_equal(b_to_a->staged.len, 1);
+	deliver(); /* A takes the response and, having nothing staged, sends a keepalive */
+	assert_int_equal(a->sent_types[4], 1);
+	deliver(); /* B: confirmed, so it sends what it held */
+	assert_int_equal(b->sent_types[4], 1);
+	deliver();
+	assert_int_equal(a->tun_count, 1);
+}
+
+static void padding_and_sizes(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 33, 0);
+	deliver();
+	deliver();
+	assert_int_equal(queue_len, 1);
+	assert_int_equal(queue[0].len, 16 + 48 + 16); /* 33 padded to 48 */
+	deliver();
+	assert_int_equal(b->tun_len[0], 33); /* padding removed */
+	/* near the MTU, padding stops at the MTU */
+	send_ip(a, "10.0.0.1", "10.0.0.2", DEFAULT_MTU - 2, 0);
+	assert_int_equal(queue[0].len, 16 + DEFAULT_MTU + 16);
+	deliver();
+	assert_int_equal(b->tun_len[1], DEFAULT_MTU - 2);
+}
+
+static void spoofed_inner_source_dropped(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->tun_count, 1);
+	send_ip(a, "10.0.0.99", "10.0.0.2", 40, 0); /* not in B's AllowedIPs for A */
+	deliver();
+	assert_int_equal(b->tun_count, 1);
+	assert_int_equal(b->dev.stats.dropped[DROP_ALLOWEDIPS], 1);
+	/* a destination no peer covers is dropped at the sender */
+	send_ip(a, "10.0.0.1", "10.9.9.9", 40, 0);
+	assert_int_equal(queue_len, 0);
+	assert_int_equal(a->dev.stats.dropped[DROP_NO_PEER], 1);
+}
+
+static void replays_dropped(void **state)
+{
+	struct datagram copy;
+
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver();
+	copy = queue[0];
+	deliver();
+	queue[queue_len++] = copy;
+	deliver();
+	assert_int_equal(b->tun_count, 1);
+	assert_int_equal(b->dev.stats.dropped[DROP_REPLAY], 1);
+	/* tampered data: dropped as a bad MAC, the session unharmed */
+	copy.data[40] ^= 1;
+	queue[queue_len++] = copy;
+	deliver();
+	assert_int_equal(b->dev.stats.dropped[DROP_BAD_MAC], 1);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 2);
+}
+
+static void roaming_follows_the_sender(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	set_addr(a, "198.51.100.7", 3000); /* A moves */
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 2);
+	assert_true(same_addr(&b_to_a->endpoint, &a->addr));
+	assert_int_equal(b_to_a->stats.endpoint_changes, 1);
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	deliver();
+	assert_int_equal(a->tun_count, 1);
+}
+
+/* Rekey after REKEY_AFTER_TIME with traffic flowing: no packet lost. */
+static void rekey_without_loss(void **state)
+{
+	(void)state;
+	pair();
+	for (int i = 0; i < 300; ++i) {
+		send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+		advance(SEC / 2);
+	}
+	advance(SEC);
+	/* 150 s of traffic: at least one rekey, and every data packet arrived */
+	assert_int_equal(b->tun_count, 300);
+	assert_true(a_to_b->stats.handshakes_completed >= 2);
+	assert_int_equal(b->dev.stats.dropped[DROP_NO_SESSION], 0);
+	assert_int_equal(a_to_b->staged.len, 0);
+	/* the keypair A sends on is younger than REKEY_AFTER_TIME + a handshake */
+	assert_true(now - a_to_b->current->birth < 125 * SEC);
+}
+
+static void keepalive_after_receiving(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	unsigned before = b->sent_types[4];
+	advance(9 * SEC);
+	assert_int_equal(b->sent_types[4], before);
+	advance(2 * SEC); /* KEEPALIVE_TIMEOUT after the data B received */
+	assert_int_equal(b->sent_types[4], before + 1);
+	assert_int_equal(b_to_a->stats.tx_packets, 1);
+}
+
+static void persistent_keepalive(void **state)
+{
+	(void)state;
+	pair();
+	peer_set_persistent_keepalive(a_to_b, 25, now); /* starts a handshake at once */
+	advance(SEC);
+	assert_int_equal(a_to_b->stats.handshakes_completed, 1);
+	unsigned before = a->sent_types[4];
+	advance(26 * SEC);
+	assert_true(a->sent_types[4] >= before + 1);
+	advance(50 * SEC);
+	assert_true(a->sent_types[4] >= before + 3);
+}
+
+static void retries_then_gives_up(void **state)
+{
+	(void)state;
+	pair();
+	b->offline = true;
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	advance(200 * SEC);
+	/* an initiation every REKEY_TIMEOUT (+ jitter) for REKEY_ATTEMPT_TIME, then silence */
+	assert_in_range(a->sent_types[MESSAGE_HANDSHAKE_INITIATION], 18, 21);
+	assert_int_equal(a_to_b->staged.len, 0);
+	assert_int_equal(a_to_b->stats.handshakes_failed, 1);
+	unsigned sent = a->sent_types[MESSAGE_HANDSHAKE_INITIATION];
+	advance(100 * SEC);
+	assert_int_equal(a->sent_types[MESSAGE_HANDSHAKE_INITIATION], sent);
+	/* the peer comes back and a new packet brings the session up */
+	b->offline = false;
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	advance(SEC);
+	assert_int_equal(b->tun_count, 1);
+}
+
+static void keys_expire(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	b->offline = true;
+	/* after REJECT_AFTER_TIME the old keypair is not used: the packet waits for a handshake */
+	advance(181 * SEC);
+	unsigned data_before = a->sent_types[4];
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	assert_int_equal(a->sent_types[4], data_before);
+	assert_int_equal(a_to_b->staged.len, 1);
+	/* and 540 s after the handshake, all key material is gone */
+	advance(400 * SEC);
+	assert_null(a_to_b->current);
+	assert_null(a_to_b->previous);
+	assert_null(b_to_a->current);
+	assert_int_equal(a_to_b->handshake.state, NOISE_ZEROED);
+}
+
+static void cookies_under_load(void **state)
+{
+	(void)state;
+	pair();
+	b->dev.force_under_load = true;
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(); /* B answers with a cookie, not a response */
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_COOKIE], 1);
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 0);
+	deliver();
+	assert_true(a_to_b->cookie_maker.cookie_valid);
+	advance(6 * SEC); /* the retry carries mac2 and goes through */
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 1);
+	assert_int_equal(b->tun_count, 1);
+}
+
+static void wrong_key_never_handshakes(void **state)
+{
+	uint8_t wrong[32];
+
+	(void)state;
+	pair();
+	device_remove_peer(&a->dev, a_to_b);
+	assert_true(x25519_generate(wrong));
+	assert_true(x25519_public(wrong, wrong));
+	a_to_b = device_add_peer(&a->dev, wrong);
+	uint8_t ip[4] = {10, 0, 0, 2};
+	assert_true(allowedips_insert(&a->dev.allowedips, AF_INET, ip, 32, &a_to_b->allowedips));
+	peer_set_endpoint(a_to_b, &b->addr);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	advance(30 * SEC);
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 0);
+	assert_true(b->dev.stats.dropped[DROP_BAD_MAC] >= 1);
+	assert_int_equal(b->tun_count, 0);
+}
+
+static void ipv6_inside_and_outside(void **state)
+{
+	(void)state;
+	reset_world();
+	a = new_node("2001:db8::1", 1000);
+	b = new_node("2001:db8::2", 2000);
+	a_to_b = connect_to(a, b, "fd00::2", 128, true);
+	b_to_a = connect_to(b, a, "fd00::1", 128, false);
+	send_ip6(a, "fd00::1", "fd00::2", 100);
+	advance(SEC);
+	assert_int_equal(b->tun_count, 1);
+	assert_int_equal(b->tun_len[0], 100);
+	send_ip6(b, "fd00::2", "fd00::1", 60);
+	advance(SEC);
+	assert_int_equal(a->tun_count, 1);
+}
+
+/* A hub with many peers, each bringing up its own session. */
+static void many_peers(void **state)
+{
+	struct node *hub, *spokes[40];
+	char ip[32];
+
+	(void)state;
+	reset_world();
+	hub = new_node("192.0.2.100", 51820);
+	for (int i = 0; i < 40; ++i) {
+		snprintf(ip, sizeof(ip), "192.0.2.%d", i + 1);
+		spokes[i] = new_node(ip, (uint16_t)(1000 + i));
+		snprintf(ip, sizeof(ip), "10.0.1.%d", i + 1);
+		connect_to(hub, spokes[i], ip, 32, false);
+		connect_to(spokes[i], hub, "10.0.0.0", 16, true);
+	}
+	for (int i = 0; i < 40; ++i) {
+		snprintf(ip, sizeof(ip), "10.0.1.%d", i + 1);
+		send_ip(spokes[i], ip, "10.0.0.100", 40, (uint8_t)i);
+	}
+	advance(SEC);
+	assert_int_equal(hub->tun_count, 40);
+	for (int i = 0; i < 40; ++i) {
+		snprintf(ip, sizeof(ip), "10.0.1.%d", i + 1);
+		send_ip(hub, "10.0.0.100", ip, 40, 0);
+	}
+	advance(SEC);
+	for (int i = 0; i < 40; ++i)
+		assert_int_equal(spokes[i]->tun_count, 1);
+}
+
+/* Garbage of every size and type byte: dropped and counted, never a crash. */
+static void garbage_is_dropped(void **state)
+{
+	uint8_t buf[256];
+	uint64_t seed = 7;
+
+	(void)state;
+	pair();
+	for (int i = 0; i < 20000; ++i) {
+		size_t len = test_rand(&seed) % sizeof(buf);
+
+		for (size_t j = 0; j < len; ++j)
+			buf[j] = (uint8_t)test_rand(&seed);
+		if (len >= 4) {
+			buf[0] = (uint8_t)(test_rand(&seed) % 6);
+			buf[1] = buf[2] = buf[3] = 0;
+		}
+		if (i % 3 == 0 && len >= 148)
+			len = 148;
+		device_receive(&b->dev, buf, len, &a->addr, now);
+	}
+	assert_int_equal(b->tun_count, 0);
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!crypto_init())
+		return -1;
+	noise_static_init();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	reset_world();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(first_packet_brings_up_the_session),
+	    cmocka_unit_test(responder_waits_for_confirmation),
+	    cmocka_unit_test(padding_and_sizes),
+	    cmocka_unit_test(spoofed_inner_source_dropped),
+	    cmocka_unit_test(replays_dropped),
+	    cmocka_unit_test(roaming_follows_the_sender),
+	    cmocka_unit_test(rekey_without_loss),
+	    cmocka_unit_test(keepalive_after_receiving),
+	    cmocka_unit_test(persistent_keepalive),
+	    cmocka_unit_test(retries_then_gives_up),
+	    cmocka_unit_test(keys_expire),
+	    cmocka_unit_test(cookies_under_load),
+	    cmocka_unit_test(wrong_key_never_handshakes),
+	    cmocka_unit_test(ipv6_inside_and_outside),
+	    cmocka_unit_test(many_peers),
+	    cmocka_unit_test(garbage_is_dropped),
+	};
+	return cmocka_run_group_tests_name("device", tests, setup, teardown);
+}
