@@ -29,11 +29,13 @@ endif
 
 CRYPTO_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
 CRYPTO_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+MNL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmnl 2>/dev/null)
+MNL_LIBS := $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
-CFLAGS += $(CRYPTO_CFLAGS)
-LDLIBS += $(CRYPTO_LIBS)
+CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS)
+LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS)
 
 ifeq ($(V),)
 Q := @

@@ -3,7 +3,9 @@
 #ifndef WGATE_COMMANDS_H
 #define WGATE_COMMANDS_H
 
+#include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define WGATE_VERSION "0.1.0"
 
@@ -12,6 +14,8 @@ int cmd_genkey(int argc, char **argv);
 int cmd_genpsk(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_strip(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
 
 /* True when argv holds exactly one argument and it asks for help. */
 bool wants_help(int argc, char **argv);
@@ -19,5 +23,10 @@ bool wants_help(int argc, char **argv);
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len);
 /* Warns on stderr, as wg-quick(8) does, when others may read the file or its directory. */
 void warn_if_world_accessible(const char *path);
+
+/* The config file and interface name an argument means, as wg-quick(8) decides them. */
+bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifname[IFNAMSIZ],
+			char *err, size_t err_len);
+void pid_file_path(char *out, size_t len, const char *ifname);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "crypto.h"
+#include "noise.h"
 
 static const struct {
 	const char *name;
@@ -15,6 +16,8 @@ static const struct {
     {"genpsk", cmd_genpsk, "Generate a new preshared key and write it to stdout"},
     {"pubkey", cmd_pubkey, "Read a private key from stdin and write its public key to stdout"},
     {"strip", cmd_strip, "Check a config and print the part wg(8) understands"},
+    {"up", cmd_up, "Bring an interface up from a config and run it"},
+    {"down", cmd_down, "Stop an interface that wgate runs"},
 };
 
 static void usage(FILE *out)
@@ -45,6 +48,7 @@ int main(int argc, char **argv)
 				"(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");
 			return 1;
 		}
+		noise_static_init();
 		return commands[i].run(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "wgate: unknown command `%s'\n\n", argv[1]);

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wgate up: bring an interface up from a wg-quick(8) config and run it.
+ * Everything that can fail is checked before the TUN exists where possible;
+ * after that, any failure undoes what was done, so nothing is left half set up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "netconf.h"
+#include "tun.h"
+
+#define RUN_DIR "/run/wgate"
+
+static struct daemon daemon_state;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: wgate up [-f | --foreground] <CONFIG_FILE | INTERFACE>\n\n"
+		"Creates the interface named after the config file (wg0 for wg0.conf, or\n"
+		"/etc/wireguard/INTERFACE.conf for a bare name), applies the config as\n"
+		"wg-quick(8) does (PreUp, addresses, MTU, routes for AllowedIPs, DNS, PostUp)\n"
+		"and runs the tunnel in the background, or in the foreground with -f.\n"
+		"`wgate down INTERFACE' stops it, running PreDown and PostDown.\n"
+		"Environment: LOG_LEVEL=silent|error|info|verbose.\n");
+}
+
+/* Finds the config file and the interface name it implies, as wg-quick does. */
+bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifname[IFNAMSIZ],
+			char *err, size_t err_len)
+{
+	const char *base, *dot;
+	size_t len;
+
+	config_path_for(arg, path, path_len);
+	if (strcmp(path, arg) && strlen(arg) < IFNAMSIZ) {
+		snprintf(ifname, IFNAMSIZ, "%s", arg);
+		return true;
+	}
+	snprintf(path, path_len, "%s", arg);
+	base = strrchr(arg, '/');
+	base = base ? base + 1 : arg;
+	dot = strrchr(base, '.');
+	len = dot ? (size_t)(dot - base) : 0;
+	if (!dot || strcmp(dot, ".conf") || len < 1 || len >= IFNAMSIZ ||
+	    strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") <
+		len) {
+		snprintf(err, err_len,
+			 "`%s': the config file must be named after the interface, as in wg0.conf "
+			 "(at most 15 of the characters a-z A-Z 0-9 _ = + . -)",
+			 arg);
+		return false;
+	}
+	snprintf(ifname, IFNAMSIZ, "%.*s", (int)len, base);
+	return true;
+}
+
+void pid_file_path(char *out, size_t len, const char *ifname)
+{
+	snprintf(out, len, RUN_DIR "/%s.pid", ifname);
+}
+
+static void write_pid_file(const char *ifname, pid_t pid)
+{
+	char path[64];
+	FILE *f;
+
+	mkdir(RUN_DIR, 0755);
+	pid_file_path(path, sizeof(path), ifname);
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f))
+		log_error("cannot write %s: %s", path, strerror(errno));
+}
+
+static const char *tun_error_hint(int error)
+{
+	switch (error) {
+	case EPERM:
+	case EACCES:
+		return ": run as root or with CAP_NET_ADMIN";
+	case ENOENT:
+	case ENODEV:
+		return ": /dev/net/tun is missing; load the tun module (modprobe tun)";
+	case EBUSY:
+		return ": another process holds it";
+	default:
+		return "";
+	}
+}
+
+static void detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setsid();
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct daemon *d = &daemon_state;
+	struct config config;
+	char path[4096], ifname[IFNAMSIZ], err[512], pidpath[64];
+	bool foreground = false, tun_up = false, dns_set = false, config_loaded = false;
+	const char *arg = NULL;
+	unsigned mtu;
+	int status = 1;
+
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
+			foreground = true;
+		} else if (!arg && argv[i][0] != '-') {
+			arg = argv[i];
+		} else {
+			fprintf(stderr, "wgate up: unexpected argument `%s'\n\n", argv[i]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!arg) {
+		usage(stderr);
+		return 1;
+	}
+	if (!interface_from_arg(arg, path, sizeof(path), ifname, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s\n", err);
+		return 1;
+	}
+	if (!config_load(&config, path, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s\n", err);
+		return 1;
+	}
+	config_loaded = true;
+	warn_if_world_accessible(path);
+	log_init(ifname, false);
+	if (!d->dev.peer_buckets && !daemon_init(d, ifname)) {
+		fprintf(stderr, "wgate up: out of memory\n");
+		goto out;
+	}
+	if (if_nametoindex(ifname)) {
+		fprintf(stderr, "wgate up: interface `%s' already exists\n", ifname);
+		goto out;
+	}
+	if (!config_resolve_endpoints(&config, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s: %s\n", path, err);
+		goto out;
+	}
+	if (netconf_table(&config, err, sizeof(err)) < -1) {
+		fprintf(stderr, "wgate up: %s: %s\n", path, err);
+		goto out;
+	}
+	int ret = udp_open(&d->udp, config.listen_port, config.fwmark);
+	if (ret) {
+		fprintf(stderr, "wgate up: cannot listen on UDP port %u: %s%s\n",
+			config.listen_port, strerror(-ret),
+			ret == -EADDRINUSE ? " (is another tunnel using it?)" : "");
+		goto out;
+	}
+	if (!netconf_run_hooks(&config.pre_up, ifname, true, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: PreUp: %s\n", err);
+		goto out;
+	}
+	d->tun_fd = tun_open(ifname);
+	if (d->tun_fd < 0) {
+		fprintf(stderr, "wgate up: cannot create TUN interface `%s': %s%s\n", ifname,
+			strerror(errno), tun_error_hint(errno));
+		goto out;
+	}
+	tun_up = true;
+	d->ifindex = if_nametoindex(ifname);
+	mtu = config.has_mtu ? config.mtu : DEFAULT_MTU;
+	d->dev.mtu = mtu;
+	d->dev.listen_port = d->udp.port;
+	if (!netconf_up(ifname, d->ifindex, &config, mtu, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s\n", err);
+		goto out;
+	}
+	if (!device_apply_config(&d->dev, &config, monotonic_ns())) {
+		fprintf(stderr, "wgate up: cannot apply the config: out of memory\n");
+		goto out;
+	}
+	d->dev.listen_port = d->udp.port;
+	if (!netconf_dns_set(ifname, &config, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s\n", err);
+		goto out;
+	}
+	dns_set = config.dns.len || config.dns_search.len;
+	if (!netconf_run_hooks(&config.post_up, ifname, true, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: PostUp: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "[#] wgate: %s is up: UDP port %u, MTU %u, %zu peer%s\n", ifname,
+		d->udp.port, mtu, d->dev.peer_count, d->dev.peer_count == 1 ? "" : "s");
+	if (!foreground) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			fprintf(stderr, "wgate up: cannot fork: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pid > 0) {
+			write_pid_file(ifname, pid);
+			_exit(0); /* the child owns the interface now */
+		}
+		detach();
+		log_init(ifname, true);
+	} else {
+		write_pid_file(ifname, getpid());
+	}
+	/* After the fork: a signalfd in epoll answers for the process that registered it. */
+	if (!daemon_prepare(d, err, sizeof(err))) {
+		log_error("%s", err);
+		goto down;
+	}
+	log_info("event=up port=%u peers=%zu", d->udp.port, d->dev.peer_count);
+	status = daemon_run(d);
+down:
+	if (!netconf_run_hooks(&config.pre_down, ifname, false, err, sizeof(err)))
+		log_error("%s", err);
+	pid_file_path(pidpath, sizeof(pidpath), ifname);
+	unlink(pidpath);
+out:
+	if (dns_set)
+		netconf_dns_unset(ifname);
+	daemon_free(d); /* closing the TUN removes the interface, its addresses and routes */
+	if (tun_up && status == 0 &&
+	    !netconf_run_hooks(&config.post_down, ifname, false, err, sizeof(err)))
+		log_error("%s", err);
+	if (tun_up && status == 0)
+		log_info("event=down");
+	if (config_loaded)
+		config_free(&config);
+	return status;
+}

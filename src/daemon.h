@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop that joins a device to the world: its TUN, its UDP sockets,
+ * signals and the device's timers, in one thread with epoll.
+ */
+#ifndef WGATE_DAEMON_H
+#define WGATE_DAEMON_H
+
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "device.h"
+#include "udp.h"
+
+struct daemon {
+	char ifname[IFNAMSIZ];
+	unsigned ifindex;
+	int tun_fd, epoll_fd, signal_fd;
+	struct udp udp;
+	struct device dev;
+	bool stop;
+	int exit_status;
+	struct packet *tun_packet; /* the buffer the next TUN read goes into */
+};
+
+uint64_t monotonic_ns(void);
+/* Sets up the device (io callbacks) with everything closed; then open the TUN and UDP. */
+bool daemon_init(struct daemon *d, const char *ifname) __attribute__((warn_unused_result));
+/* Registers the fds with epoll and blocks SIGINT/SIGTERM/SIGHUP into a signalfd. */
+bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+/* Runs until a signal or a fatal error; returns the exit status. */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+#endif

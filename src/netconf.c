@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/* Interface set-up around the tunnel, in wg-quick's order and with its semantics. */
+#include "netconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netlink.h"
+
+/* Replaces every %i with the interface name. */
+static char *expand(const char *hook, const char *ifname)
+{
+	size_t n = 1;
+	char *out, *o;
+
+	for (const char *s = hook; *s; ++s)
+		n += (s[0] == '%' && s[1] == 'i') ? strlen(ifname) : 1;
+	out = o = malloc(n);
+	if (!out)
+		return NULL;
+	for (const char *s = hook; *s; ++s) {
+		if (s[0] == '%' && s[1] == 'i') {
+			o = stpcpy(o, ifname);
+			++s;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int run_shell(const char *command, const char *input)
+{
+	int pipefd[2] = {-1, -1}, status;
+	pid_t pid;
+
+	if (input && pipe(pipefd) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (input) {
+			dup2(pipefd[0], STDIN_FILENO);
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	if (input) {
+		close(pipefd[0]);
+		if (write(pipefd[1], input, strlen(input)) < 0)
+			log_error("could not feed `%s': %s", command, strerror(errno));
+		close(pipefd[1]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict, char *err,
+		       size_t err_len)
+{
+	for (size_t i = 0; i < hooks->len; ++i) {
+		char *command = expand(hooks->v[i], ifname);
+		int status;
+
+		if (!command) {
+			snprintf(err, err_len, "out of memory");
+			return false;
+		}
+		log_info("running hook command=\"%s\"", command);
+		status = run_shell(command, NULL);
+		if (status != 0) {
+			snprintf(err, err_len, "hook `%s' failed with status %d", command, status);
+			free(command);
+			if (strict)
+				return false;
+			log_error("%s", err);
+			continue;
+		}
+		free(command);
+	}
+	return true;
+}
+
+long netconf_table(const struct config *config, char *err, size_t err_len)
+{
+	const char *t = config->table;
+	char *end;
+	unsigned long n;
+
+	if (!t || !strcasecmp(t, "auto") || !strcasecmp(t, "main"))
+		return 0;
+	if (!strcasecmp(t, "off"))
+		return -1;
+	n = strtoul(t, &end, 10);
+	if (*end || !*t || n > UINT32_MAX) {
+		snprintf(err, err_len, "Table `%s': give a table number (or auto, main, off)", t);
+		return -2;
+	}
+	return (long)n;
+}
+
+bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
+		char *err, size_t err_len)
+{
+	long table = netconf_table(config, err, err_len);
+	char text[64];
+	int ret;
+
+	if (table < -1)
+		return false;
+	for (size_t i = 0; i < config->addresses_len; ++i) {
+		ip_prefix_format(&config->addresses[i], text, sizeof(text));
+		ret = netlink_address_add(ifindex, &config->addresses[i]);
+		if (ret) {
+			snprintf(err, err_len, "cannot add address %s to %s: %s", text, ifname,
+				 strerror(-ret));
+			return false;
+		}
+	}
+	ret = netlink_link_set(ifindex, true, mtu);
+	if (ret) {
+		snprintf(err, err_len, "cannot set %s up with MTU %u: %s", ifname, mtu,
+			 strerror(-ret));
+		return false;
+	}
+	if (table < 0)
+		return true;
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		const struct peer_config *peer = &config->peers[i];
+
+		for (size_t j = 0; j < peer->allowed_ips_len; ++j) {
+			const struct ip_prefix *prefix = &peer->allowed_ips[j];
+
+			ip_prefix_format(prefix, text, sizeof(text));
+			if (prefix->cidr == 0 && table == 0) {
+				snprintf(err, err_len,
+					 "AllowedIPs %s would route everything, the tunnel's own "
+					 "packets included, through %s: set `Table = off' and add "
+					 "policy routes, or list narrower prefixes",
+					 text, ifname);
+				return false;
+			}
+			ret = netlink_route_add(ifindex, prefix, (uint32_t)table);
+			if (ret) {
+				snprintf(err, err_len, "cannot add route %s via %s: %s", text,
+					 ifname, strerror(-ret));
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static const char *resolvconf_command(void)
+{
+	const char *env = getenv("WGATE_RESOLVCONF");
+
+	return env && *env ? env : "resolvconf";
+}
+
+bool netconf_dns_set(const char *ifname, const struct config *config, char *err, size_t err_len)
+{
+	char command[256], *input;
+	size_t len = 1;
+	FILE *f;
+	int status;
+
+	if (!config->dns.len && !config->dns_search.len)
+		return true;
+	f = open_memstream(&input, &len);
+	if (!f) {
+		snprintf(err, err_len, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < config->dns.len; ++i)
+		fprintf(f, "nameserver %s\n", config->dns.v[i]);
+	if (config->dns_search.len) {
+		fputs("search", f);
+		for (size_t i = 0; i < config->dns_search.len; ++i)
+			fprintf(f, " %s", config->dns_search.v[i]);
+		fputc('\n', f);
+	}
+	fclose(f);
+	snprintf(command, sizeof(command), "%s -a tun.%s -m 0 -x", resolvconf_command(), ifname);
+	status = run_shell(command, input);
+	free(input);
+	if (status != 0) {
+		snprintf(
+		    err, err_len,
+		    "DNS is set but `%s' failed (status %d); install openresolv, or remove DNS "
+		    "from the config",
+		    command, status);
+		return false;
+	}
+	return true;
+}
+
+void netconf_dns_unset(const char *ifname)
+{
+	char command[256];
+
+	snprintf(command, sizeof(command), "%s -d tun.%s -f", resolvconf_command(), ifname);
+	if (run_shell(command, NULL) != 0)
+		log_error("could not remove DNS settings: `%s' failed", command);
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# wgate up/down as a daemon: hooks with %i, DNS through resolvconf, and every
+# way starting can fail (twice, port in use, no permission, bad hook) leaving
+# nothing behind; the daemon stops when its TUN is deleted. Topology: netns.bash.
+source "$(dirname "$0")/netns.bash"
+
+if ! netns_setup; then
+	not_ok "network namespaces can be created (needs root)"
+	done_testing
+	exit
+fi
+
+# A resolvconf stand-in that records its calls, so the host's DNS is never touched.
+cat >"$TMP/resolvconf" <<EOS
+#!/bin/sh
+echo "\$*" >>"$TMP/resolvconf.calls"
+cat >>"$TMP/resolvconf.calls"
+EOS
+chmod +x "$TMP/resolvconf"
+export WGATE_RESOLVCONF=$TMP/resolvconf
+
+hooked_conf() {
+	conf_for a "" 4
+	cat <<EOS
+[Interface]
+DNS = 10.241.0.53, corp.example
+PreUp = echo "preup %i" >>$TMP/hooks
+PostUp = echo "postup %i" >>$TMP/hooks
+PreDown = echo "predown %i" >>$TMP/hooks
+PostDown = echo "postdown %i" >>$TMP/hooks
+EOS
+}
+
+up_down_with_hooks() {
+	hooked_conf | start_wgate a || return 1
+	in_a ip link show "$IF_A" >/dev/null || return 1
+	in_a ip addr show "$IF_A" | grep -q "10.241.0.1/24" || return 1
+	in_a ip route | grep -q "10.241.0.2 dev $IF_A" || return 1
+	[ "$(in_a cat /sys/class/net/"$IF_A"/mtu)" = 1420 ] || return 1
+	"$WGATE" down "$IF_A" || return 1
+	! in_a ip link show "$IF_A" >/dev/null 2>&1 || { echo "interface left behind"; return 1; }
+	printf 'preup %s\npostup %s\npredown %s\npostdown %s\n' "$IF_A" "$IF_A" "$IF_A" "$IF_A" >"$TMP/want"
+	diff "$TMP/want" "$TMP/hooks"
+}
+check "up and down run PreUp, PostUp, PreDown, PostDown in order with %i" up_down_with_hooks
+
+dns_recorded() {
+	grep -q "^-a tun.$IF_A -m 0 -x" "$TMP/resolvconf.calls" &&
+		grep -q "^nameserver 10.241.0.53" "$TMP/resolvconf.calls" &&
+		grep -q "^search corp.example" "$TMP/resolvconf.calls" &&
+		grep -q "^-d tun.$IF_A -f" "$TMP/resolvconf.calls"
+}
+check "DNS is set through resolvconf on up and removed on down" dns_recorded
+
+twice() {
+	local out
+	conf_for a "" 4 | start_wgate a || return 1
+	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1) && return 1
+	grep -q "interface \`$IF_A' already exists" <<<"$out" || { echo "$out"; return 1; }
+	conf_for b "" 4 | start_wgate b || return 1
+	ping_ok in_a 10.241.0.2 # the first instance is unharmed
+}
+check "starting twice is refused with a clear message; the first keeps working" twice
+stop_side a
+stop_side b
+
+port_in_use() {
+	local out holder
+	ip netns exec "$NS_A" socat -u UDP4-RECV:51820 /dev/null </dev/null >/dev/null 2>&1 &
+	holder=$!
+	sleep 0.3
+	conf_for a "" 4 >"$TMP/$IF_A.conf"
+	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1)
+	local status=$?
+	kill $holder
+	[ $status -ne 0 ] || return 1
+	grep -q "cannot listen on UDP port 51820: Address already in use" <<<"$out" || { echo "$out"; return 1; }
+	! in_a ip link show "$IF_A" >/dev/null 2>&1
+}
+check "a port in use is reported and nothing is left behind" port_in_use
+
+no_permission() {
+	local out dir
+	dir=$(mktemp -d)
+	chmod 755 "$dir"
+	conf_for a "" 4 >"$dir/$IF_A.conf"
+	chmod 644 "$dir/$IF_A.conf"
+	out=$(in_a setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		"$WGATE" up "$dir/$IF_A.conf" 2>&1)
+	local status=$?
+	rm -rf "$dir"
+	[ $status -ne 0 ] || return 1
+	grep -q "run as root or with CAP_NET_ADMIN" <<<"$out" || { echo "$out"; return 1; }
+	! in_a ip link show "$IF_A" >/dev/null 2>&1
+}
+check "without CAP_NET_ADMIN: a clear message, nothing created" no_permission
+
+failing_hook() {
+	local out
+	{ conf_for a "" 4; printf '[Interface]\nPostUp = exit 3\n'; } >"$TMP/$IF_A.conf"
+	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1) && return 1
+	grep -q "PostUp: hook \`exit 3' failed with status 3" <<<"$out" || { echo "$out"; return 1; }
+	! in_a ip link show "$IF_A" >/dev/null 2>&1
+}
+check "a failing PostUp aborts and removes the interface" failing_hook
+
+bad_config() {
+	local out
+	printf '[Interface]\nPrivateKey = %s\nAddress = 10.241.0.1/33\n' "$KEY_A" >"$TMP/$IF_A.conf"
+	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1) && return 1
+	grep -q "$IF_A.conf:3: Address \`10.241.0.1/33'" <<<"$out" || { echo "$out"; return 1; }
+	! in_a ip link show "$IF_A" >/dev/null 2>&1
+}
+check "a bad config is refused before anything is created" bad_config
+
+tun_vanishes() {
+	local pid
+	conf_for a "" 4 | start_wgate a || return 1
+	pid=$(cat /run/wgate/"$IF_A".pid)
+	in_a ip link del "$IF_A" || return 1
+	for _ in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null || { echo "daemon $pid still running"; return 1; }
+	[ ! -e /run/wgate/"$IF_A".pid ]
+}
+check "the daemon exits when its TUN is deleted" tun_vanishes
+
+foreground() {
+	conf_for a "" 4 >"$TMP/$IF_A.conf"
+	ip netns exec "$NS_A" "$WGATE" up -f "$TMP/$IF_A.conf" </dev/null >/dev/null 2>"$TMP/fg.log" &
+	local pid=$!
+	for _ in $(seq 1 30); do
+		in_a ip link show "$IF_A" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	wait $pid || { cat "$TMP/fg.log"; return 1; }
+	grep -q "event=stopping signal=Terminated" "$TMP/fg.log" || { cat "$TMP/fg.log"; return 1; }
+	! in_a ip link show "$IF_A" >/dev/null 2>&1
+}
+check "in the foreground, logs go to stderr and SIGTERM stops it cleanly" foreground
+
+down_unknown() {
+	local out
+	out=$("$WGATE" down wgnosuch0 2>&1) && return 1
+	grep -q "\`wgnosuch0' is not run by wgate" <<<"$out" || { echo "$out"; return 1; }
+}
+check "wgate down on an interface it does not run says so" down_unknown
+
+done_testing

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# wgate against wgate and against Debian's wireguard-go, in network namespaces
+# (topology in netns.bash): both roles, IPv4 and IPv6 inside and outside, with
+# and without a preshared key; pings and 50 MB TCP transfers with digests;
+# roaming, a spoofed inner source, a wrong key, and a peer that restarts.
+source "$(dirname "$0")/netns.bash"
+
+if ! netns_setup; then
+	not_ok "network namespaces can be created (needs root)"
+	done_testing
+	exit
+fi
+
+# ---- wgate with wgate, PSK, IPv4 underlay ----
+conf_for a "$PSK" 4 | start_wgate a
+conf_for b "$PSK" 4 | start_wgate b
+check "wgate-wgate: ping over IPv4 inside" ping_ok in_a 10.241.0.2
+check "wgate-wgate: ping over IPv6 inside, other direction" ping_ok in_b fd41::1
+check "wgate-wgate: 50 MB TCP transfer arrives intact" tcp_transfer a b 10.241.0.2 50
+check "wgate-wgate: 50 MB over IPv6 inside, other direction" tcp_transfer b a fd41::1 50
+stop_side a
+stop_side b
+
+# ---- wgate initiates to wireguard-go, no PSK, IPv6 underlay ----
+conf_for b "" 6 | start_wggo b
+conf_for a "" 6 | start_wgate a
+check "wgate->wireguard-go: ping (wgate initiates, IPv6 outside)" ping_ok in_a 10.241.0.2
+check "wgate->wireguard-go: wg sees the handshake" \
+	bash -c "ip netns exec $NS_B wg show $IF_B latest-handshakes | awk '{exit !(\$2 > 0)}'"
+check "wgate->wireguard-go: 50 MB TCP transfer arrives intact" tcp_transfer a b 10.241.0.2 50
+check "wgate->wireguard-go: 50 MB back the other way" tcp_transfer b a fd41::1 50
+
+# roaming: A moves to a new underlay address; B follows the new source
+roam() {
+	in_a ip addr add 192.168.241.11/24 dev va || return 1
+	in_a ip addr del 192.168.241.1/24 dev va || return 1
+	in_a ip -6 addr del fd00:241::1/64 dev va
+	in_a ip -6 addr add fd00:241::11/64 dev va nodad
+	ping_ok in_a 10.241.0.2 || return 1
+	in_b wg show "$IF_B" endpoints | grep -q 'fd00:241::11' || { in_b wg show "$IF_B" endpoints; return 1; }
+	ping_ok in_b 10.241.0.1
+}
+check "roaming: after A changes address, B answers at the new one" roam
+
+# a spoofed inner source is dropped by wgate: B sends from an address A does not allow it
+rx_packets() { in_a cat /sys/class/net/"$IF_A"/statistics/rx_packets; }
+spoof() {
+	local before after
+	in_b ip addr add 10.241.0.99/24 dev "$IF_B" || return 1
+	ping_ok in_b 10.241.0.1 || return 1
+	# nothing from the spoofed source may reach A's tunnel interface
+	before=$(rx_packets)
+	ping_fails in_b 10.241.0.1 -I 10.241.0.99 || return 1
+	after=$(rx_packets)
+	[ "$before" = "$after" ] || { echo "rx_packets went from $before to $after"; return 1; }
+	ping_ok in_b 10.241.0.1 || return 1 # the legitimate source still works
+	[ "$(rx_packets)" -gt "$after" ]
+}
+check "a packet whose inner source is not in AllowedIPs is dropped" spoof
+
+# a peer that restarts (with its keys and config) is reconnected
+restart() {
+	stop_side b
+	conf_for b "" 6 | start_wggo b || return 1
+	in_b wg set "$IF_B" peer "$PUB_A" endpoint "[fd00:241::11]:51820" || return 1
+	# wgate still holds the old session; after KEEPALIVE + REKEY_TIMEOUT it rehandshakes
+	for _ in $(seq 1 40); do
+		in_a ping -c 1 -W 1 10.241.0.2 >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+check "a wireguard-go peer that restarts is reconnected" restart
+stop_side a
+stop_side b
+in_a ip addr add 192.168.241.1/24 dev va
+in_a ip -6 addr add fd00:241::1/64 dev va nodad
+
+# ---- wireguard-go initiates to wgate, PSK, IPv4 underlay ----
+conf_for a "$PSK" 4 | start_wgate a
+conf_for b "$PSK" 4 | start_wggo b
+check "wireguard-go->wgate: ping (wgate responds)" ping_ok in_b 10.241.0.1
+check "wireguard-go->wgate: ping over IPv6 inside" ping_ok in_b fd41::1
+check "wireguard-go->wgate: 50 MB TCP transfer arrives intact" tcp_transfer b a 10.241.0.1 50
+stop_side a
+stop_side b
+
+# ---- a wrong key never completes a handshake ----
+wrong_key() {
+	local other
+	other=$(wg genkey | wg pubkey)
+	conf_for a "" 4 | sed "s|^PublicKey = .*|PublicKey = $other|" | start_wgate a || return 1
+	conf_for b "" 4 | start_wggo b || return 1
+	ping_fails in_a 10.241.0.2 || return 1
+	ping_fails in_b 10.241.0.1 || return 1
+	[ "$(in_b wg show "$IF_B" latest-handshakes | awk '{print $2}')" = 0 ]
+}
+check "a wrong public key never completes a handshake, either way" wrong_key
+stop_side a
+stop_side b
+
+done_testing
