@@ -43,8 +43,7 @@ bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifnam
 	const char *base, *dot;
 	size_t len;
 
-	config_path_for(arg, path, path_len);
-	if (strcmp(path, arg) && strlen(arg) < IFNAMSIZ) {
+	if (config_path_for(arg, path, path_len) == path) {
 		snprintf(ifname, IFNAMSIZ, "%s", arg);
 		return true;
 	}
@@ -119,6 +118,9 @@ int cmd_up(int argc, char **argv)
 	struct config config;
 	char path[4096], ifname[IFNAMSIZ], err[512], pidpath[64];
 	bool foreground = false, tun_up = false, dns_set = false, config_loaded = false;
+	bool routes_set = false;
+	struct netconf_state netconf = {0};
+	uint32_t fwmark;
 	const char *arg = NULL;
 	unsigned mtu;
 	int status = 1;
@@ -190,9 +192,22 @@ int cmd_up(int argc, char **argv)
 	mtu = config.has_mtu ? config.mtu : DEFAULT_MTU;
 	d->dev.mtu = mtu;
 	d->dev.listen_port = d->udp.port;
-	if (!netconf_up(ifname, d->ifindex, &config, mtu, err, sizeof(err))) {
+	fwmark = config.fwmark;
+	routes_set = true;
+	if (!netconf_up(ifname, d->ifindex, &config, mtu, &netconf, &fwmark, err, sizeof(err))) {
 		fprintf(stderr, "wgate up: %s\n", err);
 		goto out;
+	}
+	if (fwmark != config.fwmark) {
+		/* a default route: the tunnel's own packets carry the table's mark */
+		config.fwmark = fwmark;
+		config.has_fwmark = true;
+		ret = udp_set_fwmark(&d->udp, fwmark);
+		if (ret) {
+			fprintf(stderr, "wgate up: cannot set fwmark %u: %s\n", fwmark,
+				strerror(-ret));
+			goto out;
+		}
 	}
 	if (!device_apply_config(&d->dev, &config, monotonic_ns())) {
 		fprintf(stderr, "wgate up: cannot apply the config: out of memory\n");
@@ -241,6 +256,8 @@ down:
 out:
 	if (dns_set)
 		netconf_dns_unset(ifname);
+	if (routes_set)
+		netconf_down(&netconf);
 	daemon_free(d); /* closing the TUN removes the interface, its addresses and routes */
 	if (tun_up && status == 0 &&
 	    !netconf_run_hooks(&config.post_down, ifname, false, err, sizeof(err)))

@@ -13,6 +13,9 @@
 #include "log.h"
 #include "netlink.h"
 
+/* The main routing table (RT_TABLE_MAIN). */
+enum { RT_TABLE_MAIN_ID = 254 };
+
 /* Replaces every %i with the interface name. */
 static char *expand(const char *hook, const char *ifname)
 {
@@ -111,13 +114,48 @@ long netconf_table(const struct config *config, char *err, size_t err_len)
 	return (long)n;
 }
 
+enum { DEFAULT_ROUTE_TABLE = 51820 };
+
+static bool add_default_route(unsigned ifindex, const struct ip_prefix *prefix,
+			      struct netconf_state *state, char *err, size_t err_len)
+{
+	uint32_t table = state->default_table;
+	bool *done = prefix->family == AF_INET ? &state->default_v4 : &state->default_v6;
+	int ret;
+
+	if (*done)
+		return true;
+	/* not fwmark T -> table T; then main, but without its default route */
+	ret = netlink_rule(true, prefix->family, table, table, true, -1);
+	if (!ret) {
+		*done = true; /* from here on, netconf_down() removes the rules */
+		ret = netlink_rule(true, prefix->family, RT_TABLE_MAIN_ID, 0, false, 0);
+	}
+	if (!ret)
+		ret = netlink_route_add(ifindex, prefix, table);
+	if (ret) {
+		snprintf(err, err_len, "cannot set up the default route through table %u: %s",
+			 table, strerror(-ret));
+		return false;
+	}
+	if (prefix->family == AF_INET) {
+		/* so that replies to marked packets pass reverse-path filtering */
+		FILE *f = fopen("/proc/sys/net/ipv4/conf/all/src_valid_mark", "we");
+
+		if (!f || fputs("1\n", f) < 0 || fclose(f))
+			log_error("cannot set net.ipv4.conf.all.src_valid_mark");
+	}
+	return true;
+}
+
 bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
-		char *err, size_t err_len)
+		struct netconf_state *state, uint32_t *fwmark, char *err, size_t err_len)
 {
 	long table = netconf_table(config, err, err_len);
 	char text[64];
 	int ret;
 
+	memset(state, 0, sizeof(*state));
 	if (table < -1)
 		return false;
 	for (size_t i = 0; i < config->addresses_len; ++i) {
@@ -143,15 +181,16 @@ bool netconf_up(const char *ifname, unsigned ifindex, const struct config *confi
 		for (size_t j = 0; j < peer->allowed_ips_len; ++j) {
 			const struct ip_prefix *prefix = &peer->allowed_ips[j];
 
-			ip_prefix_format(prefix, text, sizeof(text));
 			if (prefix->cidr == 0 && table == 0) {
-				snprintf(err, err_len,
-					 "AllowedIPs %s would route everything, the tunnel's own "
-					 "packets included, through %s: set `Table = off' and add "
-					 "policy routes, or list narrower prefixes",
-					 text, ifname);
-				return false;
+				if (!state->default_table)
+					state->default_table =
+					    *fwmark ? *fwmark : DEFAULT_ROUTE_TABLE;
+				*fwmark = state->default_table;
+				if (!add_default_route(ifindex, prefix, state, err, err_len))
+					return false;
+				continue;
 			}
+			ip_prefix_format(prefix, text, sizeof(text));
 			ret = netlink_route_add(ifindex, prefix, (uint32_t)table);
 			if (ret) {
 				snprintf(err, err_len, "cannot add route %s via %s: %s", text,
@@ -161,6 +200,19 @@ bool netconf_up(const char *ifname, unsigned ifindex, const struct config *confi
 		}
 	}
 	return true;
+}
+
+void netconf_down(const struct netconf_state *state)
+{
+	int families[] = {state->default_v4 ? AF_INET : 0, state->default_v6 ? AF_INET6 : 0};
+
+	for (int i = 0; i < 2; ++i) {
+		if (!families[i])
+			continue;
+		netlink_rule(false, families[i], state->default_table, state->default_table, true,
+			     -1);
+		netlink_rule(false, families[i], RT_TABLE_MAIN_ID, 0, false, 0);
+	}
 }
 
 static const char *resolvconf_command(void)

@@ -16,9 +16,23 @@
 /* Runs each hook through /bin/sh; stops at the first failure when strict. */
 bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict, char *err,
 		       size_t err_len);
-/* Addresses, MTU, link up, routes. */
+/*
+ * What netconf_up() set that outlives the interface: the policy rules that a
+ * default route (an AllowedIPs of /0 with Table = auto) needs.
+ */
+struct netconf_state {
+	uint32_t default_table; /* also the fwmark of the tunnel's own packets; 0 if none */
+	bool default_v4, default_v6;
+};
+
+/*
+ * Addresses, MTU, link up, routes. A /0 prefix is routed as wg-quick does:
+ * in its own table, used by every packet not marked with that table's number,
+ * which becomes the fwmark of the tunnel's own sockets (*fwmark, in and out).
+ */
 bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
-		char *err, size_t err_len);
+		struct netconf_state *state, uint32_t *fwmark, char *err, size_t err_len);
+void netconf_down(const struct netconf_state *state);
 /* The routing table the config asks for: 0 main, -1 none (Table = off). */
 long netconf_table(const struct config *config, char *err, size_t err_len);
 bool netconf_dns_set(const char *ifname, const struct config *config, char *err, size_t err_len);

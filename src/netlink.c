@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -139,4 +140,32 @@ int netlink_route_add(unsigned ifindex, const struct ip_prefix *prefix, uint32_t
 int netlink_route_del(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table)
 {
 	return route(RTM_DELROUTE, ifindex, prefix, table);
+}
+
+int netlink_rule(bool add, int family, uint32_t table, uint32_t fwmark, bool not_fwmark,
+		 int suppress_prefixlen)
+{
+	char buf[NETLINK_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	int ret;
+
+	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+	if (add)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (unsigned char)family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	if (not_fwmark)
+		frh->flags |= FIB_RULE_INVERT;
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	if (fwmark) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, fwmark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffff);
+	}
+	if (suppress_prefixlen >= 0)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, (uint32_t)suppress_prefixlen);
+	ret = transact(nlh);
+	return add && ret == -EEXIST ? 0 : ret;
 }

@@ -17,5 +17,11 @@ int netlink_address_add(unsigned ifindex, const struct ip_prefix *address);
 int netlink_route_add(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table);
 int netlink_route_del(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table);
 int netlink_link_delete(unsigned ifindex);
+/*
+ * A policy rule: lookup in table, for packets (not) carrying fwmark (0: any),
+ * suppressing routes with prefix length <= suppress_prefixlen (-1: none).
+ */
+int netlink_rule(bool add, int family, uint32_t table, uint32_t fwmark, bool not_fwmark,
+		 int suppress_prefixlen);
 
 #endif

@@ -142,6 +142,47 @@ foreground() {
 }
 check "in the foreground, logs go to stderr and SIGTERM stops it cleanly" foreground
 
+random_port_and_fwmark() {
+	conf_for a "" 4 | grep -v ListenPort | sed '2a FwMark = 0x1234' | start_wgate a || return 1
+	in_a ss -Hulne >"$TMP/ss" 2>/dev/null
+	local v4 v6
+	v4=$(awk '$4 ~ /^0\.0\.0\.0:/ {sub(/.*:/, "", $4); print $4}' "$TMP/ss")
+	v6=$(awk '$4 ~ /^\[::\]:/ {sub(/.*:/, "", $4); print $4}' "$TMP/ss")
+	[ -n "$v4" ] && [ "$v4" = "$v6" ] || { cat "$TMP/ss"; return 1; }
+	[ "$(grep -c 'fwmark:0x1234' "$TMP/ss")" = 2 ] || { cat "$TMP/ss"; return 1; }
+}
+check "without ListenPort: one random port for IPv4 and IPv6; FwMark on both sockets" random_port_and_fwmark
+stop_side a
+
+# A gateway with 300 peers configured, one of them real.
+many_peers() {
+	local i start end
+	{
+		conf_for a "" 4
+		for i in $(seq 1 299); do
+			printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.0/24\n' \
+				"$(wg genkey | wg pubkey)" $((100 + i / 200)) $((i % 200))
+		done
+	} >"$TMP/many"
+	start=$(date +%s%N)
+	start_wgate a <"$TMP/many" || return 1
+	end=$(date +%s%N)
+	diag "wgate up with 300 peers and 302 routes took $(((end - start) / 1000000)) ms"
+	grep -q "300 peers" "$TMP/$IF_A.log" || { cat "$TMP/$IF_A.log"; return 1; }
+	conf_for b "" 4 | start_wgate b || return 1
+	ping_ok in_b 10.241.0.1 && ping_ok in_a 10.241.0.2
+}
+check "a gateway with 300 peers brings up a session with the real one" many_peers
+stop_side a
+stop_side b
+
+short_path() {
+	local out
+	out=$("$WGATE" up /nonexist0.conf 2>&1) && return 1
+	grep -q "/nonexist0.conf: cannot open: No such file" <<<"$out" || { echo "$out"; return 1; }
+}
+check "a short config path is a path, not an interface name" short_path
+
 down_unknown() {
 	local out
 	out=$("$WGATE" down wgnosuch0 2>&1) && return 1
