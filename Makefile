@@ -54,8 +54,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: wgate
 
-wgate: $(BUILD)/wgate
+wgate: $(BUILD)/wgate $(BUILD)/wgated
 	$(Q)ln -sf $(BUILD)/wgate wgate
+	$(Q)ln -sf $(BUILD)/wgated wgated
+
+# The daemon alone, under wireguard-go's process contract: the same binary, another name.
+$(BUILD)/wgated: $(BUILD)/wgate
+	$(Q)ln -sf wgate $@
 
 $(BUILD)/wgate: $(BUILD)/main.o $(LIB)
 	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -91,13 +96,14 @@ bench:
 install: wgate
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/wgate $(DESTDIR)$(BINDIR)/wgate
+	ln -sf wgate $(DESTDIR)$(BINDIR)/wgated
 	install -m 0644 docs/wgate.8 $(DESTDIR)$(MANDIR)/man8/wgate.8
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
 
 clean:
-	rm -rf build build-san build-fuzz wgate
+	rm -rf build build-san build-fuzz wgate wgated
 
 .PHONY: all check fuzz bench install format clean wgate
 .DELETE_ON_ERROR:

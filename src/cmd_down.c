@@ -10,6 +10,22 @@
 
 #include "commands.h"
 
+/* Exited, or a zombie that a non-reaping init leaves behind. */
+static bool process_running(int pid)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	fclose(f);
+	return state && state != 'Z';
+}
+
 int cmd_down(int argc, char **argv)
 {
 	char path[4096], ifname[IFNAMSIZ], err[512], pidpath[64], comm_path[64], comm[32] = "";
@@ -60,7 +76,7 @@ int cmd_down(int argc, char **argv)
 	for (int i = 0; i < 300; ++i) {
 		struct timespec tick = {0, 50 * 1000000L};
 
-		if (kill(pid, 0) < 0 && errno == ESRCH)
+		if (!process_running(pid))
 			return 0;
 		nanosleep(&tick, NULL);
 	}

@@ -188,6 +188,11 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	tun_up = true;
+	ret = uapi_listen(&d->uapi, ifname, -1, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "wgate up: %s\n", err);
+		goto out;
+	}
 	d->ifindex = if_nametoindex(ifname);
 	mtu = config.has_mtu ? config.mtu : DEFAULT_MTU;
 	d->dev.mtu = mtu;

@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "tun.h"
 
 enum { BATCH = 64 };
 
@@ -31,13 +33,14 @@ uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static void io_send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+static bool io_send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;
 	long ret = udp_send(&d->udp, to, buf, len);
 
 	if (ret < 0)
 		log_debug("event=send_failed error=\"%s\"", strerror((int)-ret));
+	return ret >= 0;
 }
 
 static void io_write_tun(void *ctx, const void *buf, size_t len)
@@ -65,6 +68,7 @@ bool daemon_init(struct daemon *d, const char *ifname)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
 	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
 	d->udp.fd4 = d->udp.fd6 = -1;
+	d->uapi.listen_fd = -1;
 	return device_init(&d->dev, &io);
 }
 
@@ -73,6 +77,39 @@ static bool watch(struct daemon *d, int fd)
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
 	return fd < 0 || epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+static void unwatch(struct daemon *d, int fd)
+{
+	if (fd >= 0 && d->epoll_fd >= 0)
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark)
+{
+	struct daemon *d = ctx;
+	struct udp fresh;
+	int ret;
+
+	if (port && port == d->udp.port) {
+		ret = udp_set_fwmark(&d->udp, fwmark);
+		if (!ret)
+			d->dev.fwmark = fwmark;
+		return ret;
+	}
+	ret = udp_open(&fresh, port, fwmark);
+	if (ret)
+		return ret;
+	unwatch(d, d->udp.fd4);
+	unwatch(d, d->udp.fd6);
+	udp_close(&d->udp);
+	d->udp = fresh;
+	if (!watch(d, d->udp.fd4) || !watch(d, d->udp.fd6))
+		log_error("event=rebind_failed error=\"%s\"", strerror(errno));
+	d->dev.listen_port = d->udp.port;
+	d->dev.fwmark = fwmark;
+	log_info("event=listen port=%u fwmark=%u", d->udp.port, fwmark);
+	return 0;
 }
 
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
@@ -88,7 +125,7 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 	if (d->epoll_fd < 0 || sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    !watch(d, d->tun_fd) || !watch(d, d->udp.fd4) || !watch(d, d->udp.fd6) ||
-	    !watch(d, d->signal_fd)) {
+	    !watch(d, d->signal_fd) || !watch(d, d->uapi.listen_fd)) {
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
@@ -151,34 +188,81 @@ static void read_signals(struct daemon *d)
 	}
 }
 
+static void serve_control(struct daemon *d, int fd, uint32_t events)
+{
+	struct uapi_ops ops = {.ctx = d, .rebind = daemon_rebind};
+	struct uapi_client *c;
+
+	if (fd == d->uapi.listen_fd) {
+		while ((c = uapi_accept(&d->uapi)))
+			if (!watch(d, c->fd))
+				uapi_client_close(&d->uapi, c);
+		return;
+	}
+	c = uapi_client_for(&d->uapi, fd);
+	if (!c)
+		return;
+	if (events & EPOLLOUT)
+		uapi_client_flush(c);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    !uapi_client_service(&d->uapi, c, &d->dev, &ops, monotonic_ns()))
+		return; /* closed, and so gone from epoll */
+	struct epoll_event ev = {.events = EPOLLIN | (c->out_done < c->out_len ? EPOLLOUT : 0),
+				 .data.fd = fd};
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* Once a second: follow the interface's MTU, and notice a removed control socket. */
+static void maintenance(struct daemon *d, uint64_t now)
+{
+	struct ifreq ifr = {0};
+	int fd;
+
+	if (now < d->next_maintenance)
+		return;
+	d->next_maintenance = now + NSEC_PER_SEC;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		d->dev.mtu = (unsigned)ifr.ifr_mtu;
+	if (fd >= 0)
+		close(fd);
+	if (d->exit_without_socket && d->uapi.listen_fd >= 0 && !uapi_socket_present(&d->uapi)) {
+		log_info("event=stopping reason=\"control socket removed\"");
+		d->stop = true;
+	}
+}
+
 int daemon_run(struct daemon *d)
 {
-	struct epoll_event events[8];
+	struct epoll_event events[16];
 
 	while (!d->stop) {
 		uint64_t now = monotonic_ns(), next;
-		int timeout = -1, n;
+		int timeout, n;
 
 		device_run_timers(&d->dev, now);
+		maintenance(d, now);
 		next = device_next_timer(&d->dev);
-		if (next != UINT64_MAX)
-			timeout = next <= now
-				      ? 0
-				      : (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
-		n = epoll_wait(d->epoll_fd, events, 8, timeout);
+		if (next > d->next_maintenance)
+			next = d->next_maintenance;
+		timeout = next <= now ? 0 : (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+		n = epoll_wait(d->epoll_fd, events, 16, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("event=epoll_failed error=\"%s\"", strerror(errno));
 			return 1;
 		}
-		for (int i = 0; i < n; ++i) {
+		for (int i = 0; i < n && !d->stop; ++i) {
 			int fd = events[i].data.fd;
 
 			if (fd == d->tun_fd)
 				read_tun(d);
 			else if (fd == d->signal_fd)
 				read_signals(d);
-			else
+			else if (fd == d->udp.fd4 || fd == d->udp.fd6)
 				read_udp(d, fd);
+			else
+				serve_control(d, fd, events[i].events);
 		}
 	}
 	return d->exit_status;
@@ -188,6 +272,7 @@ void daemon_free(struct daemon *d)
 {
 	packet_put(&d->dev.pool, d->tun_packet);
 	d->tun_packet = NULL;
+	uapi_close(&d->uapi);
 	device_free(&d->dev);
 	udp_close(&d->udp);
 	if (d->tun_fd >= 0)

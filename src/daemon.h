@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "device.h"
+#include "uapi.h"
 #include "udp.h"
 
 struct daemon {
@@ -18,6 +19,9 @@ struct daemon {
 	int tun_fd, epoll_fd, signal_fd;
 	struct udp udp;
 	struct device dev;
+	struct uapi_server uapi;
+	bool exit_without_socket; /* stop when the control socket file disappears */
+	uint64_t next_maintenance;
 	bool stop;
 	int exit_status;
 	struct packet *tun_packet; /* the buffer the next TUN read goes into */
@@ -26,6 +30,8 @@ struct daemon {
 uint64_t monotonic_ns(void);
 /* Sets up the device (io callbacks) with everything closed; then open the TUN and UDP. */
 bool daemon_init(struct daemon *d, const char *ifname) __attribute__((warn_unused_result));
+/* Binds the UDP sockets anew (port 0: random); 0 or a negative errno, nothing changed on error. */
+int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark);
 /* Registers the fds with epoll and blocks SIGINT/SIGTERM/SIGHUP into a signalfd. */
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
     __attribute__((warn_unused_result));

@@ -25,7 +25,8 @@
 
 struct device_io {
 	void *ctx;
-	void (*send_udp)(void *ctx, const union sockaddr_any *to, const void *buf, size_t len);
+	/* True when the datagram was handed to the network. */
+	bool (*send_udp)(void *ctx, const union sockaddr_any *to, const void *buf, size_t len);
 	void (*write_tun)(void *ctx, const void *buf, size_t len);
 	void (*wall_time)(void *ctx, struct timespec *ts);
 };

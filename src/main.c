@@ -30,6 +30,17 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	const char *self = strrchr(argv[0], '/');
+
+	self = self ? self + 1 : argv[0];
+	if (!strcmp(self, "wgated")) {
+		if (!crypto_init()) {
+			fprintf(stderr, "wgated: OpenSSL lacks an algorithm wgate needs\n");
+			return 1;
+		}
+		noise_static_init();
+		return wgated_main(argc, argv);
+	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);

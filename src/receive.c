@@ -33,9 +33,9 @@ static struct noise_handshake *lookup_handshake(void *ctx, const uint8_t key[CRY
 	return peer ? &peer->handshake : NULL;
 }
 
-static void send_raw(struct device *dev, const union sockaddr_any *to, const void *buf, size_t len)
+static bool send_raw(struct device *dev, const union sockaddr_any *to, const void *buf, size_t len)
 {
-	dev->io.send_udp(dev->io.ctx, to, buf, len);
+	return dev->io.send_udp(dev->io.ctx, to, buf, len);
 }
 
 /* Turns a finished handshake into a keypair that takes over its index. */
@@ -116,8 +116,8 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 	peer->last_sent_handshake = now;
 	timers_any_authenticated_packet_traversal(peer, now);
 	timers_any_authenticated_packet_sent(peer);
-	send_raw(dev, &peer->endpoint, &resp, sizeof(resp));
-	peer->stats.tx_bytes += sizeof(resp);
+	if (send_raw(dev, &peer->endpoint, &resp, sizeof(resp)))
+		peer->stats.tx_bytes += sizeof(resp);
 }
 
 static void consume_response(struct device *dev, const struct message_handshake_response *msg,

@@ -12,8 +12,8 @@ static void send_to_peer(struct peer *peer, const void *buf, size_t len)
 
 	if (peer->endpoint.sa.sa_family == AF_UNSPEC)
 		return; /* nowhere to send yet; timers retry */
-	dev->io.send_udp(dev->io.ctx, &peer->endpoint, buf, len);
-	peer->stats.tx_bytes += len;
+	if (dev->io.send_udp(dev->io.ctx, &peer->endpoint, buf, len))
+		peer->stats.tx_bytes += len;
 }
 
 void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now)

@@ -118,12 +118,7 @@ tun_vanishes() {
 	conf_for a "" 4 | start_wgate a || return 1
 	pid=$(cat /run/wgate/"$IF_A".pid)
 	in_a ip link del "$IF_A" || return 1
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$pid" 2>/dev/null || { echo "daemon $pid still running"; return 1; }
-	[ ! -e /run/wgate/"$IF_A".pid ]
+	wait_gone "$pid" && [ ! -e /run/wgate/"$IF_A".pid ]
 }
 check "the daemon exits when its TUN is deleted" tun_vanishes
 

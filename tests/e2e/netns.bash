@@ -149,3 +149,27 @@ tcp_transfer() {
 	want=$(sha256sum <"$TMP/send") got=$(sha256sum <"$TMP/recv")
 	[ "$want" = "$got" ] || { echo "digest differs after $mb MB"; return 1; }
 }
+
+# start_wgated SIDE: the daemon alone (wireguard-go's contract), configured later with wg.
+start_wgated() {
+	side_names "$1"
+	ip netns exec "$NS" "${WGATED:-$(dirname "$WGATE")/wgated}" "$IFNAME" 2>"$TMP/$IFNAME.log" ||
+		{ cat "$TMP/$IFNAME.log"; return 1; }
+}
+
+# gone PID: the process has exited (a zombie left for a non-reaping init counts as gone).
+gone() {
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null)
+	[ -z "$state" ] || [[ $state == Z* ]]
+}
+
+# wait_gone PID: up to 3 s for the process to exit.
+wait_gone() {
+	for _ in $(seq 1 30); do
+		gone "$1" && return 0
+		sleep 0.1
+	done
+	echo "process $1 still running"
+	return 1
+}

@@ -49,7 +49,7 @@ static bool same_addr(const union sockaddr_any *a, const union sockaddr_any *b)
 	       !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16);
 }
 
-static void send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+static bool send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
 {
 	struct node *n = ctx;
 	struct datagram *d = &queue[queue_len++];
@@ -61,6 +61,7 @@ static void send_udp(void *ctx, const union sockaddr_any *to, const void *buf, s
 	memcpy(d->data, buf, len);
 	d->len = len;
 	n->sent_types[((const uint8_t *)buf)[0] & 3 ? ((const uint8_t *)buf)[0] : 4]++;
+	return true;
 }
 
 static void write_tun(void *ctx, const void *buf, size_t len)

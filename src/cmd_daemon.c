@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wgated: the daemon alone, with wireguard-go's process contract, so that
+ *     WG_QUICK_USERSPACE_IMPLEMENTATION=wgated wg-quick up wg0
+ * works as it does with wireguard-go: given an interface name it creates the
+ * TUN and the control socket, returns once both exist, and runs in the
+ * background until SIGINT/SIGTERM, until its TUN is deleted or until its
+ * socket file is removed. Configuration arrives over the socket (wg setconf).
+ * It is wgate under another name, so it cannot collide with a subcommand.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "log.h"
+#include "tun.h"
+
+static struct daemon daemon_state;
+
+static int env_fd(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long fd;
+
+	if (!v || !*v)
+		return -1;
+	fd = strtol(v, &end, 10);
+	return *end || fd < 0 || fd > 65535 ? -2 : (int)fd;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: wgated [-f | --foreground] INTERFACE\n\n"
+		     "Creates the TUN interface and its control socket\n"
+		     "/var/run/wireguard/INTERFACE.sock, then serves the tunnel in the background\n"
+		     "(or the foreground with -f or WG_PROCESS_FOREGROUND=1). Configure it with\n"
+		     "wg(8), or let wg-quick(8) do so: WG_QUICK_USERSPACE_IMPLEMENTATION=wgated.\n"
+		     "Environment: WG_TUN_FD, WG_UAPI_FD (inherited descriptors to use),\n"
+		     "LOG_LEVEL=silent|error|info|verbose.\n");
+}
+
+int wgated_main(int argc, char **argv)
+{
+	struct daemon *d = &daemon_state;
+	const char *ifname = NULL, *fg = getenv("WG_PROCESS_FOREGROUND");
+	bool foreground = fg && !strcmp(fg, "1");
+	int tun_fd = env_fd("WG_TUN_FD"), uapi_fd = env_fd("WG_UAPI_FD"), ret, status = 1;
+	int ready[2] = {-1, -1};
+	char err[512];
+
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
+			foreground = true;
+		} else if (!ifname && argv[i][0] != '-') {
+			ifname = argv[i];
+		} else {
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!ifname || strlen(ifname) >= IFNAMSIZ || tun_fd == -2 || uapi_fd == -2) {
+		usage(stderr);
+		return 1;
+	}
+	log_init(ifname, false);
+	if (!daemon_init(d, ifname)) {
+		fprintf(stderr, "wgated: out of memory\n");
+		return 1;
+	}
+	d->exit_without_socket = true;
+	d->tun_fd = tun_fd >= 0 ? tun_fd : tun_open(ifname);
+	if (d->tun_fd < 0) {
+		fprintf(stderr, "wgated: cannot create TUN interface `%s': %s\n", ifname,
+			strerror(errno));
+		goto out;
+	}
+	fcntl(d->tun_fd, F_SETFL, fcntl(d->tun_fd, F_GETFL) | O_NONBLOCK);
+	if (uapi_listen(&d->uapi, ifname, uapi_fd, err, sizeof(err))) {
+		fprintf(stderr, "wgated: %s\n", err);
+		goto out;
+	}
+	ret = udp_open(&d->udp, 0, 0);
+	if (ret) {
+		fprintf(stderr, "wgated: cannot open a UDP socket: %s\n", strerror(-ret));
+		goto out;
+	}
+	d->dev.listen_port = d->udp.port;
+	if (!foreground) {
+		pid_t pid;
+
+		if (pipe2(ready, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+			fprintf(stderr, "wgated: cannot fork: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pid > 0) {
+			char byte;
+
+			/* Return only once the child has everything running. */
+			close(ready[1]);
+			_exit(read(ready[0], &byte, 1) == 1 ? 0 : 1);
+		}
+		close(ready[0]);
+		setsid();
+		log_init(ifname, true);
+	}
+	if (!daemon_prepare(d, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (!foreground) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (write(ready[1], "1", 1) != 1)
+			log_error("cannot signal readiness");
+		close(ready[1]);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			if (null > STDERR_FILENO)
+				close(null);
+		}
+	}
+	log_info("event=up port=%u", d->udp.port);
+	status = daemon_run(d);
+	log_info("event=down");
+out:
+	daemon_free(d);
+	return status;
+}

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control protocol. A set is parsed whole into a list of operations and
+ * checked before any of it is applied, so a malformed request changes
+ * nothing; errno values follow wireguard-go's (-EINVAL for a bad value,
+ * -EPROTO for a bad request, -EADDRINUSE when a port is taken).
+ */
+#include "uapi.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SOCKET_DIR "/var/run/wireguard"
+enum { MAX_REQUEST = 64 << 20 };
+
+struct allowed_ip_op {
+	struct ip_prefix prefix;
+	bool remove;
+};
+
+struct peer_op {
+	uint8_t public_key[KEY_LEN];
+	bool remove, update_only, replace_allowed_ips;
+	bool has_preshared_key, has_endpoint, has_keepalive;
+	uint8_t preshared_key[KEY_LEN];
+	union sockaddr_any endpoint;
+	uint16_t keepalive;
+	struct allowed_ip_op *ips;
+	size_t ips_len, ips_cap;
+};
+
+struct set_op {
+	bool has_private_key, has_listen_port, has_fwmark, replace_peers;
+	uint8_t private_key[KEY_LEN];
+	uint16_t listen_port;
+	uint32_t fwmark;
+	struct peer_op *peers;
+	size_t peers_len, peers_cap;
+};
+
+static void format_endpoint(const union sockaddr_any *ep, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ep->sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &ep->v4.sin_addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, ntohs(ep->v4.sin_port));
+	} else {
+		inet_ntop(AF_INET6, &ep->v6.sin6_addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, ntohs(ep->v6.sin6_port));
+	}
+}
+
+void uapi_get(const struct device *dev, FILE *out)
+{
+	char hex[KEY_HEX_LEN + 1], text[INET6_ADDRSTRLEN + 16];
+
+	if (dev->identity.has_identity) {
+		key_to_hex(hex, dev->identity.static_private);
+		fprintf(out, "private_key=%s\n", hex);
+		crypto_wipe(hex, sizeof(hex));
+	}
+	if (dev->listen_port)
+		fprintf(out, "listen_port=%u\n", dev->listen_port);
+	if (dev->fwmark)
+		fprintf(out, "fwmark=%u\n", dev->fwmark);
+	for (const struct peer *p = dev->first_peer; p; p = p->next) {
+		struct allowedips_node *it = NULL;
+		int family;
+		uint8_t addr[16], cidr;
+
+		key_to_hex(hex, p->public_key);
+		fprintf(out, "public_key=%s\n", hex);
+		if (p->has_preshared_key) {
+			key_to_hex(hex, p->handshake.preshared_key);
+			fprintf(out, "preshared_key=%s\n", hex);
+			crypto_wipe(hex, sizeof(hex));
+		}
+		fprintf(out, "protocol_version=1\n");
+		if (p->endpoint.sa.sa_family != AF_UNSPEC) {
+			format_endpoint(&p->endpoint, text, sizeof(text));
+			fprintf(out, "endpoint=%s\n", text);
+		}
+		fprintf(out, "last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n",
+			(long long)p->last_handshake.tv_sec, p->last_handshake.tv_nsec);
+		fprintf(out, "tx_bytes=%llu\nrx_bytes=%llu\n",
+			(unsigned long long)p->stats.tx_bytes,
+			(unsigned long long)p->stats.rx_bytes);
+		fprintf(out, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
+		while ((it = allowedips_next(&p->allowedips, it, &family, addr, &cidr))) {
+			char ip[INET6_ADDRSTRLEN];
+
+			inet_ntop(family, addr, ip, sizeof(ip));
+			fprintf(out, "allowed_ip=%s/%u\n", ip, cidr);
+		}
+	}
+}
+
+static bool parse_number(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+static bool parse_endpoint(const char *value, union sockaddr_any *out)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *port_text;
+	unsigned long long port;
+
+	memset(out, 0, sizeof(*out));
+	if (value[0] == '[') {
+		const char *close = strchr(value, ']');
+
+		if (!close || close[1] != ':' || (size_t)(close - value - 1) >= sizeof(host))
+			return false;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - value - 1), value + 1);
+		port_text = close + 2;
+		out->v6.sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &out->v6.sin6_addr) != 1)
+			return false;
+	} else {
+		const char *colon = strrchr(value, ':');
+
+		if (!colon || (size_t)(colon - value) >= sizeof(host))
+			return false;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - value), value);
+		port_text = colon + 1;
+		out->v4.sin_family = AF_INET;
+		if (inet_pton(AF_INET, host, &out->v4.sin_addr) != 1)
+			return false;
+	}
+	if (!parse_number(port_text, 65535, &port) || !port)
+		return false;
+	if (out->sa.sa_family == AF_INET)
+		out->v4.sin_port = htons((uint16_t)port);
+	else
+		out->v6.sin6_port = htons((uint16_t)port);
+	return true;
+}
+
+static void set_op_free(struct set_op *op)
+{
+	for (size_t i = 0; i < op->peers_len; ++i)
+		free(op->peers[i].ips);
+	if (op->peers)
+		crypto_wipe(op->peers, op->peers_cap * sizeof(*op->peers));
+	free(op->peers);
+	crypto_wipe(op, sizeof(*op));
+}
+
+static void *grow(void *array, size_t *cap, size_t len, size_t size)
+{
+	size_t new_cap = *cap ? *cap * 2 : 8;
+	void *bigger;
+
+	if (len < *cap)
+		return array;
+	bigger = reallocarray(array, new_cap, size);
+	if (!bigger)
+		return NULL;
+	memset((char *)bigger + *cap * size, 0, (new_cap - *cap) * size);
+	*cap = new_cap;
+	return bigger;
+}
+
+/* One key=value line into op; 0 or a negative errno. */
+static int parse_line(struct set_op *op, char *line)
+{
+	char *value = strchr(line, '=');
+	struct peer_op *peer = op->peers_len ? &op->peers[op->peers_len - 1] : NULL;
+	unsigned long long n;
+
+	if (!value)
+		return -EPROTO;
+	*value++ = '\0';
+	if (!strcmp(line, "public_key")) {
+		void *bigger = grow(op->peers, &op->peers_cap, op->peers_len, sizeof(*op->peers));
+
+		if (!bigger)
+			return -ENOMEM;
+		op->peers = bigger;
+		peer = &op->peers[op->peers_len++];
+		return key_from_hex(peer->public_key, value) ? 0 : -EINVAL;
+	}
+	if (!peer) {
+		if (!strcmp(line, "private_key")) {
+			op->has_private_key = true;
+			return key_from_hex(op->private_key, value) ? 0 : -EINVAL;
+		}
+		if (!strcmp(line, "listen_port")) {
+			if (!parse_number(value, 65535, &n))
+				return -EINVAL;
+			op->has_listen_port = true;
+			op->listen_port = (uint16_t)n;
+			return 0;
+		}
+		if (!strcmp(line, "fwmark")) {
+			if (!*value)
+				n = 0;
+			else if (!parse_number(value, UINT32_MAX, &n))
+				return -EINVAL;
+			op->has_fwmark = true;
+			op->fwmark = (uint32_t)n;
+			return 0;
+		}
+		if (!strcmp(line, "replace_peers")) {
+			op->replace_peers = !strcmp(value, "true");
+			return op->replace_peers ? 0 : -EINVAL;
+		}
+		return -EPROTO;
+	}
+	if (!strcmp(line, "remove") || !strcmp(line, "update_only") ||
+	    !strcmp(line, "replace_allowed_ips")) {
+		if (strcmp(value, "true"))
+			return -EINVAL;
+		if (line[0] == 'r' && line[2] == 'm')
+			peer->remove = true;
+		else if (line[0] == 'u')
+			peer->update_only = true;
+		else
+			peer->replace_allowed_ips = true;
+		return 0;
+	}
+	if (!strcmp(line, "preshared_key")) {
+		peer->has_preshared_key = true;
+		return key_from_hex(peer->preshared_key, value) ? 0 : -EINVAL;
+	}
+	if (!strcmp(line, "endpoint")) {
+		peer->has_endpoint = true;
+		return parse_endpoint(value, &peer->endpoint) ? 0 : -EINVAL;
+	}
+	if (!strcmp(line, "persistent_keepalive_interval")) {
+		if (!parse_number(value, 65535, &n))
+			return -EINVAL;
+		peer->has_keepalive = true;
+		peer->keepalive = (uint16_t)n;
+		return 0;
+	}
+	if (!strcmp(line, "allowed_ip")) {
+		struct allowed_ip_op *ip;
+		void *bigger = grow(peer->ips, &peer->ips_cap, peer->ips_len, sizeof(*peer->ips));
+
+		if (!bigger)
+			return -ENOMEM;
+		peer->ips = bigger;
+		ip = &peer->ips[peer->ips_len++];
+		ip->remove = value[0] == '-';
+		return ip_prefix_parse(&ip->prefix, value + ip->remove, true) ? 0 : -EINVAL;
+	}
+	if (!strcmp(line, "protocol_version"))
+		return !strcmp(value, "1") ? 0 : -EPROTONOSUPPORT;
+	return -EPROTO;
+}
+
+static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t now)
+{
+	struct peer *peer = device_find_peer(dev, op->public_key);
+
+	if (op->remove) {
+		if (peer)
+			device_remove_peer(dev, peer);
+		return;
+	}
+	if (!peer && op->update_only)
+		return;
+	if (!peer) {
+		peer = device_add_peer(dev, op->public_key);
+		if (!peer)
+			return; /* our own key is ignored, as the kernel does */
+	}
+	if (op->has_preshared_key)
+		peer_set_preshared_key(peer, op->preshared_key);
+	if (op->has_endpoint)
+		peer_set_endpoint(peer, &op->endpoint);
+	if (op->replace_allowed_ips)
+		allowedips_remove_owner(&dev->allowedips, &peer->allowedips);
+	for (size_t i = 0; i < op->ips_len; ++i) {
+		const struct ip_prefix *p = &op->ips[i].prefix;
+
+		if (op->ips[i].remove)
+			allowedips_remove(&dev->allowedips, p->family, &p->addr, p->cidr,
+					  &peer->allowedips);
+		else if (!allowedips_insert(&dev->allowedips, p->family, &p->addr, p->cidr,
+					    &peer->allowedips))
+			return;
+	}
+	if (op->has_keepalive)
+		peer_set_persistent_keepalive(peer, op->keepalive, now);
+}
+
+int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
+	     uint64_t now)
+{
+	struct set_op op = {0};
+	char *text, *line, *save;
+	int ret = 0;
+
+	if (memchr(request, '\0', len))
+		return -EINVAL;
+	text = malloc(len + 1);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, request, len);
+	text[len] = '\0';
+	save = text;
+	while (!ret && (line = strsep(&save, "\n")))
+		if (*line)
+			ret = parse_line(&op, line);
+	crypto_wipe(text, len);
+	free(text);
+	if (ret)
+		goto out;
+	if ((op.has_listen_port || op.has_fwmark) && ops && ops->rebind) {
+		/* the daemon binds, and records the port it got in dev->listen_port */
+		ret = ops->rebind(ops->ctx, op.has_listen_port ? op.listen_port : dev->listen_port,
+				  op.has_fwmark ? op.fwmark : dev->fwmark);
+		if (ret)
+			goto out;
+	} else {
+		if (op.has_listen_port)
+			dev->listen_port = op.listen_port;
+		if (op.has_fwmark)
+			dev->fwmark = op.fwmark;
+	}
+	if (op.has_private_key &&
+	    !device_set_private_key(
+		dev, crypto_is_zero(op.private_key, KEY_LEN) ? NULL : op.private_key)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (op.replace_peers)
+		device_remove_all_peers(dev);
+	for (size_t i = 0; i < op.peers_len; ++i)
+		apply_peer(dev, &op.peers[i], now);
+out:
+	set_op_free(&op);
+	return ret;
+}
+
+/* ---- the socket ---- */
+
+int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *err, size_t err_len)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct stat st;
+	mode_t old_umask;
+	int probe;
+
+	memset(server, 0, sizeof(*server));
+	snprintf(server->path, sizeof(server->path), SOCKET_DIR "/%s.sock", ifname);
+	if (fd >= 0) {
+		server->listen_fd = fd;
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (stat(server->path, &st) == 0)
+			server->inode = st.st_ino;
+		return 0;
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", server->path);
+	mkdir(SOCKET_DIR, 0755);
+	/* A socket file left by a dead process is replaced; a live one is not. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		close(probe);
+		snprintf(err, err_len, "%s is in use: another process already controls `%s'",
+			 server->path, ifname);
+		return -EADDRINUSE;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(server->path);
+	server->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (server->listen_fd < 0)
+		goto fail;
+	old_umask = umask(077);
+	if (bind(server->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		umask(old_umask);
+		goto fail;
+	}
+	umask(old_umask);
+	if (listen(server->listen_fd, 16) < 0 || stat(server->path, &st) < 0)
+		goto fail;
+	server->inode = st.st_ino;
+	return 0;
+fail:
+	snprintf(err, err_len, "cannot listen on %s: %s", server->path, strerror(errno));
+	if (server->listen_fd >= 0)
+		close(server->listen_fd);
+	server->listen_fd = -1;
+	return -errno;
+}
+
+void uapi_close(struct uapi_server *server)
+{
+	while (server->client_count)
+		uapi_client_close(server, &server->clients[0]);
+	if (server->listen_fd >= 0) {
+		struct stat st;
+
+		close(server->listen_fd);
+		/* Remove the file only if it is still ours. */
+		if (stat(server->path, &st) == 0 && st.st_ino == server->inode)
+			unlink(server->path);
+	}
+	server->listen_fd = -1;
+}
+
+bool uapi_socket_present(const struct uapi_server *server)
+{
+	struct stat st;
+
+	return stat(server->path, &st) == 0 && st.st_ino == server->inode;
+}
+
+struct uapi_client *uapi_accept(struct uapi_server *server)
+{
+	int fd = accept4(server->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct uapi_client *c;
+
+	if (fd < 0)
+		return NULL;
+	if (server->client_count == sizeof(server->clients) / sizeof(server->clients[0])) {
+		close(fd);
+		return NULL;
+	}
+	c = &server->clients[server->client_count++];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	return c;
+}
+
+struct uapi_client *uapi_client_for(struct uapi_server *server, int fd)
+{
+	for (size_t i = 0; i < server->client_count; ++i)
+		if (server->clients[i].fd == fd)
+			return &server->clients[i];
+	return NULL;
+}
+
+void uapi_client_close(struct uapi_server *server, struct uapi_client *c)
+{
+	close(c->fd);
+	if (c->in)
+		crypto_wipe(c->in, c->in_cap);
+	free(c->in);
+	if (c->out)
+		crypto_wipe(c->out, c->out_len);
+	free(c->out);
+	*c = server->clients[--server->client_count];
+}
+
+static void respond(struct uapi_client *c, const struct device *dev, bool get, int status)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	if (get && !status)
+		uapi_get(dev, f);
+	fprintf(f, "errno=%d\n\n", status);
+	fclose(f);
+	if (c->out_done == c->out_len) {
+		free(c->out);
+		c->out = text;
+		c->out_len = len;
+		c->out_done = 0;
+		return;
+	}
+	char *joined = realloc(c->out, c->out_len + len);
+
+	if (joined) {
+		memcpy(joined + c->out_len, text, len);
+		c->out = joined;
+		c->out_len += len;
+	}
+	crypto_wipe(text, len);
+	free(text);
+}
+
+bool uapi_client_flush(struct uapi_client *c)
+{
+	while (c->out_done < c->out_len) {
+		ssize_t n = write(c->fd, c->out + c->out_done, c->out_len - c->out_done);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		c->out_done += (size_t)n;
+	}
+	return false;
+}
+
+bool uapi_client_service(struct uapi_server *server, struct uapi_client *c, struct device *dev,
+			 const struct uapi_ops *ops, uint64_t now)
+{
+	bool eof = false;
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->in_len + 4096 > c->in_cap) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
+			char *bigger = cap > MAX_REQUEST ? NULL : malloc(cap);
+
+			if (!bigger) {
+				uapi_client_close(server, c);
+				return false;
+			}
+			if (c->in) {
+				memcpy(bigger, c->in, c->in_len);
+				crypto_wipe(c->in, c->in_cap);
+				free(c->in);
+			}
+			c->in = bigger;
+			c->in_cap = cap;
+		}
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1);
+		eof = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+		if (n <= 0)
+			break;
+		c->in_len += (size_t)n;
+	}
+	c->in[c->in_len] = '\0';
+	/* Answer every complete request: a first line, then lines up to an empty one. */
+	for (;;) {
+		char *end = c->in_len >= 2 ? memmem(c->in, c->in_len, "\n\n", 2) : NULL;
+		size_t used;
+
+		if (!end)
+			break;
+		used = (size_t)(end - c->in) + 2;
+		if (!strncmp(c->in, "get=1\n", 6) && used == 7)
+			respond(c, dev, true, 0);
+		else if (!strncmp(c->in, "set=1\n", 6))
+			respond(c, dev, false, uapi_set(dev, c->in + 6, used - 7, ops, now));
+		else
+			respond(c, dev, false, -EPROTO);
+		crypto_wipe(c->in, used);
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+	}
+	/* A client that has said all it will say is answered, then let go. */
+	if (uapi_client_flush(c) || !eof)
+		return true;
+	uapi_client_close(server, c);
+	return false;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * WireGuard's cross-platform userspace control protocol, as the stock wg(8)
+ * speaks it to /var/run/wireguard/NAME.sock: "get=1" and "set=1" requests of
+ * key=value lines ending in an empty line, answered with "errno=N".
+ *
+ * uapi_get() and uapi_set() are the protocol over a device, with no I/O; the
+ * server part (socket, clients) is driven by the daemon's event loop.
+ */
+#ifndef WGATE_UAPI_H
+#define WGATE_UAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "device.h"
+
+/* What a set may ask of the daemon beyond the device itself. */
+struct uapi_ops {
+	void *ctx;
+	/* Rebind to port (0: random) with fwmark; 0 or a negative errno, nothing changed on error.
+	 */
+	int (*rebind)(void *ctx, uint16_t port, uint32_t fwmark);
+};
+
+/* Writes the device's state as a get response (without the errno line). */
+void uapi_get(const struct device *dev, FILE *out);
+/*
+ * Applies a set request's lines (after "set=1", up to the empty line). The
+ * whole request is parsed and checked first, so a malformed one changes
+ * nothing. Returns 0 or a negative errno.
+ */
+int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
+	     uint64_t now);
+
+struct uapi_client {
+	int fd;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_done;
+};
+
+struct uapi_server {
+	int listen_fd;
+	char path[108];
+	ino_t inode;
+	struct uapi_client clients[16];
+	size_t client_count;
+};
+
+/* Listens on /var/run/wireguard/ifname.sock (or adopts fd when >= 0). 0 or a negative errno. */
+int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *err, size_t err_len);
+void uapi_close(struct uapi_server *server);
+/* True while our socket file is still the one in the directory. */
+bool uapi_socket_present(const struct uapi_server *server);
+struct uapi_client *uapi_accept(struct uapi_server *server);
+struct uapi_client *uapi_client_for(struct uapi_server *server, int fd);
+/*
+ * Reads what the client sent and answers every complete request. Returns
+ * false when the client is gone (it is then closed and removed).
+ */
+bool uapi_client_service(struct uapi_server *server, struct uapi_client *client, struct device *dev,
+			 const struct uapi_ops *ops, uint64_t now);
+/* Writes pending output; true while some remains. */
+bool uapi_client_flush(struct uapi_client *client);
+void uapi_client_close(struct uapi_server *server, struct uapi_client *client);
+
+#endif
