@@ -16,6 +16,8 @@ int cmd_pubkey(int argc, char **argv);
 int cmd_strip(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_showconf(int argc, char **argv);
 /* The daemon alone, when wgate runs under the name wgated. */
 int wgated_main(int argc, char **argv);
 

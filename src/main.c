@@ -18,6 +18,8 @@ static const struct {
     {"strip", cmd_strip, "Check a config and print the part wg(8) understands"},
     {"up", cmd_up, "Bring an interface up from a config and run it"},
     {"down", cmd_down, "Stop an interface that wgate runs"},
+    {"show", cmd_show, "Show interfaces as wg show does, or as JSON (--json)"},
+    {"showconf", cmd_showconf, "Print an interface's running configuration"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wgate show and wgate showconf: a get over the control socket, printed as
+ * wg(8) prints it, or as JSON (schema "wgate.show/1", in wgate(8)).
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "crypto.h"
+#include "encoding.h"
+
+struct shown_peer {
+	uint8_t public_key[KEY_LEN];
+	bool has_psk;
+	uint8_t psk[KEY_LEN];
+	char endpoint[INET6_ADDRSTRLEN + 16];
+	long long handshake_sec;
+	unsigned long long rx, tx;
+	unsigned keepalive;
+	char *allowed_ips; /* "a, b, c" */
+};
+
+struct shown {
+	bool has_private_key;
+	uint8_t private_key[KEY_LEN], public_key[KEY_LEN];
+	unsigned listen_port, fwmark;
+	struct shown_peer *peers;
+	size_t peers_len;
+};
+
+/* Sends get=1 to NAME's socket and returns the response text (NULL on failure, errno set). */
+static char *fetch(const char *ifname)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char *text = NULL, buf[4096];
+	size_t len = 0;
+	FILE *f;
+	ssize_t n;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/var/run/wireguard/%s.sock", ifname);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    write(fd, "get=1\n\n", 7) != 7) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		return NULL;
+	}
+	f = open_memstream(&text, &len);
+	while (f && (n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)n, f);
+		if (len + (size_t)n >= 2 && memmem(buf, (size_t)n, "\n\n", 2))
+			break;
+	}
+	close(fd);
+	if (f)
+		fclose(f);
+	return text;
+}
+
+static void append(char **list, const char *item)
+{
+	size_t old = *list ? strlen(*list) : 0;
+	char *bigger = realloc(*list, old + strlen(item) + 3);
+
+	if (!bigger)
+		return;
+	sprintf(bigger + old, "%s%s", old ? ", " : "", item);
+	*list = bigger;
+}
+
+static bool parse(struct shown *s, char *text)
+{
+	struct shown_peer *peer = NULL;
+	char *line, *save = text;
+	int status = -1;
+
+	memset(s, 0, sizeof(*s));
+	while ((line = strsep(&save, "\n"))) {
+		char *value = strchr(line, '=');
+
+		if (!value)
+			continue;
+		*value++ = '\0';
+		if (!strcmp(line, "errno")) {
+			status = atoi(value);
+		} else if (!strcmp(line, "private_key")) {
+			s->has_private_key = key_from_hex(s->private_key, value) &&
+					     x25519_public(s->public_key, s->private_key);
+		} else if (!strcmp(line, "listen_port")) {
+			s->listen_port = (unsigned)strtoul(value, NULL, 10);
+		} else if (!strcmp(line, "fwmark")) {
+			s->fwmark = (unsigned)strtoul(value, NULL, 10);
+		} else if (!strcmp(line, "public_key")) {
+			struct shown_peer *bigger =
+			    realloc(s->peers, (s->peers_len + 1) * sizeof(*s->peers));
+
+			if (!bigger)
+				return false;
+			s->peers = bigger;
+			peer = &s->peers[s->peers_len++];
+			memset(peer, 0, sizeof(*peer));
+			key_from_hex(peer->public_key, value);
+		} else if (peer && !strcmp(line, "preshared_key")) {
+			peer->has_psk =
+			    key_from_hex(peer->psk, value) && !crypto_is_zero(peer->psk, KEY_LEN);
+		} else if (peer && !strcmp(line, "endpoint")) {
+			snprintf(peer->endpoint, sizeof(peer->endpoint), "%s", value);
+		} else if (peer && !strcmp(line, "last_handshake_time_sec")) {
+			peer->handshake_sec = strtoll(value, NULL, 10);
+		} else if (peer && !strcmp(line, "rx_bytes")) {
+			peer->rx = strtoull(value, NULL, 10);
+		} else if (peer && !strcmp(line, "tx_bytes")) {
+			peer->tx = strtoull(value, NULL, 10);
+		} else if (peer && !strcmp(line, "persistent_keepalive_interval")) {
+			peer->keepalive = (unsigned)strtoul(value, NULL, 10);
+		} else if (peer && !strcmp(line, "allowed_ip")) {
+			append(&peer->allowed_ips, value);
+		}
+	}
+	return status == 0;
+}
+
+static void shown_free(struct shown *s)
+{
+	for (size_t i = 0; i < s->peers_len; ++i)
+		free(s->peers[i].allowed_ips);
+	if (s->peers)
+		crypto_wipe(s->peers, s->peers_len * sizeof(*s->peers));
+	free(s->peers);
+	crypto_wipe(s, sizeof(*s));
+}
+
+/* Most recent handshake first, as wg(8) orders peers. */
+static int by_handshake(const void *a, const void *b)
+{
+	const struct shown_peer *x = a, *y = b;
+
+	return (y->handshake_sec > x->handshake_sec) - (y->handshake_sec < x->handshake_sec);
+}
+
+static void print_bytes(unsigned long long n)
+{
+	if (n < 1024)
+		printf("%llu B", n);
+	else if (n < 1024ull * 1024)
+		printf("%.2f KiB", n / 1024.0);
+	else if (n < 1024ull * 1024 * 1024)
+		printf("%.2f MiB", n / (1024.0 * 1024));
+	else if (n < 1024ull * 1024 * 1024 * 1024)
+		printf("%.2f GiB", n / (1024.0 * 1024 * 1024));
+	else
+		printf("%.2f TiB", n / (1024.0 * 1024 * 1024 * 1024));
+}
+
+static void print_age(long long seconds)
+{
+	static const struct {
+		long long size;
+		const char *name;
+	} units[] = {
+	    {365 * 86400LL, "year"}, {86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
+	bool first = true;
+
+	if (seconds <= 0) {
+		printf("Now");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); ++i) {
+		long long n = seconds / units[i].size;
+
+		if (!n)
+			continue;
+		seconds %= units[i].size;
+		printf("%s%lld %s%s", first ? "" : ", ", n, units[i].name, n == 1 ? "" : "s");
+		first = false;
+	}
+	printf(" ago");
+}
+
+static void print_text(const char *ifname, struct shown *s)
+{
+	char b64[KEY_BASE64_LEN + 1];
+	long long now = (long long)time(NULL);
+
+	printf("interface: %s\n", ifname);
+	if (s->has_private_key) {
+		key_to_base64(b64, s->public_key);
+		printf("  public key: %s\n  private key: (hidden)\n", b64);
+	}
+	if (s->listen_port)
+		printf("  listening port: %u\n", s->listen_port);
+	if (s->fwmark)
+		printf("  fwmark: 0x%x\n", s->fwmark);
+	qsort(s->peers, s->peers_len, sizeof(*s->peers), by_handshake);
+	for (size_t i = 0; i < s->peers_len; ++i) {
+		struct shown_peer *p = &s->peers[i];
+
+		key_to_base64(b64, p->public_key);
+		printf("\npeer: %s\n", b64);
+		if (p->has_psk)
+			printf("  preshared key: (hidden)\n");
+		if (*p->endpoint)
+			printf("  endpoint: %s\n", p->endpoint);
+		printf("  allowed ips: %s\n", p->allowed_ips ? p->allowed_ips : "(none)");
+		if (p->handshake_sec) {
+			printf("  latest handshake: ");
+			print_age(now - p->handshake_sec);
+			printf("\n");
+		}
+		if (p->rx || p->tx) {
+			printf("  transfer: ");
+			print_bytes(p->rx);
+			printf(" received, ");
+			print_bytes(p->tx);
+			printf(" sent\n");
+		}
+		if (p->keepalive)
+			printf("  persistent keepalive: every %u second%s\n", p->keepalive,
+			       p->keepalive == 1 ? "" : "s");
+	}
+}
+
+static void print_json(const char *ifname, struct shown *s, bool first)
+{
+	char b64[KEY_BASE64_LEN + 1];
+	long long now = (long long)time(NULL);
+
+	printf("%s{\"name\":\"%s\"", first ? "" : ",", ifname);
+	if (s->has_private_key) {
+		key_to_base64(b64, s->public_key);
+		printf(",\"public_key\":\"%s\"", b64);
+	}
+	printf(",\"listen_port\":%u,\"fwmark\":%u,\"peers\":[", s->listen_port, s->fwmark);
+	for (size_t i = 0; i < s->peers_len; ++i) {
+		struct shown_peer *p = &s->peers[i];
+		char *ips = p->allowed_ips, *item, *save = NULL;
+		bool first_ip = true;
+
+		key_to_base64(b64, p->public_key);
+		printf("%s{\"public_key\":\"%s\",\"preshared_key\":%s,", i ? "," : "", b64,
+		       p->has_psk ? "true" : "false");
+		if (*p->endpoint)
+			printf("\"endpoint\":\"%s\",", p->endpoint);
+		else
+			printf("\"endpoint\":null,");
+		printf("\"allowed_ips\":[");
+		for (item = ips ? strtok_r(ips, ", ", &save) : NULL; item;
+		     item = strtok_r(NULL, ", ", &save)) {
+			printf("%s\"%s\"", first_ip ? "" : ",", item);
+			first_ip = false;
+		}
+		printf("],\"latest_handshake\":%lld,", p->handshake_sec);
+		if (p->handshake_sec)
+			printf("\"latest_handshake_age_seconds\":%lld,", now - p->handshake_sec);
+		else
+			printf("\"latest_handshake_age_seconds\":null,");
+		printf("\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"persistent_keepalive\":%u}", p->rx,
+		       p->tx, p->keepalive);
+	}
+	printf("]}");
+}
+
+static void print_conf(struct shown *s)
+{
+	char b64[KEY_BASE64_LEN + 1];
+
+	printf("[Interface]\n");
+	if (s->listen_port)
+		printf("ListenPort = %u\n", s->listen_port);
+	if (s->fwmark)
+		printf("FwMark = 0x%x\n", s->fwmark);
+	if (s->has_private_key) {
+		key_to_base64(b64, s->private_key);
+		printf("PrivateKey = %s\n", b64);
+		crypto_wipe(b64, sizeof(b64));
+	}
+	for (size_t i = 0; i < s->peers_len; ++i) {
+		struct shown_peer *p = &s->peers[i];
+
+		key_to_base64(b64, p->public_key);
+		printf("\n[Peer]\nPublicKey = %s\n", b64);
+		if (p->has_psk) {
+			key_to_base64(b64, p->psk);
+			printf("PresharedKey = %s\n", b64);
+			crypto_wipe(b64, sizeof(b64));
+		}
+		if (p->allowed_ips)
+			printf("AllowedIPs = %s\n", p->allowed_ips);
+		if (*p->endpoint)
+			printf("Endpoint = %s\n", p->endpoint);
+		if (p->keepalive)
+			printf("PersistentKeepalive = %u\n", p->keepalive);
+	}
+}
+
+/* The names of the interfaces whose control sockets exist, sorted. */
+static size_t list_interfaces(char names[][IFNAMSIZ], size_t max)
+{
+	DIR *dir = opendir("/var/run/wireguard");
+	struct dirent *e;
+	size_t n = 0;
+
+	while (dir && (e = readdir(dir)) && n < max) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && len - 5 < IFNAMSIZ && !strcmp(e->d_name + len - 5, ".sock"))
+			snprintf(names[n++], IFNAMSIZ, "%.*s", (int)(len - 5), e->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	qsort(names, n, IFNAMSIZ, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+static int show(int argc, char **argv, bool conf)
+{
+	static char names[256][IFNAMSIZ];
+	bool json = false;
+	size_t count = 0;
+	int status = 0;
+
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "--json") && !conf) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf(conf ? "Usage: wgate showconf INTERFACE\n\nPrints the running "
+				      "configuration in the wg(8) format (secrets included).\n"
+				    : "Usage: wgate show [INTERFACE] [--json]\n\nShows interfaces "
+				      "as wg show does (keys hidden), or as JSON for scripts.\n");
+			return 0;
+		} else if (argv[i][0] != '-' && count < 1 && strlen(argv[i]) < IFNAMSIZ) {
+			snprintf(names[count++], IFNAMSIZ, "%s", argv[i]);
+		} else {
+			fprintf(stderr, "wgate %s: unexpected argument `%s'\n", argv[0], argv[i]);
+			return 1;
+		}
+	}
+	if (conf && count != 1) {
+		fprintf(stderr, "Usage: wgate showconf INTERFACE\n");
+		return 1;
+	}
+	if (!count)
+		count = list_interfaces(names, 256);
+	if (json)
+		printf("{\"schema\":\"wgate.show/1\",\"interfaces\":[");
+	for (size_t i = 0; i < count; ++i) {
+		struct shown s;
+		char *text = fetch(names[i]);
+
+		if (!text || !parse(&s, text)) {
+			fprintf(stderr, "wgate %s: cannot read interface `%s': %s\n", argv[0],
+				names[i],
+				text		  ? "bad answer from its control socket"
+				: errno == ENOENT ? "no such interface (no control socket)"
+						  : strerror(errno));
+			if (text) {
+				shown_free(&s);
+				free(text);
+			}
+			status = 1;
+			continue;
+		}
+		if (json)
+			print_json(names[i], &s, i == 0);
+		else if (conf)
+			print_conf(&s);
+		else {
+			if (i)
+				printf("\n");
+			print_text(names[i], &s);
+		}
+		shown_free(&s);
+		crypto_wipe(text, strlen(text));
+		free(text);
+	}
+	if (json)
+		printf("]}\n");
+	return status;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	return show(argc, argv, false);
+}
+
+int cmd_showconf(int argc, char **argv)
+{
+	return show(argc, argv, true);
+}
