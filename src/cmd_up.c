@@ -70,7 +70,8 @@ void pid_file_path(char *out, size_t len, const char *ifname)
 	snprintf(out, len, RUN_DIR "/%s.pid", ifname);
 }
 
-static void write_pid_file(const char *ifname, pid_t pid)
+/* The pid, then the config file's path (for wgate reload). */
+static void write_pid_file(const char *ifname, pid_t pid, const char *config_path)
 {
 	char path[64];
 	FILE *f;
@@ -78,7 +79,7 @@ static void write_pid_file(const char *ifname, pid_t pid)
 	mkdir(RUN_DIR, 0755);
 	pid_file_path(path, sizeof(path), ifname);
 	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f))
+	if (!f || fprintf(f, "%d\n%s\n", (int)pid, config_path) < 0 || fclose(f))
 		log_error("cannot write %s: %s", path, strerror(errno));
 }
 
@@ -150,6 +151,12 @@ int cmd_up(int argc, char **argv)
 	if (!config_load(&config, path, err, sizeof(err))) {
 		fprintf(stderr, "wgate up: %s\n", err);
 		return 1;
+	}
+	/* Reloads read the file again, from whatever directory `wgate reload' runs in. */
+	char *absolute = realpath(path, NULL);
+	if (absolute) {
+		snprintf(path, sizeof(path), "%s", absolute);
+		free(absolute);
 	}
 	config_loaded = true;
 	warn_if_world_accessible(path);
@@ -238,25 +245,30 @@ int cmd_up(int argc, char **argv)
 			goto out;
 		}
 		if (pid > 0) {
-			write_pid_file(ifname, pid);
+			write_pid_file(ifname, pid, path);
 			_exit(0); /* the child owns the interface now */
 		}
 		detach();
 		log_init(ifname, true);
 	} else {
-		write_pid_file(ifname, getpid());
+		write_pid_file(ifname, getpid(), path);
 	}
 	/* After the fork: a signalfd in epoll answers for the process that registered it. */
 	if (!daemon_prepare(d, err, sizeof(err))) {
 		log_error("%s", err);
 		goto down;
 	}
+	snprintf(d->config_path, sizeof(d->config_path), "%s", path);
+	d->config = &config;
+	d->netconf = &netconf;
 	log_info("event=up port=%u peers=%zu", d->udp.port, d->dev.peer_count);
 	status = daemon_run(d);
 down:
 	if (!netconf_run_hooks(&config.pre_down, ifname, false, err, sizeof(err)))
 		log_error("%s", err);
 	pid_file_path(pidpath, sizeof(pidpath), ifname);
+	unlink(pidpath);
+	snprintf(pidpath, sizeof(pidpath), RUN_DIR "/%s.reload", ifname);
 	unlink(pidpath);
 out:
 	if (dns_set)

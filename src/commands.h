@@ -18,6 +18,7 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 /* The daemon alone, when wgate runs under the name wgated. */
 int wgated_main(int argc, char **argv);
 

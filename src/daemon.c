@@ -179,8 +179,10 @@ static void read_signals(struct daemon *d)
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info(
-			    "event=sighup msg=\"reload is done with `wgate reload'; ignoring\"");
+			if (d->config)
+				daemon_reload(d);
+			else
+				log_info("event=sighup msg=\"no config file to reload; ignoring\"");
 			continue;
 		}
 		log_info("event=stopping signal=%s", strsignal((int)si.ssi_signo));

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "device.h"
+#include "netconf.h"
 #include "uapi.h"
 #include "udp.h"
 
@@ -21,6 +22,11 @@ struct daemon {
 	struct device dev;
 	struct uapi_server uapi;
 	bool exit_without_socket; /* stop when the control socket file disappears */
+	/* Set by wgate up, for reloads (SIGHUP); wgated has none. */
+	char config_path[4096];
+	struct config *config;
+	struct netconf_state *netconf;
+	unsigned reload_generation;
 	uint64_t next_maintenance;
 	bool stop;
 	int exit_status;
@@ -35,6 +41,13 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark);
 /* Registers the fds with epoll and blocks SIGINT/SIGTERM/SIGHUP into a signalfd. */
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
     __attribute__((warn_unused_result));
+/*
+ * Re-reads the config and applies every difference to the running interface:
+ * identity, port, peers (keeping the sessions of those that did not change),
+ * AllowedIPs, addresses, MTU, routes, DNS. On error nothing of the new config
+ * is applied. The outcome goes to the log and to /run/wgate/NAME.reload.
+ */
+bool daemon_reload(struct daemon *d);
 /* Runs until a signal or a fatal error; returns the exit status. */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);

@@ -20,6 +20,7 @@ static const struct {
     {"down", cmd_down, "Stop an interface that wgate runs"},
     {"show", cmd_show, "Show interfaces as wg show does, or as JSON (--json)"},
     {"showconf", cmd_showconf, "Print an interface's running configuration"},
+    {"reload", cmd_reload, "Apply a changed config to a running interface, sessions kept"},
 };
 
 static void usage(FILE *out)

@@ -83,14 +83,15 @@ static size_t addr_len(int family)
 	return family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
 }
 
-int netlink_address_add(unsigned ifindex, const struct ip_prefix *address)
+static int address_request(int type, unsigned ifindex, const struct ip_prefix *address)
 {
 	char buf[NETLINK_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = (uint16_t)type;
+	if (type == RTM_NEWADDR)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (unsigned char)address->family;
 	ifa->ifa_prefixlen = address->cidr;
@@ -99,6 +100,16 @@ int netlink_address_add(unsigned ifindex, const struct ip_prefix *address)
 	mnl_attr_put(nlh, IFA_LOCAL, addr_len(address->family), &address->addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, addr_len(address->family), &address->addr);
 	return transact(nlh);
+}
+
+int netlink_address_add(unsigned ifindex, const struct ip_prefix *prefix)
+{
+	return address_request(RTM_NEWADDR, ifindex, prefix);
+}
+
+int netlink_address_del(unsigned ifindex, const struct ip_prefix *prefix)
+{
+	return address_request(RTM_DELADDR, ifindex, prefix);
 }
 
 static int route(int type, unsigned ifindex, const struct ip_prefix *prefix, uint32_t table)

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wgate reload: check the interface's config file, then have its daemon apply
+ * every difference (SIGHUP) and report how that went.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+
+/* The generation and text of the daemon's last reload report. */
+static unsigned read_report(const char *ifname, char *text, size_t len)
+{
+	char path[64];
+	unsigned generation = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/run/wgate/%s.reload", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(text, (int)len, f) || sscanf(text, "generation=%u", &generation) != 1)
+		generation = 0;
+	fclose(f);
+	return generation;
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	char pidpath[64], config_path[4096] = "", err[512], report[1024] = "";
+	struct config config;
+	unsigned before;
+	int pid = 0;
+	FILE *f;
+
+	if (argc != 2 || wants_help(argc, argv) || strlen(argv[1]) >= IFNAMSIZ) {
+		bool help = wants_help(argc, argv);
+
+		fprintf(help ? stdout : stderr,
+			"Usage: wgate reload INTERFACE\n\n"
+			"Checks the config file the interface was brought up from, then applies\n"
+			"every difference to the running interface: private key, port, peers\n"
+			"(sessions of unchanged peers are kept), AllowedIPs, Address, MTU, routes\n"
+			"and DNS. A config with an error changes nothing. SIGHUP does the same.\n");
+		return !help;
+	}
+	pid_file_path(pidpath, sizeof(pidpath), argv[1]);
+	f = fopen(pidpath, "re");
+	if (!f || fscanf(f, "%d %4095[^\n]", &pid, config_path) != 2 || pid <= 1) {
+		if (f)
+			fclose(f);
+		fprintf(stderr, "wgate reload: `%s' is not run by `wgate up' (no %s)\n", argv[1],
+			pidpath);
+		return 1;
+	}
+	fclose(f);
+	if (!config_load(&config, config_path, err, sizeof(err))) {
+		fprintf(stderr, "wgate reload: %s\nwgate reload: nothing was changed\n", err);
+		return 1;
+	}
+	config_free(&config);
+	before = read_report(argv[1], report, sizeof(report));
+	if (kill(pid, SIGHUP) < 0) {
+		fprintf(stderr, "wgate reload: cannot signal pid %d: %s\n", pid, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < 200; ++i) {
+		struct timespec tick = {0, 50 * 1000000L};
+
+		if (read_report(argv[1], report, sizeof(report)) != before) {
+			if (strstr(report, "status=ok")) {
+				printf("wgate reload: %s: applied %s\n", argv[1], config_path);
+				return 0;
+			}
+			fprintf(stderr, "wgate reload: %s", report);
+			return 1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	fprintf(stderr, "wgate reload: the daemon (pid %d) did not answer within 10 s\n", pid);
+	return 1;
+}

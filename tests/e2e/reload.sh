@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# wgate reload: while a long TCP transfer runs between wgate (A) and
+# wireguard-go (B), A's config changes (a peer added, one removed, AllowedIPs,
+# an Address, the MTU) and is reloaded. The transfer must finish intact with
+# no new handshake; every change must show. A broken config changes nothing.
+# Topology: netns.bash.
+source "$(dirname "$0")/netns.bash"
+
+if ! netns_setup; then
+	not_ok "network namespaces can be created (needs root)"
+	done_testing
+	exit
+fi
+P_GONE=$(wg genkey | wg pubkey) P_NEW=$(wg genkey | wg pubkey)
+conf_for b "" 4 | start_wggo b
+{
+	conf_for a "" 4
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.0.0/24\n' "$P_GONE"
+} | start_wgate a
+check "the session comes up" ping_ok in_a 10.241.0.2
+hs_before=$(in_b wg show "$IF_B" latest-handshakes | awk '{print $2}')
+
+# the changed config: one peer gone, one new, B gains a prefix, a new address, a new MTU
+conf_for a "" 4 | sed -e 's|^Address = .*|&, 10.242.0.1/24|' \
+	-e 's|^AllowedIPs = 10.241.0.2/32|AllowedIPs = 10.241.0.2/32, 10.88.0.0/16|' \
+	-e '2a MTU = 1380' >"$TMP/next.conf"
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.99.0.0/24\n' "$P_NEW" >>"$TMP/next.conf"
+
+transfer_with_reload() {
+	local port=24999 want got
+	head -c 300M /dev/urandom >"$TMP/send"
+	ip netns exec "$NS_B" socat -u TCP-LISTEN:$port,reuseaddr OPEN:"$TMP/recv",creat,trunc \
+		</dev/null >/dev/null 2>&1 &
+	local listener=$!
+	for _ in $(seq 1 50); do
+		ip netns exec "$NS_B" ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
+	ip netns exec "$NS_A" socat -u OPEN:"$TMP/send" TCP:10.241.0.2:$port &
+	local sender=$!
+	sleep 0.3
+	cp "$TMP/next.conf" "$TMP/$IF_A.conf"
+	"$WGATE" reload "$IF_A" || { kill $sender $listener; return 1; }
+	kill -0 $sender 2>/dev/null || diag "the transfer ended before the reload; still checked"
+	wait $sender || { kill $listener; return 1; }
+	wait $listener
+	want=$(sha256sum <"$TMP/send") got=$(sha256sum <"$TMP/recv")
+	[ "$want" = "$got" ] || { echo "digest differs"; return 1; }
+}
+check "a 300 MB transfer survives a reload intact" transfer_with_reload
+hs_after=$(in_b wg show "$IF_B" latest-handshakes | awk '{print $2}')
+check "no new handshake for the unchanged peer ($hs_before = $hs_after)" test "$hs_before" = "$hs_after"
+check "the removed peer is gone, the new one is there" bash -c "
+	! ip netns exec $NS_A wg show $IF_A peers | grep -q '$P_GONE' &&
+	ip netns exec $NS_A wg show $IF_A peers | grep -q '$P_NEW'"
+check "AllowedIPs follow the file" bash -c "
+	ip netns exec $NS_A wg show $IF_A allowed-ips | grep '$PUB_B' | grep -q 10.88.0.0/16"
+check "routes follow: added for new prefixes, gone for removed ones" bash -c "
+	ip netns exec $NS_A ip route | grep -q '10.88.0.0/16 dev $IF_A' &&
+	ip netns exec $NS_A ip route | grep -q '10.99.0.0/24 dev $IF_A' &&
+	! ip netns exec $NS_A ip route | grep -q '10.77.0.0/24'"
+check "the new address is on the interface" bash -c "ip -n $NS_A addr show $IF_A | grep -q 10.242.0.1/24"
+check "the MTU changed" test "$(in_a cat /sys/class/net/"$IF_A"/mtu)" = 1380
+check "the tunnel still works" ping_ok in_a 10.241.0.2
+
+broken() {
+	local out before
+	before=$(in_a wg showconf "$IF_A")
+	printf '[Peer]\nPublicKey = nonsense\n' >>"$TMP/$IF_A.conf"
+	out=$("$WGATE" reload "$IF_A" 2>&1) && return 1
+	grep -q "PublicKey \`nonsense' is not a valid key" <<<"$out" || { echo "$out"; return 1; }
+	grep -q "nothing was changed" <<<"$out" || { echo "$out"; return 1; }
+	[ "$before" = "$(in_a wg showconf "$IF_A")" ]
+}
+check "a broken config is refused with its error and changes nothing" broken
+
+sighup() {
+	cp "$TMP/next.conf" "$TMP/$IF_A.conf"
+	sed -i 's|^MTU = 1380|MTU = 1400|' "$TMP/$IF_A.conf"
+	kill -HUP "$(head -n1 /run/wgate/"$IF_A".pid)"
+	for _ in $(seq 1 30); do
+		[ "$(in_a cat /sys/class/net/"$IF_A"/mtu)" = 1400 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "SIGHUP reloads too" sighup
+done_testing
