@@ -3,6 +3,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
 
 CC ?= cc
@@ -98,6 +99,8 @@ install: wgate
 	install -m 0755 $(BUILD)/wgate $(DESTDIR)$(BINDIR)/wgate
 	ln -sf wgate $(DESTDIR)$(BINDIR)/wgated
 	install -m 0644 docs/wgate.8 $(DESTDIR)$(MANDIR)/man8/wgate.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin|$(BINDIR)|g' dist/wgate@.service >$(DESTDIR)$(UNITDIR)/wgate@.service
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
