@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-
 static void expired_gc(struct timer *t, uint64_t now)
 {
 	struct device *dev = container_of(t, struct device, timer_gc);

@@ -10,6 +10,7 @@
 #define WGATE_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -22,6 +23,9 @@
 #include "peer.h"
 #include "ratelimiter.h"
 #include "timer_queue.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define SECONDS(s)			((uint64_t)(s)*NSEC_PER_SEC)
 
 struct device_io {
 	void *ctx;

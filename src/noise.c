@@ -80,6 +80,25 @@ static bool open_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
 	       mix_hash(hash, src, len + CRYPTO_AEAD_TAG_LEN);
 }
 
+/* e: a fresh ephemeral key pair, its public half mixed into C and H. */
+static bool make_ephemeral(uint8_t private_key[CRYPTO_KEY_LEN], struct x25519_key **key,
+			   uint8_t public_key[CRYPTO_KEY_LEN],
+			   uint8_t chaining_key[CRYPTO_HASH_LEN], uint8_t hash[CRYPTO_HASH_LEN])
+{
+	return x25519_generate(private_key) && (*key = x25519_key_new(private_key)) &&
+	       x25519_key_public(*key, public_key) &&
+	       mix_key(chaining_key, public_key, CRYPTO_KEY_LEN) &&
+	       mix_hash(hash, public_key, CRYPTO_KEY_LEN);
+}
+
+/* e, as received: the peer's ephemeral public key mixed into C and H. */
+static bool mix_ephemeral(uint8_t chaining_key[CRYPTO_HASH_LEN], uint8_t hash[CRYPTO_HASH_LEN],
+			  const uint8_t public_key[CRYPTO_KEY_LEN])
+{
+	return mix_key(chaining_key, public_key, CRYPTO_KEY_LEN) &&
+	       mix_hash(hash, public_key, CRYPTO_KEY_LEN);
+}
+
 bool noise_identity_set(struct noise_identity *id, const uint8_t *private_key)
 {
 	x25519_key_free(id->static_key);
@@ -167,10 +186,7 @@ bool noise_create_initiation(struct noise_handshake *hs, const struct noise_iden
 	msg->sender_index = local_index;
 
 	/* e */
-	if (!x25519_generate(ephemeral) || !(e = x25519_key_new(ephemeral)) ||
-	    !x25519_key_public(e, msg->unencrypted_ephemeral) ||
-	    !mix_key(ck, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN) ||
-	    !mix_hash(h, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN))
+	if (!make_ephemeral(ephemeral, &e, msg->unencrypted_ephemeral, ck, h))
 		goto out;
 	/* es */
 	if (!mix_dh(ck, key, e, hs->remote_static))
@@ -218,8 +234,7 @@ enum noise_result noise_consume_initiation(const struct noise_identity *id,
 	memcpy(ck, initial_chaining_key, sizeof(ck));
 	memcpy(h, id->responder_hash, sizeof(h));
 	/* e */
-	if (!mix_key(ck, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN) ||
-	    !mix_hash(h, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN))
+	if (!mix_ephemeral(ck, h, msg->unencrypted_ephemeral))
 		goto out;
 	/* es */
 	if (!mix_dh(ck, key, id->static_key, msg->unencrypted_ephemeral))
@@ -286,10 +301,7 @@ bool noise_create_response(struct noise_handshake *hs, const struct noise_identi
 	msg->receiver_index = hs->remote_index;
 
 	/* e */
-	if (!x25519_generate(ephemeral) || !(e = x25519_key_new(ephemeral)) ||
-	    !x25519_key_public(e, msg->unencrypted_ephemeral) ||
-	    !mix_key(ck, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN) ||
-	    !mix_hash(h, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN))
+	if (!make_ephemeral(ephemeral, &e, msg->unencrypted_ephemeral, ck, h))
 		goto out;
 	/* ee, se: each C = KDF1(C, DH(...)) */
 	if (!mix_dh(ck, key, e, hs->remote_ephemeral) || !mix_dh(ck, key, e, hs->remote_static))
@@ -330,8 +342,7 @@ enum noise_result noise_consume_response(struct noise_handshake *hs,
 	memcpy(ck, hs->chaining_key, sizeof(ck));
 	memcpy(h, hs->hash, sizeof(h));
 	/* e */
-	if (!mix_key(ck, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN) ||
-	    !mix_hash(h, msg->unencrypted_ephemeral, CRYPTO_KEY_LEN))
+	if (!mix_ephemeral(ck, h, msg->unencrypted_ephemeral))
 		goto out;
 	/* ee, se */
 	if (!(e = x25519_key_new(hs->ephemeral_private)) ||

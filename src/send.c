@@ -4,8 +4,6 @@
 
 #include "device.h"
 
-#define SECONDS(s) ((uint64_t)(s)*NSEC_PER_SEC)
-
 static void send_to_peer(struct peer *peer, const void *buf, size_t len)
 {
 	struct device *dev = peer->device;

@@ -7,9 +7,6 @@
 
 #include "device.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-#define SECONDS(s)			((uint64_t)(s)*NSEC_PER_SEC)
-
 uint64_t jitter_ns(void)
 {
 	uint32_t r = 0;
