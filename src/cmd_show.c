@@ -18,6 +18,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "uapi.h"
 
 struct shown_peer {
 	uint8_t public_key[KEY_LEN];
@@ -37,38 +38,6 @@ struct shown {
 	struct shown_peer *peers;
 	size_t peers_len;
 };
-
-/* Sends get=1 to NAME's socket and returns the response text (NULL on failure, errno set). */
-static char *fetch(const char *ifname)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	char *text = NULL, buf[4096];
-	size_t len = 0;
-	FILE *f;
-	ssize_t n;
-
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/var/run/wireguard/%s.sock", ifname);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    write(fd, "get=1\n\n", 7) != 7) {
-		int saved = errno;
-
-		if (fd >= 0)
-			close(fd);
-		errno = saved;
-		return NULL;
-	}
-	f = open_memstream(&text, &len);
-	while (f && (n = read(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, (size_t)n, f);
-		if (len + (size_t)n >= 2 && memmem(buf, (size_t)n, "\n\n", 2))
-			break;
-	}
-	close(fd);
-	if (f)
-		fclose(f);
-	return text;
-}
 
 static void append(char **list, const char *item)
 {
@@ -358,7 +327,7 @@ static int show(int argc, char **argv, bool conf)
 		printf("{\"schema\":\"wgate.show/1\",\"interfaces\":[");
 	for (size_t i = 0; i < count; ++i) {
 		struct shown s;
-		char *text = fetch(names[i]);
+		char *text = uapi_request(names[i], "get=1\n\n");
 
 		if (!text || !parse(&s, text)) {
 			fprintf(stderr, "wgate %s: cannot read interface `%s': %s\n", argv[0],

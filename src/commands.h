@@ -19,6 +19,8 @@ int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_syncconf(int argc, char **argv);
 /* The daemon alone, when wgate runs under the name wgated. */
 int wgated_main(int argc, char **argv);
 

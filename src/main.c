@@ -21,6 +21,8 @@ static const struct {
     {"show", cmd_show, "Show interfaces as wg show does, or as JSON (--json)"},
     {"showconf", cmd_showconf, "Print an interface's running configuration"},
     {"reload", cmd_reload, "Apply a changed config to a running interface, sessions kept"},
+    {"set", cmd_set, "Change a running interface, as wg set does"},
+    {"syncconf", cmd_syncconf, "Make a running interface's peers match a config file"},
 };
 
 static void usage(FILE *out)

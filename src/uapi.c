@@ -281,7 +281,10 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 		if (!peer)
 			return; /* our own key is ignored, as the kernel does */
 	}
-	if (op->has_preshared_key)
+	/* An unchanged key leaves a handshake in progress alone (wg syncconf resends keys). */
+	if (op->has_preshared_key &&
+	    (peer->has_preshared_key != !crypto_is_zero(op->preshared_key, KEY_LEN) ||
+	     !crypto_equal(peer->handshake.preshared_key, op->preshared_key, KEY_LEN)))
 		peer_set_preshared_key(peer, op->preshared_key);
 	if (op->has_endpoint)
 		peer_set_endpoint(peer, &op->endpoint);
@@ -557,4 +560,45 @@ bool uapi_client_service(struct uapi_server *server, struct uapi_client *c, stru
 		return true;
 	uapi_client_close(server, c);
 	return false;
+}
+
+char *uapi_request(const char *ifname, const char *request)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t len = strlen(request), done = 0, used = 0;
+	char *text = NULL, buf[4096];
+	FILE *f;
+	ssize_t n;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), SOCKET_DIR "/%s.sock", ifname);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		goto fail;
+	while (done < len) {
+		n = write(fd, request + done, len - done);
+		if (n < 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	f = open_memstream(&text, &used);
+	if (!f)
+		goto fail;
+	/* The response ends with its errno line and an empty line. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)n, f);
+		fflush(f);
+		if (used >= 2 && !memcmp(text + used - 2, "\n\n", 2) && strstr(text, "errno="))
+			break;
+	}
+	fclose(f);
+	close(fd);
+	return text;
+fail:
+	if (fd >= 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return NULL;
 }

@@ -69,4 +69,10 @@ bool uapi_client_service(struct uapi_server *server, struct uapi_client *client,
 bool uapi_client_flush(struct uapi_client *client);
 void uapi_client_close(struct uapi_server *server, struct uapi_client *client);
 
+/*
+ * The client side: sends one request to ifname's socket and returns the
+ * whole response (through the errno line), or NULL with errno set.
+ */
+char *uapi_request(const char *ifname, const char *request);
+
 #endif

@@ -163,6 +163,52 @@ stale_socket() {
 	wg_a show "$IF_A" >/dev/null
 }
 check "a stale socket file is replaced" stale_socket
+
+# ---- wgate's own commands over the same socket ----
+wgate_cmds() {
+	local out
+	wg_a setconf "$IF_A" "$TMP/c1.conf" || return 1
+	diff <(wg_a showconf "$IF_A") <(in_a "$WGATE" showconf "$IF_A") || return 1
+	out=$(in_a "$WGATE" show "$IF_A") || return 1
+	grep -q "^interface: $IF_A" <<<"$out" && grep -q "listening port: 40001" <<<"$out" &&
+		grep -q "allowed ips: 10.9.1.0/24, fd09:1::/64" <<<"$out" || { echo "$out"; return 1; }
+	out=$(in_a "$WGATE" show "$IF_A" --json) || return 1
+	grep -q '^{"schema":"wgate.show/1","interfaces":\[{"name":"'"$IF_A"'"' <<<"$out" &&
+		grep -q '"allowed_ips":\["10.9.1.0/24","fd09:1::/64"\]' <<<"$out" || { echo "$out"; return 1; }
+	if command -v python3 >/dev/null; then
+		python3 -m json.tool <<<"$out" >/dev/null || { echo "invalid JSON: $out"; return 1; }
+	fi
+}
+check "wgate showconf equals wg showconf; wgate show, text and JSON" wgate_cmds
+
+wgate_set() {
+	in_a "$WGATE" set "$IF_A" listen-port 40005 peer "$P3" allowed-ips 10.9.5.0/24,fd09:5::/64 \
+		endpoint 192.168.241.2:5 persistent-keepalive 15 || return 1
+	[ "$(wg_a show "$IF_A" listen-port)" = 40005 ] || return 1
+	wg_a show "$IF_A" allowed-ips | grep "$P3" | grep -q "10.9.5.0/24 fd09:5::/64" || return 1
+	wg_a show "$IF_A" endpoints | grep "$P3" | grep -q "192.168.241.2:5" || return 1
+	in_a "$WGATE" set "$IF_A" peer "$P3" remove || return 1
+	! wg_a show "$IF_A" peers | grep -q "$P3"
+}
+check "wgate set changes what wg set changes" wgate_set
+
+wgate_set_bad() {
+	local before out
+	before=$(wg_a showconf "$IF_A")
+	out=$(in_a "$WGATE" set "$IF_A" listen-port 40006 peer "$P1" allowed-ips 10.9.0.0/33 2>&1) && return 1
+	grep -q "allowed-ips entry \`10.9.0.0/33' is not IP/CIDR" <<<"$out" || { echo "$out"; return 1; }
+	[ "$before" = "$(wg_a showconf "$IF_A")" ]
+}
+check "a bad wgate set argument is named and nothing changes" wgate_set_bad
+
+wgate_syncconf() {
+	# a wg-quick file is fine: its Address and the like are ignored here
+	{ cat "$TMP/c2.conf"; printf '[Interface]\nAddress = 10.9.9.1/24\n'; } >"$TMP/c4.conf"
+	in_a "$WGATE" syncconf "$IF_A" "$TMP/c4.conf" || return 1
+	[ "$(wg_a show "$IF_A" peers)" = "$P3" ] || { wg_a show "$IF_A" peers; return 1; }
+	[ "$(wg_a show "$IF_A" listen-port)" = 40003 ]
+}
+check "wgate syncconf makes the peers match, accepting a wg-quick file" wgate_syncconf
 stop_side a
 
 # ---- wg-quick up/down on the guide's configs, with wgated as the userspace implementation ----
