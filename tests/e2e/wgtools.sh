@@ -211,6 +211,24 @@ wgate_syncconf() {
 check "wgate syncconf makes the peers match, accepting a wg-quick file" wgate_syncconf
 stop_side a
 
+# ---- descriptors handed over by a supervisor, foreground ----
+inherited_fds() {
+	local pid
+	ip netns exec "$NS_A" perl "$(dirname "$0")/fdpass.pl" "$IF_A" "$WGATED" 2>"$TMP/fd.log" &
+	pid=$!
+	for _ in $(seq 1 30); do
+		wg_a show "$IF_A" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	wg_a set "$IF_A" listen-port 40011 || { cat "$TMP/fd.log"; return 1; }
+	[ "$(wg_a show "$IF_A" listen-port)" = 40011 ] || return 1
+	gone "$pid" && { echo "wgated did not stay in the foreground"; return 1; }
+	kill -INT "$pid"
+	wait "$pid" || { cat "$TMP/fd.log"; return 1; }
+	! ip -n "$NS_A" link show "$IF_A" >/dev/null 2>&1 && [ ! -e "$sock" ]
+}
+check "WG_TUN_FD, WG_UAPI_FD and WG_PROCESS_FOREGROUND; SIGINT stops it cleanly" inherited_fds
+
 # ---- wg-quick up/down on the guide's configs, with wgated as the userspace implementation ----
 fill() {
 	sed -e "s|<gateway_private_key>|$KEY_A|" -e "s|<client_private_key>|$KEY_B|" \
