@@ -68,7 +68,7 @@ bool daemon_init(struct daemon *d, const char *ifname)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
 	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
 	d->udp.fd4 = d->udp.fd6 = -1;
-	d->uapi.listen_fd = -1;
+	d->uapi.conns.listen_fd = -1;
 	return device_init(&d->dev, &io);
 }
 
@@ -125,7 +125,7 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 	if (d->epoll_fd < 0 || sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    !watch(d, d->tun_fd) || !watch(d, d->udp.fd4) || !watch(d, d->udp.fd6) ||
-	    !watch(d, d->signal_fd) || !watch(d, d->uapi.listen_fd)) {
+	    !watch(d, d->signal_fd) || !watch(d, d->uapi.conns.listen_fd)) {
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
@@ -193,21 +193,21 @@ static void read_signals(struct daemon *d)
 static void serve_control(struct daemon *d, int fd, uint32_t events)
 {
 	struct uapi_ops ops = {.ctx = d, .rebind = daemon_rebind};
-	struct uapi_client *c;
+	struct conn *c;
 
-	if (fd == d->uapi.listen_fd) {
-		while ((c = uapi_accept(&d->uapi)))
+	if (fd == d->uapi.conns.listen_fd) {
+		while ((c = conn_accept(&d->uapi.conns)))
 			if (!watch(d, c->fd))
-				uapi_client_close(&d->uapi, c);
+				conn_close(&d->uapi.conns, c);
 		return;
 	}
-	c = uapi_client_for(&d->uapi, fd);
+	c = conn_find(&d->uapi.conns, fd);
 	if (!c)
 		return;
 	if (events & EPOLLOUT)
-		uapi_client_flush(c);
+		conn_flush(c);
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
-	    !uapi_client_service(&d->uapi, c, &d->dev, &ops, monotonic_ns()))
+	    !uapi_serve(&d->uapi, c, &d->dev, &ops, monotonic_ns()))
 		return; /* closed, and so gone from epoll */
 	struct epoll_event ev = {.events = EPOLLIN | (c->out_done < c->out_len ? EPOLLOUT : 0),
 				 .data.fd = fd};
@@ -229,7 +229,8 @@ static void maintenance(struct daemon *d, uint64_t now)
 		d->dev.mtu = (unsigned)ifr.ifr_mtu;
 	if (fd >= 0)
 		close(fd);
-	if (d->exit_without_socket && d->uapi.listen_fd >= 0 && !uapi_socket_present(&d->uapi)) {
+	if (d->exit_without_socket && d->uapi.conns.listen_fd >= 0 &&
+	    !uapi_socket_present(&d->uapi)) {
 		log_info("event=stopping reason=\"control socket removed\"");
 		d->stop = true;
 	}

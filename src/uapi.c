@@ -360,13 +360,14 @@ int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *er
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct stat st;
 	mode_t old_umask;
-	int probe;
+	int probe, *listen_fd = &server->conns.listen_fd;
 
 	memset(server, 0, sizeof(*server));
 	snprintf(server->path, sizeof(server->path), SOCKET_DIR "/%s.sock", ifname);
 	if (fd >= 0) {
-		server->listen_fd = fd;
+		*listen_fd = fd;
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		if (stat(server->path, &st) == 0)
 			server->inode = st.st_ino;
 		return 0;
@@ -379,45 +380,45 @@ int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *er
 		close(probe);
 		snprintf(err, err_len, "%s is in use: another process already controls `%s'",
 			 server->path, ifname);
+		*listen_fd = -1;
 		return -EADDRINUSE;
 	}
 	if (probe >= 0)
 		close(probe);
 	unlink(server->path);
-	server->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (server->listen_fd < 0)
+	*listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*listen_fd < 0)
 		goto fail;
 	old_umask = umask(077);
-	if (bind(server->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+	if (bind(*listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		umask(old_umask);
 		goto fail;
 	}
 	umask(old_umask);
-	if (listen(server->listen_fd, 16) < 0 || stat(server->path, &st) < 0)
+	if (listen(*listen_fd, 16) < 0 || stat(server->path, &st) < 0)
 		goto fail;
 	server->inode = st.st_ino;
 	return 0;
 fail:
 	snprintf(err, err_len, "cannot listen on %s: %s", server->path, strerror(errno));
-	if (server->listen_fd >= 0)
-		close(server->listen_fd);
-	server->listen_fd = -1;
+	if (*listen_fd >= 0)
+		close(*listen_fd);
+	*listen_fd = -1;
 	return -errno;
 }
 
 void uapi_close(struct uapi_server *server)
 {
-	while (server->client_count)
-		uapi_client_close(server, &server->clients[0]);
-	if (server->listen_fd >= 0) {
+	conn_close_all(&server->conns);
+	if (server->conns.listen_fd >= 0) {
 		struct stat st;
 
-		close(server->listen_fd);
+		close(server->conns.listen_fd);
 		/* Remove the file only if it is still ours. */
 		if (stat(server->path, &st) == 0 && st.st_ino == server->inode)
 			unlink(server->path);
 	}
-	server->listen_fd = -1;
+	server->conns.listen_fd = -1;
 }
 
 bool uapi_socket_present(const struct uapi_server *server)
@@ -427,44 +428,7 @@ bool uapi_socket_present(const struct uapi_server *server)
 	return stat(server->path, &st) == 0 && st.st_ino == server->inode;
 }
 
-struct uapi_client *uapi_accept(struct uapi_server *server)
-{
-	int fd = accept4(server->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	struct uapi_client *c;
-
-	if (fd < 0)
-		return NULL;
-	if (server->client_count == sizeof(server->clients) / sizeof(server->clients[0])) {
-		close(fd);
-		return NULL;
-	}
-	c = &server->clients[server->client_count++];
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	return c;
-}
-
-struct uapi_client *uapi_client_for(struct uapi_server *server, int fd)
-{
-	for (size_t i = 0; i < server->client_count; ++i)
-		if (server->clients[i].fd == fd)
-			return &server->clients[i];
-	return NULL;
-}
-
-void uapi_client_close(struct uapi_server *server, struct uapi_client *c)
-{
-	close(c->fd);
-	if (c->in)
-		crypto_wipe(c->in, c->in_cap);
-	free(c->in);
-	if (c->out)
-		crypto_wipe(c->out, c->out_len);
-	free(c->out);
-	*c = server->clients[--server->client_count];
-}
-
-static void respond(struct uapi_client *c, const struct device *dev, bool get, int status)
+static void respond(struct conn *c, const struct device *dev, bool get, int status)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -476,67 +440,18 @@ static void respond(struct uapi_client *c, const struct device *dev, bool get, i
 		uapi_get(dev, f);
 	fprintf(f, "errno=%d\n\n", status);
 	fclose(f);
-	if (c->out_done == c->out_len) {
-		free(c->out);
-		c->out = text;
-		c->out_len = len;
-		c->out_done = 0;
-		return;
-	}
-	char *joined = realloc(c->out, c->out_len + len);
-
-	if (joined) {
-		memcpy(joined + c->out_len, text, len);
-		c->out = joined;
-		c->out_len += len;
-	}
-	crypto_wipe(text, len);
-	free(text);
+	conn_queue(c, text, len);
 }
 
-bool uapi_client_flush(struct uapi_client *c)
+bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
+		const struct uapi_ops *ops, uint64_t now)
 {
-	while (c->out_done < c->out_len) {
-		ssize_t n = write(c->fd, c->out + c->out_done, c->out_len - c->out_done);
+	enum conn_read_result r = conn_read(c, MAX_REQUEST);
 
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
-		c->out_done += (size_t)n;
+	if (r == CONN_ERROR) {
+		conn_close(&server->conns, c);
+		return false;
 	}
-	return false;
-}
-
-bool uapi_client_service(struct uapi_server *server, struct uapi_client *c, struct device *dev,
-			 const struct uapi_ops *ops, uint64_t now)
-{
-	bool eof = false;
-
-	for (;;) {
-		ssize_t n;
-
-		if (c->in_len + 4096 > c->in_cap) {
-			size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
-			char *bigger = cap > MAX_REQUEST ? NULL : malloc(cap);
-
-			if (!bigger) {
-				uapi_client_close(server, c);
-				return false;
-			}
-			if (c->in) {
-				memcpy(bigger, c->in, c->in_len);
-				crypto_wipe(c->in, c->in_cap);
-				free(c->in);
-			}
-			c->in = bigger;
-			c->in_cap = cap;
-		}
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1);
-		eof = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
-		if (n <= 0)
-			break;
-		c->in_len += (size_t)n;
-	}
-	c->in[c->in_len] = '\0';
 	/* Answer every complete request: a first line, then lines up to an empty one. */
 	for (;;) {
 		char *end = c->in_len >= 2 ? memmem(c->in, c->in_len, "\n\n", 2) : NULL;
@@ -551,14 +466,12 @@ bool uapi_client_service(struct uapi_server *server, struct uapi_client *c, stru
 			respond(c, dev, false, uapi_set(dev, c->in + 6, used - 7, ops, now));
 		else
 			respond(c, dev, false, -EPROTO);
-		crypto_wipe(c->in, used);
-		memmove(c->in, c->in + used, c->in_len - used);
-		c->in_len -= used;
+		conn_consume(c, used);
 	}
 	/* A client that has said all it will say is answered, then let go. */
-	if (uapi_client_flush(c) || !eof)
+	if (conn_flush(c) || r == CONN_OPEN)
 		return true;
-	uapi_client_close(server, c);
+	conn_close(&server->conns, c);
 	return false;
 }
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "conn.h"
 #include "device.h"
 
 /* What a set may ask of the daemon beyond the device itself. */
@@ -36,20 +37,10 @@ void uapi_get(const struct device *dev, FILE *out);
 int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
 	     uint64_t now);
 
-struct uapi_client {
-	int fd;
-	char *in;
-	size_t in_len, in_cap;
-	char *out;
-	size_t out_len, out_done;
-};
-
 struct uapi_server {
-	int listen_fd;
+	struct conn_set conns; /* conns.listen_fd is the listening socket */
 	char path[108];
 	ino_t inode;
-	struct uapi_client clients[16];
-	size_t client_count;
 };
 
 /* Listens on /var/run/wireguard/ifname.sock (or adopts fd when >= 0). 0 or a negative errno. */
@@ -57,17 +48,12 @@ int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *er
 void uapi_close(struct uapi_server *server);
 /* True while our socket file is still the one in the directory. */
 bool uapi_socket_present(const struct uapi_server *server);
-struct uapi_client *uapi_accept(struct uapi_server *server);
-struct uapi_client *uapi_client_for(struct uapi_server *server, int fd);
 /*
  * Reads what the client sent and answers every complete request. Returns
  * false when the client is gone (it is then closed and removed).
  */
-bool uapi_client_service(struct uapi_server *server, struct uapi_client *client, struct device *dev,
-			 const struct uapi_ops *ops, uint64_t now);
-/* Writes pending output; true while some remains. */
-bool uapi_client_flush(struct uapi_client *client);
-void uapi_client_close(struct uapi_server *server, struct uapi_client *client);
+bool uapi_serve(struct uapi_server *server, struct conn *client, struct device *dev,
+		const struct uapi_ops *ops, uint64_t now);
 
 /*
  * The client side: sends one request to ifname's socket and returns the

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/* Buffered non-blocking connections, and the small fixed set a server keeps. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "crypto.h"
+
+static void release(char *buf, size_t len)
+{
+	if (buf)
+		crypto_wipe(buf, len);
+	free(buf);
+}
+
+enum conn_read_result conn_read(struct conn *c, size_t max)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->in_len + 4096 > c->in_cap) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
+			char *bigger = cap > max + 4096 ? NULL : malloc(cap);
+
+			if (!bigger)
+				return CONN_ERROR;
+			if (c->in)
+				memcpy(bigger, c->in, c->in_len);
+			release(c->in, c->in_cap);
+			c->in = bigger;
+			c->in_cap = cap;
+		}
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			continue;
+		}
+		c->in[c->in_len] = '\0';
+		if (n == 0)
+			return CONN_EOF;
+		return errno == EAGAIN || errno == EINTR ? CONN_OPEN : CONN_ERROR;
+	}
+}
+
+void conn_queue(struct conn *c, char *text, size_t len)
+{
+	char *joined;
+
+	if (c->out_done == c->out_len) {
+		release(c->out, c->out_len);
+		c->out = text;
+		c->out_len = len;
+		c->out_done = 0;
+		return;
+	}
+	joined = realloc(c->out, c->out_len + len);
+	if (joined) {
+		memcpy(joined + c->out_len, text, len);
+		c->out = joined;
+		c->out_len += len;
+	}
+	release(text, len);
+}
+
+bool conn_flush(struct conn *c)
+{
+	while (c->out_done < c->out_len) {
+		ssize_t n =
+		    send(c->fd, c->out + c->out_done, c->out_len - c->out_done, MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		c->out_done += (size_t)n;
+	}
+	return false;
+}
+
+void conn_consume(struct conn *c, size_t n)
+{
+	crypto_wipe(c->in, n);
+	memmove(c->in, c->in + n, c->in_len - n + 1);
+	c->in_len -= n;
+}
+
+struct conn *conn_accept(struct conn_set *set)
+{
+	int fd = accept4(set->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct conn *c;
+
+	if (fd < 0)
+		return NULL;
+	if (set->len == sizeof(set->conns) / sizeof(set->conns[0])) {
+		close(fd);
+		return NULL;
+	}
+	c = &set->conns[set->len++];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	return c;
+}
+
+struct conn *conn_find(struct conn_set *set, int fd)
+{
+	for (size_t i = 0; i < set->len; ++i)
+		if (set->conns[i].fd == fd)
+			return &set->conns[i];
+	return NULL;
+}
+
+void conn_close(struct conn_set *set, struct conn *c)
+{
+	close(c->fd);
+	release(c->in, c->in_cap);
+	release(c->out, c->out_len);
+	*c = set->conns[--set->len];
+}
+
+void conn_close_all(struct conn_set *set)
+{
+	while (set->len)
+		conn_close(set, &set->conns[0]);
+}
