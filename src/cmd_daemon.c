@@ -36,19 +36,21 @@ static int env_fd(const char *name)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: wgated [-f | --foreground] INTERFACE\n\n"
+	fprintf(out, "Usage: wgated [-f | --foreground] [--metrics ADDR:PORT] INTERFACE\n\n"
 		     "Creates the TUN interface and its control socket\n"
 		     "/var/run/wireguard/INTERFACE.sock, then serves the tunnel in the background\n"
 		     "(or the foreground with -f or WG_PROCESS_FOREGROUND=1). Configure it with\n"
 		     "wg(8), or let wg-quick(8) do so: WG_QUICK_USERSPACE_IMPLEMENTATION=wgated.\n"
 		     "Environment: WG_TUN_FD, WG_UAPI_FD (inherited descriptors to use),\n"
-		     "LOG_LEVEL=silent|error|info|verbose.\n");
+		     "LOG_LEVEL=silent|error|info|verbose, WGATE_METRICS=ADDR:PORT (Prometheus\n"
+		     "metrics at /metrics).\n");
 }
 
 int wgated_main(int argc, char **argv)
 {
 	struct daemon *d = &daemon_state;
 	const char *ifname = NULL, *fg = getenv("WG_PROCESS_FOREGROUND");
+	const char *metrics = getenv("WGATE_METRICS");
 	bool foreground = fg && !strcmp(fg, "1");
 	int tun_fd = env_fd("WG_TUN_FD"), uapi_fd = env_fd("WG_UAPI_FD"), ret, status = 1;
 	int ready[2] = {-1, -1};
@@ -60,6 +62,8 @@ int wgated_main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
 			foreground = true;
+		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
+			metrics = argv[++i];
 		} else if (!ifname && argv[i][0] != '-') {
 			ifname = argv[i];
 		} else {
@@ -85,6 +89,10 @@ int wgated_main(int argc, char **argv)
 	}
 	fcntl(d->tun_fd, F_SETFL, fcntl(d->tun_fd, F_GETFL) | O_NONBLOCK);
 	if (uapi_listen(&d->uapi, ifname, uapi_fd, err, sizeof(err))) {
+		fprintf(stderr, "wgated: %s\n", err);
+		goto out;
+	}
+	if (metrics && *metrics && metrics_listen(&d->metrics, metrics, err, sizeof(err))) {
 		fprintf(stderr, "wgated: %s\n", err);
 		goto out;
 	}

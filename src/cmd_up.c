@@ -27,13 +27,16 @@ static struct daemon daemon_state;
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: wgate up [-f | --foreground] <CONFIG_FILE | INTERFACE>\n\n"
+		"Usage: wgate up [-f | --foreground] [--metrics ADDR:PORT] <CONFIG_FILE | "
+		"INTERFACE>\n\n"
 		"Creates the interface named after the config file (wg0 for wg0.conf, or\n"
 		"/etc/wireguard/INTERFACE.conf for a bare name), applies the config as\n"
 		"wg-quick(8) does (PreUp, addresses, MTU, routes for AllowedIPs, DNS, PostUp)\n"
 		"and runs the tunnel in the background, or in the foreground with -f.\n"
 		"`wgate down INTERFACE' stops it, running PreDown and PostDown.\n"
-		"Environment: LOG_LEVEL=silent|error|info|verbose.\n");
+		"--metrics serves Prometheus metrics at http://ADDR:PORT/metrics (also the\n"
+		"config's MetricsAddress, or WGATE_METRICS).\n"
+		"Environment: LOG_LEVEL=silent|error|info|verbose, WGATE_METRICS.\n");
 }
 
 /* Finds the config file and the interface name it implies, as wg-quick does. */
@@ -122,7 +125,7 @@ int cmd_up(int argc, char **argv)
 	bool routes_set = false;
 	struct netconf_state netconf = {0};
 	uint32_t fwmark;
-	const char *arg = NULL;
+	const char *arg = NULL, *metrics = getenv("WGATE_METRICS");
 	unsigned mtu;
 	int status = 1;
 
@@ -132,6 +135,8 @@ int cmd_up(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
 			foreground = true;
+		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
+			metrics = argv[++i];
 		} else if (!arg && argv[i][0] != '-') {
 			arg = argv[i];
 		} else {
@@ -171,6 +176,12 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!config_resolve_endpoints(&config, err, sizeof(err))) {
 		fprintf(stderr, "wgate up: %s: %s\n", path, err);
+		goto out;
+	}
+	if (!metrics || !*metrics)
+		metrics = config.metrics_address;
+	if (metrics && metrics_listen(&d->metrics, metrics, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s\n", err);
 		goto out;
 	}
 	if (netconf_table(&config, err, sizeof(err)) < -1) {

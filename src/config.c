@@ -38,6 +38,7 @@ enum key {
 	KEY_PRE_DOWN,
 	KEY_POST_DOWN,
 	KEY_SAVE_CONFIG,
+	KEY_METRICS_ADDRESS,
 	KEY_PUBLIC_KEY,
 	KEY_PRESHARED_KEY,
 	KEY_ENDPOINT,
@@ -64,6 +65,8 @@ static const struct {
     [KEY_PRE_DOWN] = {"PreDown", SECTION_INTERFACE, true, true},
     [KEY_POST_DOWN] = {"PostDown", SECTION_INTERFACE, true, true},
     [KEY_SAVE_CONFIG] = {"SaveConfig", SECTION_INTERFACE, true, false},
+    /* wgate's own: where the daemon serves Prometheus metrics (host:port) */
+    [KEY_METRICS_ADDRESS] = {"MetricsAddress", SECTION_INTERFACE, true, false},
     [KEY_PUBLIC_KEY] = {"PublicKey", SECTION_PEER, false, false},
     [KEY_PRESHARED_KEY] = {"PresharedKey", SECTION_PEER, false, false},
     [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
@@ -173,6 +176,46 @@ static bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *ou
 	if (errno || *end || v > max)
 		return false;
 	*out = v;
+	return true;
+}
+
+bool metrics_address_parse(const char *text, union sockaddr_any *out)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *port;
+	size_t host_len;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return false;
+		host_len = (size_t)(close - text - 1);
+		port = close + 2;
+		if (host_len >= sizeof(host))
+			return false;
+		memcpy(host, text + 1, host_len);
+	} else {
+		const char *colon = strrchr(text, ':');
+
+		if (!colon || memchr(text, ':', (size_t)(colon - text)))
+			return false;
+		host_len = (size_t)(colon - text);
+		port = colon + 1;
+		if (host_len >= sizeof(host))
+			return false;
+		memcpy(host, text, host_len);
+	}
+	host[host_len] = '\0';
+	if (!*port || strspn(port, "0123456789") != strlen(port) ||
+	    getaddrinfo(host, port, &hints, &res))
+		return false;
+	if (out && res->ai_addrlen <= sizeof(*out))
+		memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
 	return true;
 }
 
@@ -407,6 +450,13 @@ static bool apply(struct parser *p, enum key key, char *value)
 		return strv_push(&c->pre_down, value) || fail(p, "out of memory");
 	case KEY_POST_DOWN:
 		return strv_push(&c->post_down, value) || fail(p, "out of memory");
+	case KEY_METRICS_ADDRESS:
+		if (!metrics_address_parse(value, NULL))
+			return fail(p,
+				    "MetricsAddress `%s' is not an IP address and port, such as "
+				    "127.0.0.1:9586 or [::1]:9586",
+				    value);
+		return set_string(p, &c->metrics_address, value);
 	case KEY_SAVE_CONFIG:
 		if (strcasecmp(value, "true") && strcasecmp(value, "false"))
 			return fail(p, "SaveConfig `%s' is neither true nor false", value);
@@ -736,6 +786,7 @@ void config_free(struct config *config)
 	free(config->peers);
 	free(config->addresses);
 	free(config->table);
+	free(config->metrics_address);
 	strv_free(&config->dns);
 	strv_free(&config->dns_search);
 	strv_free(&config->pre_up);

@@ -78,6 +78,7 @@ struct config {
 	char *table; /* "auto", "off", a number or a table name; NULL when unset */
 	struct strv pre_up, post_up, pre_down, post_down;
 	bool save_config;
+	char *metrics_address; /* wgate's MetricsAddress; NULL when unset */
 };
 
 /* name (for messages) may be NULL. */
@@ -105,6 +106,8 @@ void config_strip(const char *text, size_t len, FILE *out);
 char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err_len);
 
 bool ip_prefix_parse(struct ip_prefix *prefix, const char *text, bool need_cidr);
+/* "127.0.0.1:9586" or "[::1]:9586", numeric; out may be NULL to only check. */
+bool metrics_address_parse(const char *text, union sockaddr_any *out);
 /* "10.0.0.1/32" or "fd00::1/128"; out needs INET6_ADDRSTRLEN + 4 bytes. */
 void ip_prefix_format(const struct ip_prefix *prefix, char *out, size_t out_len);
 

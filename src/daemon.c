@@ -69,6 +69,7 @@ bool daemon_init(struct daemon *d, const char *ifname)
 	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
 	d->udp.fd4 = d->udp.fd6 = -1;
 	d->uapi.conns.listen_fd = -1;
+	d->metrics.conns.listen_fd = -1;
 	return device_init(&d->dev, &io);
 }
 
@@ -125,7 +126,8 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 	if (d->epoll_fd < 0 || sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    !watch(d, d->tun_fd) || !watch(d, d->udp.fd4) || !watch(d, d->udp.fd6) ||
-	    !watch(d, d->signal_fd) || !watch(d, d->uapi.conns.listen_fd)) {
+	    !watch(d, d->signal_fd) || !watch(d, d->uapi.conns.listen_fd) ||
+	    !watch(d, d->metrics.conns.listen_fd)) {
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
@@ -190,6 +192,35 @@ static void read_signals(struct daemon *d)
 	}
 }
 
+/* Re-arms a connection's events: output pending means waiting to write too. */
+static void rearm(struct daemon *d, const struct conn *c)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (c->out_done < c->out_len ? EPOLLOUT : 0),
+				 .data.fd = c->fd};
+
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static bool serve_metrics(struct daemon *d, int fd, uint32_t events)
+{
+	struct conn *c;
+
+	if (fd == d->metrics.conns.listen_fd) {
+		while ((c = conn_accept(&d->metrics.conns)))
+			if (!watch(d, c->fd))
+				conn_close(&d->metrics.conns, c);
+		return true;
+	}
+	c = conn_find(&d->metrics.conns, fd);
+	if (!c)
+		return false;
+	if (events & EPOLLOUT)
+		conn_flush(c);
+	if (metrics_serve(&d->metrics, c, &d->dev, d->ifname, monotonic_ns()))
+		rearm(d, c);
+	return true;
+}
+
 static void serve_control(struct daemon *d, int fd, uint32_t events)
 {
 	struct uapi_ops ops = {.ctx = d, .rebind = daemon_rebind};
@@ -209,9 +240,7 @@ static void serve_control(struct daemon *d, int fd, uint32_t events)
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    !uapi_serve(&d->uapi, c, &d->dev, &ops, monotonic_ns()))
 		return; /* closed, and so gone from epoll */
-	struct epoll_event ev = {.events = EPOLLIN | (c->out_done < c->out_len ? EPOLLOUT : 0),
-				 .data.fd = fd};
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+	rearm(d, c);
 }
 
 /* Once a second: follow the interface's MTU, and notice a removed control socket. */
@@ -264,7 +293,7 @@ int daemon_run(struct daemon *d)
 				read_signals(d);
 			else if (fd == d->udp.fd4 || fd == d->udp.fd6)
 				read_udp(d, fd);
-			else
+			else if (!serve_metrics(d, fd, events[i].events))
 				serve_control(d, fd, events[i].events);
 		}
 	}
@@ -276,6 +305,7 @@ void daemon_free(struct daemon *d)
 	packet_put(&d->dev.pool, d->tun_packet);
 	d->tun_packet = NULL;
 	uapi_close(&d->uapi);
+	metrics_close(&d->metrics);
 	device_free(&d->dev);
 	udp_close(&d->udp);
 	if (d->tun_fd >= 0)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "device.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "uapi.h"
 #include "udp.h"
@@ -21,6 +22,7 @@ struct daemon {
 	struct udp udp;
 	struct device dev;
 	struct uapi_server uapi;
+	struct metrics_server metrics;
 	bool exit_without_socket; /* stop when the control socket file disappears */
 	/* Set by wgate up, for reloads (SIGHUP); wgated has none. */
 	char config_path[4096];
