@@ -6,6 +6,7 @@
 
 #include "crypto.h"
 #include "device.h"
+#include "log.h"
 #include "noise.h"
 #include "uapi.h"
 
@@ -39,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!null) {
 		if (!crypto_init())
 			abort();
+		setenv("LOG_LEVEL", "silent", 1);
+		log_init("fuzz", false);
 		noise_static_init();
 		null = fopen("/dev/null", "w");
 	}

@@ -121,14 +121,14 @@ int wgated_main(int argc, char **argv)
 		log_init(ifname, true);
 	}
 	if (!daemon_prepare(d, err, sizeof(err))) {
-		log_error("%s", err);
+		log_error("event=error msg=\"%s\"", err);
 		goto out;
 	}
 	if (!foreground) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		if (write(ready[1], "1", 1) != 1)
-			log_error("cannot signal readiness");
+			log_error("event=error msg=\"cannot signal readiness\"");
 		close(ready[1]);
 		if (null >= 0) {
 			dup2(null, STDIN_FILENO);

@@ -83,7 +83,7 @@ static void write_pid_file(const char *ifname, pid_t pid, const char *config_pat
 	pid_file_path(path, sizeof(path), ifname);
 	f = fopen(path, "we");
 	if (!f || fprintf(f, "%d\n%s\n", (int)pid, config_path) < 0 || fclose(f))
-		log_error("cannot write %s: %s", path, strerror(errno));
+		log_error("event=error msg=\"cannot write %s: %s\"", path, strerror(errno));
 }
 
 static const char *tun_error_hint(int error)
@@ -266,7 +266,7 @@ int cmd_up(int argc, char **argv)
 	}
 	/* After the fork: a signalfd in epoll answers for the process that registered it. */
 	if (!daemon_prepare(d, err, sizeof(err))) {
-		log_error("%s", err);
+		log_error("event=hook_failed msg=\"%s\"", err);
 		goto down;
 	}
 	snprintf(d->config_path, sizeof(d->config_path), "%s", path);
@@ -276,7 +276,7 @@ int cmd_up(int argc, char **argv)
 	status = daemon_run(d);
 down:
 	if (!netconf_run_hooks(&config.pre_down, ifname, false, err, sizeof(err)))
-		log_error("%s", err);
+		log_error("event=hook_failed msg=\"%s\"", err);
 	pid_file_path(pidpath, sizeof(pidpath), ifname);
 	unlink(pidpath);
 	snprintf(pidpath, sizeof(pidpath), RUN_DIR "/%s.reload", ifname);
@@ -289,7 +289,7 @@ out:
 	daemon_free(d); /* closing the TUN removes the interface, its addresses and routes */
 	if (tun_up && status == 0 &&
 	    !netconf_run_hooks(&config.post_down, ifname, false, err, sizeof(err)))
-		log_error("%s", err);
+		log_error("event=hook_failed msg=\"%s\"", err);
 	if (tun_up && status == 0)
 		log_info("event=down");
 	if (config_loaded)

@@ -6,6 +6,7 @@
  */
 #include "daemon.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,47 @@ static void io_write_tun(void *ctx, const void *buf, size_t len)
 		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
 }
 
+static void format_endpoint(const union sockaddr_any *ep, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (ep->sa.sa_family == AF_INET)
+		snprintf(out, len, "%s:%u", inet_ntop(AF_INET, &ep->v4.sin_addr, ip, sizeof(ip)),
+			 ntohs(ep->v4.sin_port));
+	else if (ep->sa.sa_family == AF_INET6)
+		snprintf(out, len, "[%s]:%u",
+			 inet_ntop(AF_INET6, &ep->v6.sin6_addr, ip, sizeof(ip)),
+			 ntohs(ep->v6.sin6_port));
+	else
+		snprintf(out, len, "none");
+}
+
+static void io_event(void *ctx, enum device_event event, const struct peer *peer)
+{
+	static const char *const names[] = {
+	    [EVENT_HANDSHAKE_COMPLETED] = "handshake_completed",
+	    [EVENT_HANDSHAKE_FAILED] = "handshake_failed",
+	    [EVENT_ENDPOINT_CHANGED] = "endpoint_changed",
+	    [EVENT_KEYPAIR_ROTATED] = "keypair_rotated",
+	    [EVENT_UNDER_LOAD_ENTERED] = "under_load_entered",
+	    [EVENT_UNDER_LOAD_LEFT] = "under_load_left",
+	};
+	char key[KEY_BASE64_LEN + 1], endpoint[INET6_ADDRSTRLEN + 16];
+
+	(void)ctx;
+	if (!peer) {
+		log_info("event=%s", names[event]);
+		return;
+	}
+	key_to_base64(key, peer->public_key);
+	format_endpoint(&peer->endpoint, endpoint, sizeof(endpoint));
+	if (event == EVENT_HANDSHAKE_FAILED)
+		log_info("event=%s peer=%s endpoint=%s attempts=%u", names[event], key, endpoint,
+			 peer->handshake_attempts);
+	else
+		log_info("event=%s peer=%s endpoint=%s", names[event], key, endpoint);
+}
+
 static void io_wall_time(void *ctx, struct timespec *ts)
 {
 	(void)ctx;
@@ -62,7 +104,8 @@ bool daemon_init(struct daemon *d, const char *ifname)
 	struct device_io io = {.ctx = d,
 			       .send_udp = io_send_udp,
 			       .write_tun = io_write_tun,
-			       .wall_time = io_wall_time};
+			       .wall_time = io_wall_time,
+			       .event = io_event};
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);

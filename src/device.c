@@ -5,11 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reports entering and leaving the under-load state once each. */
+static void note_load(struct device *dev, uint64_t now)
+{
+	bool loaded = now < dev->under_load_until;
+
+	if (loaded != dev->under_load_reported) {
+		dev->under_load_reported = loaded;
+		device_event(dev, loaded ? EVENT_UNDER_LOAD_ENTERED : EVENT_UNDER_LOAD_LEFT, NULL);
+	}
+}
+
 static void expired_gc(struct timer *t, uint64_t now)
 {
 	struct device *dev = container_of(t, struct device, timer_gc);
 
 	ratelimiter_gc(&dev->ratelimiter, now);
+	note_load(dev, now);
 	timer_mod(&dev->timers, &dev->timer_gc, now + NSEC_PER_SEC);
 }
 
@@ -208,6 +220,12 @@ void device_drop(struct device *dev, enum drop_reason reason)
 	++dev->stats.dropped[reason];
 }
 
+void device_event(struct device *dev, enum device_event event, const struct peer *peer)
+{
+	if (dev->io.event)
+		dev->io.event(dev->io.ctx, event, peer);
+}
+
 bool device_under_load(struct device *dev, uint64_t now)
 {
 	if (dev->force_under_load)
@@ -218,6 +236,7 @@ bool device_under_load(struct device *dev, uint64_t now)
 	}
 	if (++dev->load_window_count > UNDER_LOAD_HANDSHAKES_PER_SECOND)
 		dev->under_load_until = now + NSEC_PER_SEC;
+	note_load(dev, now);
 	return now < dev->under_load_until;
 }
 

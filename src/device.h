@@ -27,12 +27,24 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define SECONDS(s)			((uint64_t)(s)*NSEC_PER_SEC)
 
+/* What the protocol reports as it happens, for the log (never with key material). */
+enum device_event {
+	EVENT_HANDSHAKE_COMPLETED,
+	EVENT_HANDSHAKE_FAILED, /* no answer for REKEY_ATTEMPT_TIME */
+	EVENT_ENDPOINT_CHANGED, /* roaming */
+	EVENT_KEYPAIR_ROTATED,	/* a new session replaced an older one */
+	EVENT_UNDER_LOAD_ENTERED,
+	EVENT_UNDER_LOAD_LEFT,
+};
+
 struct device_io {
 	void *ctx;
 	/* True when the datagram was handed to the network. */
 	bool (*send_udp)(void *ctx, const union sockaddr_any *to, const void *buf, size_t len);
 	void (*write_tun)(void *ctx, const void *buf, size_t len);
 	void (*wall_time)(void *ctx, struct timespec *ts);
+	/* Optional; peer is NULL for device-wide events. */
+	void (*event)(void *ctx, enum device_event event, const struct peer *peer);
 };
 
 /* Why packets were dropped: for counters and metrics. */
@@ -77,6 +89,7 @@ struct device {
 	uint64_t load_window_start;
 	unsigned load_window_count;
 	uint64_t under_load_until;
+	bool under_load_reported;
 	bool force_under_load; /* for tests */
 	struct timer timer_gc;
 
@@ -117,6 +130,7 @@ uint64_t device_next_timer(const struct device *dev);
 /* Internal to the protocol files. */
 bool device_under_load(struct device *dev, uint64_t now);
 void device_drop(struct device *dev, enum drop_reason reason);
+void device_event(struct device *dev, enum device_event event, const struct peer *peer);
 uint64_t jitter_ns(void);
 
 #endif

@@ -24,6 +24,8 @@ void keypair_add(struct peer *peer, struct keypair *kp)
 {
 	struct device *dev = peer->device;
 
+	if (peer->current)
+		device_event(dev, EVENT_KEYPAIR_ROTATED, peer);
 	if (kp->initiator) {
 		if (peer->next_keypair) {
 			/* An unconfirmed next becomes previous; the old current goes. */

@@ -61,7 +61,8 @@ static int run_shell(const char *command, const char *input)
 	if (input) {
 		close(pipefd[0]);
 		if (write(pipefd[1], input, strlen(input)) < 0)
-			log_error("could not feed `%s': %s", command, strerror(errno));
+			log_error("event=error msg=\"could not feed `%s': %s\"", command,
+				  strerror(errno));
 		close(pipefd[1]);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -81,14 +82,14 @@ bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict
 			snprintf(err, err_len, "out of memory");
 			return false;
 		}
-		log_info("running hook command=\"%s\"", command);
+		log_info("event=hook command=\"%s\"", command);
 		status = run_shell(command, NULL);
 		if (status != 0) {
 			snprintf(err, err_len, "hook `%s' failed with status %d", command, status);
 			free(command);
 			if (strict)
 				return false;
-			log_error("%s", err);
+			log_error("event=hook_failed msg=\"%s\"", err);
 			continue;
 		}
 		free(command);
@@ -143,7 +144,8 @@ static bool add_default_route(unsigned ifindex, const struct ip_prefix *prefix,
 		FILE *f = fopen("/proc/sys/net/ipv4/conf/all/src_valid_mark", "we");
 
 		if (!f || fputs("1\n", f) < 0 || fclose(f))
-			log_error("cannot set net.ipv4.conf.all.src_valid_mark");
+			log_error(
+			    "event=error msg=\"cannot set net.ipv4.conf.all.src_valid_mark\"");
 	}
 	return true;
 }
@@ -265,5 +267,6 @@ void netconf_dns_unset(const char *ifname)
 
 	snprintf(command, sizeof(command), "%s -d tun.%s -f", resolvconf_command(), ifname);
 	if (run_shell(command, NULL) != 0)
-		log_error("could not remove DNS settings: `%s' failed", command);
+		log_error("event=error msg=\"could not remove DNS settings: `%s' failed\"",
+			  command);
 }

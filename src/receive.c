@@ -77,9 +77,13 @@ static void update_endpoint(struct peer *peer, const union sockaddr_any *src)
 
 	if (peer->endpoint.sa.sa_family == src->sa.sa_family && !memcmp(&peer->endpoint, src, len))
 		return;
-	if (peer->endpoint.sa.sa_family != AF_UNSPEC)
+	bool roamed = peer->endpoint.sa.sa_family != AF_UNSPEC;
+
+	if (roamed)
 		++peer->stats.endpoint_changes;
 	peer_set_endpoint(peer, src);
+	if (roamed)
+		device_event(peer->device, EVENT_ENDPOINT_CHANGED, peer);
 }
 
 static void consume_initiation(struct device *dev, const struct message_handshake_initiation *msg,

@@ -59,13 +59,16 @@ static bool update_peer(struct daemon *d, struct peer *peer, const struct peer_c
 		    (new->has_preshared_key &&
 		     !crypto_equal(old->preshared_key, new->preshared_key, KEY_LEN)))) {
 		peer_set_preshared_key(peer, new->has_preshared_key ? new->preshared_key : NULL);
-		log_info("event=peer_changed peer=%s field=preshared_key", name);
+		log_info("event=audit via=reload action=peer_changed peer=%s fields=preshared_key",
+			 name);
 	}
 	if (new->endpoint.addr.sa.sa_family != AF_UNSPEC &&
 	    (!old || !same_endpoint(&old->endpoint, &new->endpoint))) {
 		peer_set_endpoint(peer, &new->endpoint.addr);
 		if (old)
-			log_info("event=peer_changed peer=%s field=endpoint", name);
+			log_info(
+			    "event=audit via=reload action=peer_changed peer=%s fields=endpoint",
+			    name);
 	}
 	/* AllowedIPs: drop what the new config lacks (in rounds of 64), add what it brings */
 	do {
@@ -83,8 +86,9 @@ static bool update_peer(struct daemon *d, struct peer *peer, const struct peer_c
 			allowedips_remove(&d->dev.allowedips, gone[i].family, &gone[i].addr,
 					  gone[i].cidr, &peer->allowedips);
 			ip_prefix_format(&gone[i], text, sizeof(text));
-			log_info("event=peer_changed peer=%s field=allowed_ips removed=%s", name,
-				 text);
+			log_info("event=audit via=reload action=peer_changed peer=%s "
+				 "fields=allowed_ips removed=%s",
+				 name, text);
 		}
 	} while (gone_len == 64);
 	for (size_t i = 0; i < new->allowed_ips_len; ++i) {
@@ -92,8 +96,9 @@ static bool update_peer(struct daemon *d, struct peer *peer, const struct peer_c
 
 		if (old && !has_prefix(old->allowed_ips, old->allowed_ips_len, p)) {
 			ip_prefix_format(p, text, sizeof(text));
-			log_info("event=peer_changed peer=%s field=allowed_ips added=%s", name,
-				 text);
+			log_info("event=audit via=reload action=peer_changed peer=%s "
+				 "fields=allowed_ips added=%s",
+				 name, text);
 		}
 		if (!allowedips_insert(&d->dev.allowedips, p->family, &p->addr, p->cidr,
 				       &peer->allowedips))
@@ -115,7 +120,7 @@ static void sync_addresses(struct daemon *d, const struct config *old, const str
 		if (netlink_address_del(d->ifindex, &old->addresses[i]))
 			log_error("event=reload_warning msg=\"cannot remove address %s\"", text);
 		else
-			log_info("event=address_removed address=%s", text);
+			log_info("event=audit via=reload action=address_removed address=%s", text);
 	}
 	for (size_t i = 0; i < new->addresses_len; ++i) {
 		if (has_prefix(old->addresses, old->addresses_len, &new->addresses[i]))
@@ -124,7 +129,7 @@ static void sync_addresses(struct daemon *d, const struct config *old, const str
 		if (netlink_address_add(d->ifindex, &new->addresses[i]))
 			log_error("event=reload_warning msg=\"cannot add address %s\"", text);
 		else
-			log_info("event=address_added address=%s", text);
+			log_info("event=audit via=reload action=address_added address=%s", text);
 	}
 }
 
@@ -213,7 +218,7 @@ bool daemon_reload(struct daemon *d)
 			snprintf(err, sizeof(err), "the new private key is not usable");
 			goto fail;
 		}
-		log_info("event=private_key_changed");
+		log_info("event=audit via=reload action=interface_changed fields=private_key");
 	}
 	if (next.listen_port != old->listen_port || next.fwmark != old->fwmark) {
 		uint32_t mark = d->netconf->default_table && !next.fwmark
@@ -234,7 +239,7 @@ bool daemon_reload(struct daemon *d)
 			continue;
 		key_to_base64(name, p->public_key);
 		device_remove_peer(&d->dev, p);
-		log_info("event=peer_removed peer=%s", name);
+		log_info("event=audit via=reload action=peer_removed peer=%s", name);
 		++removed;
 	}
 	for (size_t i = 0; i < next.peers_len; ++i) {
@@ -249,7 +254,7 @@ bool daemon_reload(struct daemon *d)
 				continue; /* our own key */
 			peer_set_preshared_key(peer,
 					       pc->has_preshared_key ? pc->preshared_key : NULL);
-			log_info("event=peer_added peer=%s", name);
+			log_info("event=audit via=reload action=peer_added peer=%s", name);
 			++added;
 		}
 		if (!update_peer(d, peer, find_config_peer(old, pc->public_key), pc, now))
@@ -260,7 +265,7 @@ bool daemon_reload(struct daemon *d)
 		unsigned mtu = next.has_mtu ? next.mtu : DEFAULT_MTU;
 
 		if (netlink_link_set(d->ifindex, true, mtu) == 0) {
-			log_info("event=mtu_changed mtu=%u", mtu);
+			log_info("event=audit via=reload action=mtu_changed mtu=%u", mtu);
 			d->dev.mtu = mtu;
 		}
 	}

@@ -24,6 +24,7 @@ static void expired_retransmit_handshake(struct timer *t, uint64_t now)
 	if (peer->handshake_attempts > MAX_TIMER_HANDSHAKES) {
 		/* Gave up after REKEY_ATTEMPT_TIME: drop what waited, and forget keys later. */
 		++peer->stats.handshakes_failed;
+		device_event(dev, EVENT_HANDSHAKE_FAILED, peer);
 		timer_del(&dev->timers, &peer->timer_send_keepalive);
 		packet_queue_purge(&peer->staged, &dev->pool);
 		if (!timer_pending(&peer->timer_zero_key_material))
@@ -139,6 +140,7 @@ void timers_handshake_complete(struct peer *peer)
 	peer->sent_lastminute_handshake = false;
 	dev->io.wall_time(dev->io.ctx, &peer->last_handshake);
 	++peer->stats.handshakes_completed;
+	device_event(dev, EVENT_HANDSHAKE_COMPLETED, peer);
 }
 
 void timers_session_derived(struct peer *peer, uint64_t now)

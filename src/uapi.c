@@ -7,6 +7,8 @@
  */
 #include "uapi.h"
 
+#include "log.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -265,17 +267,32 @@ static int parse_line(struct set_op *op, char *line)
 	return -EPROTO;
 }
 
+/* The audit trail: what a control-socket request changed (never key material). */
+static void audit_peer(const struct peer_op *op, const char *action)
+{
+	char key[KEY_BASE64_LEN + 1];
+
+	key_to_base64(key, op->public_key);
+	log_info("event=audit via=control_socket action=%s peer=%s fields=%s%s%s%s", action, key,
+		 op->has_preshared_key ? "preshared_key," : "", op->has_endpoint ? "endpoint," : "",
+		 op->has_keepalive ? "persistent_keepalive," : "",
+		 op->ips_len || op->replace_allowed_ips ? "allowed_ips" : "");
+}
+
 static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t now)
 {
 	struct peer *peer = device_find_peer(dev, op->public_key);
 
 	if (op->remove) {
-		if (peer)
+		if (peer) {
 			device_remove_peer(dev, peer);
+			audit_peer(op, "peer_removed");
+		}
 		return;
 	}
 	if (!peer && op->update_only)
 		return;
+	audit_peer(op, peer ? "peer_changed" : "peer_added");
 	if (!peer) {
 		peer = device_add_peer(dev, op->public_key);
 		if (!peer)
@@ -344,8 +361,15 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 		ret = -EINVAL;
 		goto out;
 	}
-	if (op.replace_peers)
+	if (op.has_private_key || op.has_listen_port || op.has_fwmark)
+		log_info("event=audit via=control_socket action=interface_changed fields=%s%s%s",
+			 op.has_private_key ? "private_key," : "",
+			 op.has_listen_port ? "listen_port," : "", op.has_fwmark ? "fwmark" : "");
+	if (op.replace_peers) {
+		log_info("event=audit via=control_socket action=peers_replaced removed=%zu",
+			 dev->peer_count);
 		device_remove_all_peers(dev);
+	}
 	for (size_t i = 0; i < op.peers_len; ++i)
 		apply_peer(dev, &op.peers[i], now);
 out:

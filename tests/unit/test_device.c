@@ -23,6 +23,7 @@ struct node {
 	uint8_t tun[64][2048];
 	size_t tun_len[64], tun_count;
 	unsigned sent_types[5];
+	unsigned events[EVENT_UNDER_LOAD_LEFT + 1];
 	bool offline; /* drops whatever is sent to it */
 };
 
@@ -73,6 +74,14 @@ static void write_tun(void *ctx, const void *buf, size_t len)
 		n->tun_len[n->tun_count] = len;
 	}
 	++n->tun_count;
+}
+
+static void on_event(void *ctx, enum device_event event, const struct peer *peer)
+{
+	struct node *n = ctx;
+
+	(void)peer;
+	++n->events[event];
 }
 
 static void wall_time(void *ctx, struct timespec *ts)
@@ -135,8 +144,11 @@ static void set_addr(struct node *n, const char *ip, uint16_t port)
 static struct node *new_node(const char *ip, uint16_t port)
 {
 	struct node *n = calloc(1, sizeof(*n));
-	struct device_io io = {
-	    .ctx = n, .send_udp = send_udp, .write_tun = write_tun, .wall_time = wall_time};
+	struct device_io io = {.ctx = n,
+			       .send_udp = send_udp,
+			       .write_tun = write_tun,
+			       .wall_time = wall_time,
+			       .event = on_event};
 
 	assert_true(device_init(&n->dev, &io));
 	assert_true(x25519_generate(n->private_key));
@@ -331,6 +343,7 @@ static void roaming_follows_the_sender(void **state)
 	assert_int_equal(b->tun_count, 2);
 	assert_true(same_addr(&b_to_a->endpoint, &a->addr));
 	assert_int_equal(b_to_a->stats.endpoint_changes, 1);
+	assert_int_equal(b->events[EVENT_ENDPOINT_CHANGED], 1);
 	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
 	deliver();
 	assert_int_equal(a->tun_count, 1);
@@ -349,6 +362,8 @@ static void rekey_without_loss(void **state)
 	/* 150 s of traffic: at least one rekey, and every data packet arrived */
 	assert_int_equal(b->tun_count, 300);
 	assert_true(a_to_b->stats.handshakes_completed >= 2);
+	assert_true(a->events[EVENT_KEYPAIR_ROTATED] >= 1);
+	assert_int_equal(a->events[EVENT_HANDSHAKE_COMPLETED], a_to_b->stats.handshakes_completed);
 	assert_int_equal(b->dev.stats.dropped[DROP_NO_SESSION], 0);
 	assert_int_equal(a_to_b->staged.len, 0);
 	/* the keypair A sends on is younger than REKEY_AFTER_TIME + a handshake */
@@ -394,6 +409,7 @@ static void retries_then_gives_up(void **state)
 	assert_in_range(a->sent_types[MESSAGE_HANDSHAKE_INITIATION], 18, 21);
 	assert_int_equal(a_to_b->staged.len, 0);
 	assert_int_equal(a_to_b->stats.handshakes_failed, 1);
+	assert_int_equal(a->events[EVENT_HANDSHAKE_FAILED], 1);
 	unsigned sent = a->sent_types[MESSAGE_HANDSHAKE_INITIATION];
 	advance(100 * SEC);
 	assert_int_equal(a->sent_types[MESSAGE_HANDSHAKE_INITIATION], sent);
