@@ -49,4 +49,12 @@ busy() {
 	grep -q "cannot serve metrics on 127.0.0.1:9586: Address already in use" <<<"$out" || { echo "$out"; return 1; }
 }
 check "a metrics address in use is reported at up" busy
+
+under_wg_quick() {
+	stop_side b
+	WGATE_METRICS=127.0.0.1:9587 start_wgated b || return 1
+	ip netns exec "$NS_B" curl -sS --max-time 3 http://127.0.0.1:9587/metrics |
+		grep -q '^wgate_peers{interface="'"$IF_B"'"} 0'
+}
+check "wgated (as wg-quick runs it) serves metrics from WGATE_METRICS" under_wg_quick
 done_testing
