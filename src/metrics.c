@@ -90,6 +90,9 @@ void metrics_render(const struct device *dev, const char *ifname, FILE *out, uin
 	PER_PEER("wireguard_latest_handshake_seconds", "gauge",
 		 "UNIX time of the latest handshake with the peer, 0 for never.", true, "%lld",
 		 (long long)p->last_handshake.tv_sec);
+	PER_PEER("wgate_latest_handshake_timestamp_seconds", "gauge",
+		 "UNIX time of the latest handshake, as Prometheus names timestamps; 0 for never.",
+		 false, "%lld", (long long)p->last_handshake.tv_sec);
 	PER_PEER("wgate_peer_sent_packets_total", "counter",
 		 "Data packets sent to the peer, keepalives included.", false, "%llu",
 		 (unsigned long long)p->stats.tx_packets);

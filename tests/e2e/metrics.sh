@@ -32,6 +32,9 @@ check "wireguard_latest_handshake_seconds is a recent Unix time" \
 	test $(($(date +%s) - $(value wireguard_latest_handshake_seconds "$after" "$PUB_B"))) -lt 60
 check "exporter labels: interface, public_key, allowed_ips, friendly_name (quotes escaped)" \
 	grep -q "^wireguard_sent_bytes_total{interface=\"$IF_A\",public_key=\"$PUB_B\",allowed_ips=\"10.241.0.2/32,fd41::2/128\",friendly_name=\"partner \\\\\"east\\\\\"\"} [0-9]" <<<"$after"
+check "the same time under Prometheus' timestamp convention" test \
+	"$(value wgate_latest_handshake_timestamp_seconds "$after" "$PUB_B")" = \
+	"$(value wireguard_latest_handshake_seconds "$after" "$PUB_B")"
 check "handshakes completed counted" test "$(value wgate_handshakes_completed_total "$after" "$PUB_B")" -ge 1
 check "drops by reason are exposed" grep -q '^wgate_packets_dropped_total{interface="'"$IF_A"'",reason="replay"} 0' <<<"$after"
 if command -v promtool >/dev/null; then
