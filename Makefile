@@ -91,8 +91,8 @@ build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
 check: wgate $(UNIT_BIN)
 	$(Q)WGATE=$(abspath $(BUILD)/wgate) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
 
-bench:
-	$(Q)echo "no benchmarks yet"
+bench: wgate
+	$(Q)bench/run
 
 install: wgate
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
