@@ -6,6 +6,26 @@
 
 #include "commands.h"
 
+int parse_run_options(const char *who, int argc, char **argv, bool *foreground,
+		      const char **metrics, const char **name)
+{
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 2;
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
+			*foreground = true;
+		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
+			*metrics = argv[++i];
+		} else if (!*name && argv[i][0] != '-') {
+			*name = argv[i];
+		} else {
+			fprintf(stderr, "%s: unexpected argument `%s'\n\n", who, argv[i]);
+			return 1;
+		}
+	}
+	return *name ? 0 : 1;
+}
+
 bool wants_help(int argc, char **argv)
 {
 	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));

@@ -56,20 +56,13 @@ int wgated_main(int argc, char **argv)
 	int ready[2] = {-1, -1};
 	char err[512];
 
-	for (int i = 1; i < argc; ++i) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
-			foreground = true;
-		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
-			metrics = argv[++i];
-		} else if (!ifname && argv[i][0] != '-') {
-			ifname = argv[i];
-		} else {
-			usage(stderr);
-			return 1;
-		}
+	switch (parse_run_options("wgated", argc, argv, &foreground, &metrics, &ifname)) {
+	case 2:
+		usage(stdout);
+		return 0;
+	case 1:
+		usage(stderr);
+		return 1;
 	}
 	if (!ifname || strlen(ifname) >= IFNAMSIZ || tun_fd == -2 || uapi_fd == -2) {
 		usage(stderr);

@@ -28,15 +28,12 @@ static void put_key(FILE *f, const char *name, const uint8_t key[KEY_LEN])
 
 static void put_endpoint(FILE *f, const union sockaddr_any *ep)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char text[64];
 
-	if (ep->sa.sa_family == AF_INET) {
-		inet_ntop(AF_INET, &ep->v4.sin_addr, ip, sizeof(ip));
-		fprintf(f, "endpoint=%s:%u\n", ip, ntohs(ep->v4.sin_port));
-	} else if (ep->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &ep->v6.sin6_addr, ip, sizeof(ip));
-		fprintf(f, "endpoint=[%s]:%u\n", ip, ntohs(ep->v6.sin6_port));
-	}
+	if (ep->sa.sa_family == AF_UNSPEC)
+		return;
+	sockaddr_format(ep, text, sizeof(text));
+	fprintf(f, "endpoint=%s\n", text);
 }
 
 /* Sends a finished request; prints why it failed. */

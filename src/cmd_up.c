@@ -129,23 +129,11 @@ int cmd_up(int argc, char **argv)
 	unsigned mtu;
 	int status = 1;
 
-	for (int i = 1; i < argc; ++i) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
-			foreground = true;
-		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
-			metrics = argv[++i];
-		} else if (!arg && argv[i][0] != '-') {
-			arg = argv[i];
-		} else {
-			fprintf(stderr, "wgate up: unexpected argument `%s'\n\n", argv[i]);
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (!arg) {
+	switch (parse_run_options("wgate up", argc, argv, &foreground, &metrics, &arg)) {
+	case 2:
+		usage(stdout);
+		return 0;
+	case 1:
 		usage(stderr);
 		return 1;
 	}

@@ -35,5 +35,12 @@ void warn_if_world_accessible(const char *path);
 bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifname[IFNAMSIZ],
 			char *err, size_t err_len);
 void pid_file_path(char *out, size_t len, const char *ifname);
+/*
+ * The options wgate up and wgated share: -f/--foreground, --metrics ADDR:PORT,
+ * -h/--help, and one name. Returns 0 to go on, 1 for bad usage (reported on
+ * stderr), 2 when help was asked for.
+ */
+int parse_run_options(const char *who, int argc, char **argv, bool *foreground,
+		      const char **metrics, const char **name);
 
 #endif

@@ -179,6 +179,21 @@ static bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *ou
 	return true;
 }
 
+void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (addr->sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &addr->v4.sin_addr, ip, sizeof(ip));
+		snprintf(out, out_len, "%s:%u", ip, ntohs(addr->v4.sin_port));
+	} else if (addr->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &addr->v6.sin6_addr, ip, sizeof(ip));
+		snprintf(out, out_len, "[%s]:%u", ip, ntohs(addr->v6.sin6_port));
+	} else {
+		snprintf(out, out_len, "none");
+	}
+}
+
 bool metrics_address_parse(const char *text, union sockaddr_any *out)
 {
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,

@@ -52,21 +52,6 @@ static void io_write_tun(void *ctx, const void *buf, size_t len)
 		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
 }
 
-static void format_endpoint(const union sockaddr_any *ep, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "";
-
-	if (ep->sa.sa_family == AF_INET)
-		snprintf(out, len, "%s:%u", inet_ntop(AF_INET, &ep->v4.sin_addr, ip, sizeof(ip)),
-			 ntohs(ep->v4.sin_port));
-	else if (ep->sa.sa_family == AF_INET6)
-		snprintf(out, len, "[%s]:%u",
-			 inet_ntop(AF_INET6, &ep->v6.sin6_addr, ip, sizeof(ip)),
-			 ntohs(ep->v6.sin6_port));
-	else
-		snprintf(out, len, "none");
-}
-
 static void io_event(void *ctx, enum device_event event, const struct peer *peer)
 {
 	static const char *const names[] = {
@@ -85,7 +70,7 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 		return;
 	}
 	key_to_base64(key, peer->public_key);
-	format_endpoint(&peer->endpoint, endpoint, sizeof(endpoint));
+	sockaddr_format(&peer->endpoint, endpoint, sizeof(endpoint));
 	if (event == EVENT_HANDSHAKE_FAILED)
 		log_info("event=%s peer=%s endpoint=%s attempts=%u", names[event], key, endpoint,
 			 peer->handshake_attempts);

@@ -47,19 +47,6 @@ struct set_op {
 	size_t peers_len, peers_cap;
 };
 
-static void format_endpoint(const union sockaddr_any *ep, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (ep->sa.sa_family == AF_INET) {
-		inet_ntop(AF_INET, &ep->v4.sin_addr, ip, sizeof(ip));
-		snprintf(out, len, "%s:%u", ip, ntohs(ep->v4.sin_port));
-	} else {
-		inet_ntop(AF_INET6, &ep->v6.sin6_addr, ip, sizeof(ip));
-		snprintf(out, len, "[%s]:%u", ip, ntohs(ep->v6.sin6_port));
-	}
-}
-
 void uapi_get(const struct device *dev, FILE *out)
 {
 	char hex[KEY_HEX_LEN + 1], text[INET6_ADDRSTRLEN + 16];
@@ -87,7 +74,7 @@ void uapi_get(const struct device *dev, FILE *out)
 		}
 		fprintf(out, "protocol_version=1\n");
 		if (p->endpoint.sa.sa_family != AF_UNSPEC) {
-			format_endpoint(&p->endpoint, text, sizeof(text));
+			sockaddr_format(&p->endpoint, text, sizeof(text));
 			fprintf(out, "endpoint=%s\n", text);
 		}
 		fprintf(out, "last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n",
