@@ -70,6 +70,16 @@ static void family_header(FILE *out, const char *name, const char *type, const c
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family with one series for the whole interface. */
+static void interface_series(FILE *out, const char *ifname, const char *name, const char *type,
+			     const char *help, unsigned long long value)
+{
+	family_header(out, name, type, help);
+	fprintf(out, "%s{interface=\"", name);
+	put_escaped(out, ifname);
+	fprintf(out, "\"} %llu\n", value);
+}
+
 /* One series per peer of a per-peer value. */
 #define PER_PEER(name, type, help, full, fmt, expr)                                                \
 	do {                                                                                       \
@@ -122,20 +132,12 @@ void metrics_render(const struct device *dev, const char *ifname, FILE *out, uin
 		fprintf(out, "\",reason=\"%s\"} %llu\n", drop_names[r],
 			(unsigned long long)dev->stats.dropped[r]);
 	}
-	family_header(out, "wgate_cookie_replies_sent_total", "counter",
-		      "Cookie replies sent while under load.");
-	fprintf(out, "wgate_cookie_replies_sent_total{interface=\"");
-	put_escaped(out, ifname);
-	fprintf(out, "\"} %llu\n", (unsigned long long)dev->stats.cookie_replies_sent);
-	family_header(out, "wgate_under_load", "gauge",
-		      "1 while handshakes must carry a cookie (many handshake messages).");
-	fprintf(out, "wgate_under_load{interface=\"");
-	put_escaped(out, ifname);
-	fprintf(out, "\"} %d\n", dev->force_under_load || now < dev->under_load_until);
-	family_header(out, "wgate_peers", "gauge", "Configured peers.");
-	fprintf(out, "wgate_peers{interface=\"");
-	put_escaped(out, ifname);
-	fprintf(out, "\"} %zu\n", dev->peer_count);
+	interface_series(out, ifname, "wgate_cookie_replies_sent_total", "counter",
+			 "Cookie replies sent while under load.", dev->stats.cookie_replies_sent);
+	interface_series(out, ifname, "wgate_under_load", "gauge",
+			 "1 while handshakes must carry a cookie (many handshake messages).",
+			 dev->force_under_load || now < dev->under_load_until);
+	interface_series(out, ifname, "wgate_peers", "gauge", "Configured peers.", dev->peer_count);
 	family_header(out, "wgate_build_info", "gauge", "wgate's version; always 1.");
 	fprintf(out, "wgate_build_info{version=\"%s\"} 1\n", WGATE_VERSION);
 }
