@@ -69,18 +69,20 @@ int wgated_main(int argc, char **argv)
 		return 1;
 	}
 	log_init(ifname, false);
-	if (!daemon_init(d, ifname)) {
-		fprintf(stderr, "wgated: out of memory\n");
+	if (!daemon_init(d, ifname, err, sizeof(err))) {
+		fprintf(stderr, "wgated: %s\n", err);
 		return 1;
 	}
 	d->exit_without_socket = true;
-	d->tun_fd = tun_fd >= 0 ? tun_fd : tun_open(ifname);
-	if (d->tun_fd < 0) {
+	if (tun_fd < 0)
+		tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
+	if (tun_fd < 0) {
 		fprintf(stderr, "wgated: cannot create TUN interface `%s': %s\n", ifname,
 			strerror(errno));
 		goto out;
 	}
-	fcntl(d->tun_fd, F_SETFL, fcntl(d->tun_fd, F_GETFL) | O_NONBLOCK);
+	fcntl(tun_fd, F_SETFL, fcntl(tun_fd, F_GETFL) | O_NONBLOCK);
+	daemon_attach_tun(d, tun_fd);
 	if (uapi_listen(&d->uapi, ifname, uapi_fd, err, sizeof(err))) {
 		fprintf(stderr, "wgated: %s\n", err);
 		goto out;
@@ -89,7 +91,7 @@ int wgated_main(int argc, char **argv)
 		fprintf(stderr, "wgated: %s\n", err);
 		goto out;
 	}
-	ret = udp_open(&d->udp, 0, 0);
+	ret = daemon_open_udp(d, 0, 0);
 	if (ret) {
 		fprintf(stderr, "wgated: cannot open a UDP socket: %s\n", strerror(-ret));
 		goto out;

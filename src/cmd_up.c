@@ -154,8 +154,8 @@ int cmd_up(int argc, char **argv)
 	config_loaded = true;
 	warn_if_world_accessible(path);
 	log_init(ifname, false);
-	if (!d->dev.peer_buckets && !daemon_init(d, ifname)) {
-		fprintf(stderr, "wgate up: out of memory\n");
+	if (!d->dev.peer_buckets && !daemon_init(d, ifname, err, sizeof(err))) {
+		fprintf(stderr, "wgate up: %s\n", err);
 		goto out;
 	}
 	if (if_nametoindex(ifname)) {
@@ -176,7 +176,7 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "wgate up: %s: %s\n", path, err);
 		goto out;
 	}
-	int ret = udp_open(&d->udp, config.listen_port, config.fwmark);
+	int ret = daemon_open_udp(d, config.listen_port, config.fwmark);
 	if (ret) {
 		fprintf(stderr, "wgate up: cannot listen on UDP port %u: %s%s\n",
 			config.listen_port, strerror(-ret),
@@ -187,12 +187,13 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "wgate up: PreUp: %s\n", err);
 		goto out;
 	}
-	d->tun_fd = tun_open(ifname);
-	if (d->tun_fd < 0) {
+	int tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
+	if (tun_fd < 0) {
 		fprintf(stderr, "wgate up: cannot create TUN interface `%s': %s%s\n", ifname,
 			strerror(errno), tun_error_hint(errno));
 		goto out;
 	}
+	daemon_attach_tun(d, tun_fd);
 	tun_up = true;
 	ret = uapi_listen(&d->uapi, ifname, -1, err, sizeof(err));
 	if (ret) {

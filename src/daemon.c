@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -20,10 +21,6 @@
 
 #include "log.h"
 #include "tun.h"
-
-enum { BATCH = 64 };
-
-static uint8_t udp_buffer[65536] __attribute__((aligned(16)));
 
 uint64_t monotonic_ns(void)
 {
@@ -37,19 +34,15 @@ uint64_t monotonic_ns(void)
 static bool io_send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;
-	long ret = udp_send(&d->udp, to, buf, len);
 
-	if (ret < 0)
-		log_debug("event=send_failed error=\"%s\"", strerror((int)-ret));
-	return ret >= 0;
+	return datapath_queue_udp(&d->dp, to, buf, len);
 }
 
 static void io_write_tun(void *ctx, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;
 
-	if (write(d->tun_fd, buf, len) < 0 && errno != EAGAIN)
-		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
+	datapath_write_tun(&d->dp, buf, len);
 }
 
 static void io_event(void *ctx, enum device_event event, const struct peer *peer)
@@ -84,13 +77,14 @@ static void io_wall_time(void *ctx, struct timespec *ts)
 	clock_gettime(CLOCK_REALTIME, ts);
 }
 
-bool daemon_init(struct daemon *d, const char *ifname)
+bool daemon_init(struct daemon *d, const char *ifname, char *err, size_t err_len)
 {
 	struct device_io io = {.ctx = d,
 			       .send_udp = io_send_udp,
 			       .write_tun = io_write_tun,
 			       .wall_time = io_wall_time,
 			       .event = io_event};
+	unsigned features;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
@@ -98,7 +92,25 @@ bool daemon_init(struct daemon *d, const char *ifname)
 	d->udp.fd4 = d->udp.fd6 = -1;
 	d->uapi.conns.listen_fd = -1;
 	d->metrics.conns.listen_fd = -1;
-	return device_init(&d->dev, &io);
+	if (!datapath_features_parse(getenv("WGATE_NO_OFFLOAD"), &features, err, err_len))
+		return false;
+	if (!datapath_init(&d->dp, features) || !device_init(&d->dev, &io)) {
+		snprintf(err, err_len, "out of memory");
+		return false;
+	}
+	d->dp.udp = &d->udp;
+	return true;
+}
+
+int daemon_open_udp(struct daemon *d, uint16_t port, uint32_t fwmark)
+{
+	return udp_open(&d->udp, port, fwmark, d->dp.features & DATAPATH_UDP_GRO);
+}
+
+void daemon_attach_tun(struct daemon *d, int tun_fd)
+{
+	d->tun_fd = tun_fd;
+	datapath_attach_tun(&d->dp, tun_fd);
 }
 
 static bool watch(struct daemon *d, int fd)
@@ -126,7 +138,7 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark)
 			d->dev.fwmark = fwmark;
 		return ret;
 	}
-	ret = udp_open(&fresh, port, fwmark);
+	ret = udp_open(&fresh, port, fwmark, d->dp.features & DATAPATH_UDP_GRO);
 	if (ret)
 		return ret;
 	unwatch(d, d->udp.fd4);
@@ -164,43 +176,12 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 
 static void read_tun(struct daemon *d)
 {
-	for (int i = 0; i < BATCH; ++i) {
-		struct packet *p = d->tun_packet;
-		ssize_t n;
-
-		if (!p) {
-			p = d->tun_packet = packet_get(&d->dev.pool, d->dev.mtu);
-			if (!p)
-				return;
-		}
-		n = read(d->tun_fd, packet_payload(p), p->cap);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			log_error("event=tun_gone error=\"%s\" msg=\"the TUN device went away; "
-				  "stopping\"",
-				  strerror(errno));
-			d->stop = true;
-			d->exit_status = 1;
-			return;
-		}
-		p->len = (size_t)n;
-		d->tun_packet = NULL;
-		device_send(&d->dev, p, monotonic_ns());
-	}
-}
-
-static void read_udp(struct daemon *d, int fd)
-{
-	for (int i = 0; i < BATCH; ++i) {
-		union sockaddr_any src;
-		socklen_t alen = sizeof(src);
-		ssize_t n = recvfrom(fd, udp_buffer, sizeof(udp_buffer), 0, &src.sa, &alen);
-
-		if (n < 0)
-			return;
-		device_receive(&d->dev, udp_buffer, (size_t)n, &src, monotonic_ns());
-	}
+	if (datapath_read_tun(&d->dp, &d->dev))
+		return;
+	log_error("event=tun_gone error=\"%s\" msg=\"the TUN device went away; stopping\"",
+		  strerror(errno));
+	d->stop = true;
+	d->exit_status = 1;
 }
 
 static void read_signals(struct daemon *d)
@@ -303,6 +284,7 @@ int daemon_run(struct daemon *d)
 
 		device_run_timers(&d->dev, now);
 		maintenance(d, now);
+		datapath_flush(&d->dp);
 		next = device_next_timer(&d->dev);
 		if (next > d->next_maintenance)
 			next = d->next_maintenance;
@@ -320,9 +302,10 @@ int daemon_run(struct daemon *d)
 			else if (fd == d->signal_fd)
 				read_signals(d);
 			else if (fd == d->udp.fd4 || fd == d->udp.fd6)
-				read_udp(d, fd);
+				datapath_read_udp(&d->dp, &d->dev, fd);
 			else if (!serve_metrics(d, fd, events[i].events))
 				serve_control(d, fd, events[i].events);
+			datapath_flush(&d->dp);
 		}
 	}
 	return d->exit_status;
@@ -330,11 +313,10 @@ int daemon_run(struct daemon *d)
 
 void daemon_free(struct daemon *d)
 {
-	packet_put(&d->dev.pool, d->tun_packet);
-	d->tun_packet = NULL;
 	uapi_close(&d->uapi);
 	metrics_close(&d->metrics);
 	device_free(&d->dev);
+	datapath_free(&d->dp);
 	udp_close(&d->udp);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);

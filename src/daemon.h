@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "datapath.h"
 #include "device.h"
 #include "metrics.h"
 #include "netconf.h"
@@ -20,6 +21,7 @@ struct daemon {
 	unsigned ifindex;
 	int tun_fd, epoll_fd, signal_fd;
 	struct udp udp;
+	struct datapath dp;
 	struct device dev;
 	struct uapi_server uapi;
 	struct metrics_server metrics;
@@ -32,12 +34,20 @@ struct daemon {
 	uint64_t next_maintenance;
 	bool stop;
 	int exit_status;
-	struct packet *tun_packet; /* the buffer the next TUN read goes into */
 };
 
 uint64_t monotonic_ns(void);
-/* Sets up the device (io callbacks) with everything closed; then open the TUN and UDP. */
-bool daemon_init(struct daemon *d, const char *ifname) __attribute__((warn_unused_result));
+/*
+ * Sets up the device (io callbacks) and the data path, with the offloads
+ * WGATE_NO_OFFLOAD leaves on, everything closed; then attach the TUN and
+ * open the UDP sockets. False with a sentence in err.
+ */
+bool daemon_init(struct daemon *d, const char *ifname, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+/* Binds the UDP sockets (port 0: random); 0 or a negative errno. */
+int daemon_open_udp(struct daemon *d, uint16_t port, uint32_t fwmark);
+/* Hands the TUN fd to the data path, which turns on the offloads it supports. */
+void daemon_attach_tun(struct daemon *d, int tun_fd);
 /* Binds the UDP sockets anew (port 0: random); 0 or a negative errno, nothing changed on error. */
 int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark);
 /* Registers the fds with epoll and blocks SIGINT/SIGTERM/SIGHUP into a signalfd. */

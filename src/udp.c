@@ -4,11 +4,29 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int bind_one(int family, uint16_t port, uint32_t fwmark, uint16_t *bound)
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+enum { UDP_SOCKET_BUFFER = 4 << 20 };
+
+/* Room for bursts of GSO sends and GRO receives; root may exceed the sysctl limits. */
+static void set_buffers(int fd)
+{
+	int size = UDP_SOCKET_BUFFER;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+static int bind_one(int family, uint16_t port, uint32_t fwmark, bool gro, uint16_t *bound)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, saved;
 	union sockaddr_any addr = {0};
@@ -20,6 +38,10 @@ static int bind_one(int family, uint16_t port, uint32_t fwmark, uint16_t *bound)
 		goto fail;
 	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
 		goto fail;
+	set_buffers(fd);
+	/* Joined datagrams come with their segment size; a kernel without it sends them singly. */
+	if (gro)
+		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (family == AF_INET) {
 		addr.v4.sin_family = AF_INET;
 		addr.v4.sin_port = htons(port);
@@ -39,16 +61,16 @@ fail:
 	return -saved;
 }
 
-int udp_open(struct udp *udp, uint16_t port, uint32_t fwmark)
+int udp_open(struct udp *udp, uint16_t port, uint32_t fwmark, bool gro)
 {
 	/* With a random port, retry until both families get the same one. */
 	for (int attempt = 0; attempt < 100; ++attempt) {
 		uint16_t bound = 0, bound6 = 0;
-		int fd4 = bind_one(AF_INET, port, fwmark, &bound), fd6;
+		int fd4 = bind_one(AF_INET, port, fwmark, gro, &bound), fd6;
 
 		if (fd4 < 0 && fd4 != -EAFNOSUPPORT)
 			return fd4;
-		fd6 = bind_one(AF_INET6, fd4 >= 0 ? bound : port, fwmark, &bound6);
+		fd6 = bind_one(AF_INET6, fd4 >= 0 ? bound : port, fwmark, gro, &bound6);
 		if (fd6 == -EADDRINUSE && !port && fd4 >= 0) {
 			close(fd4);
 			continue;
@@ -86,16 +108,4 @@ void udp_close(struct udp *udp)
 	if (udp->fd6 >= 0)
 		close(udp->fd6);
 	udp->fd4 = udp->fd6 = -1;
-}
-
-long udp_send(const struct udp *udp, const union sockaddr_any *to, const void *buf, size_t len)
-{
-	int fd = to->sa.sa_family == AF_INET ? udp->fd4 : udp->fd6;
-	socklen_t alen = to->sa.sa_family == AF_INET ? sizeof(to->v4) : sizeof(to->v6);
-	ssize_t n;
-
-	if (fd < 0)
-		return -EAFNOSUPPORT;
-	n = sendto(fd, buf, len, 0, &to->sa, alen);
-	return n < 0 ? -errno : n;
 }

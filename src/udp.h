@@ -3,6 +3,7 @@
 #ifndef WGATE_UDP_H
 #define WGATE_UDP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -14,12 +15,11 @@ struct udp {
 
 /*
  * Binds both families to port (0: a random free port for both). Returns 0 or
- * a negative errno; fails only if neither family can be bound.
+ * a negative errno; fails only if neither family can be bound. With gro,
+ * the kernel may deliver runs of datagrams joined (UDP_GRO).
  */
-int udp_open(struct udp *udp, uint16_t port, uint32_t fwmark);
+int udp_open(struct udp *udp, uint16_t port, uint32_t fwmark, bool gro);
 int udp_set_fwmark(struct udp *udp, uint32_t fwmark);
 void udp_close(struct udp *udp);
-/* Returns bytes sent or a negative errno. */
-long udp_send(const struct udp *udp, const union sockaddr_any *to, const void *buf, size_t len);
 
 #endif

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: MIT
+/* Batches, GSO/GRO and TUN offloads between the device and its fds (see datapath.h). */
+#include "datapath.h"
+
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+enum { TUN_READS_PER_BATCH = 64, RX_CALLS_PER_BATCH = 8 };
+
+static const struct {
+	enum datapath_feature feature;
+	const char *name;
+} feature_names[] = {
+    {DATAPATH_TUN_OFFLOAD, "tun"},
+    {DATAPATH_UDP_GSO, "udp-gso"},
+    {DATAPATH_UDP_GRO, "udp-gro"},
+    {DATAPATH_MMSG, "mmsg"},
+};
+
+const char *datapath_feature_name(enum datapath_feature feature)
+{
+	for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); ++i)
+		if (feature_names[i].feature == feature)
+			return feature_names[i].name;
+	return "?";
+}
+
+bool datapath_features_parse(const char *disabled, unsigned *features, char *err, size_t err_len)
+{
+	const char *p = disabled;
+
+	*features = DATAPATH_ALL;
+	if (!disabled || !*disabled)
+		return true;
+	if (!strcmp(disabled, "all")) {
+		*features = 0;
+		return true;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); ++i) {
+			if (strlen(feature_names[i].name) == n &&
+			    !strncmp(p, feature_names[i].name, n)) {
+				*features &= ~(unsigned)feature_names[i].feature;
+				known = true;
+			}
+		}
+		if (!known) {
+			snprintf(
+			    err, err_len,
+			    "WGATE_NO_OFFLOAD: unknown offload '%.*s' (expected all, or a list "
+			    "of tun, udp-gso, udp-gro, mmsg)",
+			    (int)n, p);
+			return false;
+		}
+		p += n;
+		if (*p == ',')
+			++p;
+	}
+	return true;
+}
+
+static void emit_to_tun(void *ctx, const struct virtio_net_hdr *hdr, const uint8_t *pkt, size_t len)
+{
+	struct datapath *dp = ctx;
+	struct iovec iov[2] = {{(void *)hdr, sizeof(*hdr)}, {(void *)pkt, len}};
+
+	if (writev(dp->tun_fd, iov, 2) < 0 && errno != EAGAIN)
+		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
+}
+
+bool datapath_init(struct datapath *dp, unsigned features)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->tun_fd = -1;
+	dp->features = features;
+	dp->tx_buf = malloc((size_t)DATAPATH_TX_GROUPS * DATAPATH_BUFFER_SIZE);
+	dp->rx_buf = malloc((size_t)DATAPATH_RX_MESSAGES * DATAPATH_BUFFER_SIZE);
+	dp->tun_buf = malloc(sizeof(struct virtio_net_hdr) + DATAPATH_BUFFER_SIZE);
+	if (!dp->tx_buf || !dp->rx_buf || !dp->tun_buf ||
+	    !offload_coalescer_init(&dp->coalescer, emit_to_tun, dp)) {
+		datapath_free(dp);
+		return false;
+	}
+	return true;
+}
+
+void datapath_free(struct datapath *dp)
+{
+	offload_coalescer_free(&dp->coalescer);
+	free(dp->tx_buf);
+	free(dp->rx_buf);
+	free(dp->tun_buf);
+	dp->tx_buf = dp->rx_buf = dp->tun_buf = NULL;
+}
+
+void datapath_attach_tun(struct datapath *dp, int tun_fd)
+{
+	struct ifreq ifr = {0};
+	unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+
+	dp->tun_fd = tun_fd;
+	dp->tun_vnet_hdr = ioctl(tun_fd, TUNGETIFF, &ifr) == 0 && (ifr.ifr_flags & IFF_VNET_HDR);
+	if (!dp->tun_vnet_hdr) {
+		dp->features &= ~(unsigned)DATAPATH_TUN_OFFLOAD;
+		return;
+	}
+	if (!(dp->features & DATAPATH_TUN_OFFLOAD))
+		offloads = 0; /* an inherited fd with headers, offloads unwanted */
+	/* UDP segmentation offload needs Linux 6.2; without it, TCP alone. */
+	if (offloads && ioctl(tun_fd, TUNSETOFFLOAD, offloads | TUN_F_USO4 | TUN_F_USO6) == 0)
+		return;
+	if (ioctl(tun_fd, TUNSETOFFLOAD, offloads) < 0) {
+		ioctl(tun_fd, TUNSETOFFLOAD, 0);
+		dp->features &= ~(unsigned)DATAPATH_TUN_OFFLOAD;
+	}
+}
+
+/* Cuts one TUN read into packets for the device. */
+static void send_from_tun(struct datapath *dp, struct device *dev, const uint8_t *buf, size_t len,
+			  uint64_t now)
+{
+	struct virtio_net_hdr plain = {0};
+	const struct virtio_net_hdr *hdr = &plain;
+	struct offload_split split;
+	struct packet *p;
+	long n;
+
+	if (dp->tun_vnet_hdr) {
+		if (len < sizeof(*hdr))
+			return;
+		hdr = (const struct virtio_net_hdr *)buf;
+		buf += sizeof(*hdr);
+		len -= sizeof(*hdr);
+	}
+	if (!offload_split_begin(&split, hdr, buf, len)) {
+		device_drop(dev, DROP_MALFORMED);
+		return;
+	}
+	for (;;) {
+		size_t room = split.protocol ? split.header_len + split.segment_size : len;
+
+		p = packet_get(&dev->pool, room);
+		if (!p)
+			return;
+		n = offload_split_next(&split, packet_payload(p), p->cap);
+		if (n <= 0) {
+			packet_put(&dev->pool, p);
+			return;
+		}
+		p->len = (size_t)n;
+		device_send(dev, p, now);
+	}
+}
+
+bool datapath_read_tun(struct datapath *dp, struct device *dev)
+{
+	size_t cap = (dp->tun_vnet_hdr ? sizeof(struct virtio_net_hdr) : 0) + DATAPATH_BUFFER_SIZE;
+
+	for (int i = 0; i < TUN_READS_PER_BATCH; ++i) {
+		ssize_t n = read(dp->tun_fd, dp->tun_buf, cap);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		send_from_tun(dp, dev, dp->tun_buf, (size_t)n, monotonic_ns());
+	}
+	return true;
+}
+
+/* Hands each datagram of a (possibly GRO-joined) receive to the device. */
+static void receive_datagrams(struct device *dev, uint8_t *buf, size_t len, size_t segment_size,
+			      const union sockaddr_any *src, uint64_t now)
+{
+	if (!segment_size)
+		segment_size = len;
+	for (size_t off = 0; off < len; off += segment_size)
+		device_receive(dev, buf + off, len - off < segment_size ? len - off : segment_size,
+			       src, now);
+}
+
+static size_t gro_segment_size(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
+}
+
+void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
+{
+	struct mmsghdr msgs[DATAPATH_RX_MESSAGES];
+	struct iovec iov[DATAPATH_RX_MESSAGES];
+	union sockaddr_any src[DATAPATH_RX_MESSAGES];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control[DATAPATH_RX_MESSAGES];
+	unsigned slots = dp->features & DATAPATH_MMSG ? DATAPATH_RX_MESSAGES : 1;
+
+	for (int call = 0; call < RX_CALLS_PER_BATCH; ++call) {
+		int n;
+		uint64_t now;
+
+		for (unsigned i = 0; i < slots; ++i) {
+			iov[i].iov_base = dp->rx_buf + (size_t)i * DATAPATH_BUFFER_SIZE;
+			iov[i].iov_len = DATAPATH_BUFFER_SIZE;
+			msgs[i].msg_hdr = (struct msghdr){
+			    .msg_name = &src[i],
+			    .msg_namelen = sizeof(src[i]),
+			    .msg_iov = &iov[i],
+			    .msg_iovlen = 1,
+			    .msg_control = control[i].buf,
+			    .msg_controllen = sizeof(control[i].buf),
+			};
+		}
+		if (slots > 1) {
+			n = recvmmsg(fd, msgs, slots, MSG_DONTWAIT, NULL);
+		} else {
+			ssize_t r = recvmsg(fd, &msgs[0].msg_hdr, MSG_DONTWAIT);
+
+			n = r < 0 ? -1 : 1;
+			msgs[0].msg_len = r < 0 ? 0 : (unsigned)r;
+		}
+		if (n <= 0)
+			return;
+		now = monotonic_ns();
+		for (int i = 0; i < n; ++i)
+			receive_datagrams(dev, iov[i].iov_base, msgs[i].msg_len,
+					  gro_segment_size(&msgs[i].msg_hdr), &src[i], now);
+		if ((unsigned)n < slots)
+			return;
+	}
+}
+
+static bool same_destination(const union sockaddr_any *a, const union sockaddr_any *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->v4.sin_port == b->v4.sin_port &&
+		       a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
+	return a->v6.sin6_port == b->v6.sin6_port &&
+	       !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, sizeof(a->v6.sin6_addr)) &&
+	       a->v6.sin6_scope_id == b->v6.sin6_scope_id;
+}
+
+/* Whether a datagram of len bytes may join g as its next GSO segment. */
+static bool group_takes(const struct datapath *dp, const struct datapath_group *g, size_t len)
+{
+	return dp->features & DATAPATH_UDP_GSO && !g->closed && len <= g->segment_size &&
+	       g->segments < DATAPATH_GSO_MAX_SEGMENTS && g->len + len <= DATAPATH_GSO_MAX_BYTES;
+}
+
+bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
+			size_t len)
+{
+	struct datapath_group *g = NULL;
+
+	if (len > DATAPATH_BUFFER_SIZE)
+		return false;
+	/* Only the destination's latest group may grow, so its datagrams stay in order. */
+	for (unsigned i = dp->group_count; i-- > 0;) {
+		if (same_destination(&dp->groups[i].to, to)) {
+			g = &dp->groups[i];
+			break;
+		}
+	}
+	if (!g || !group_takes(dp, g, len)) {
+		if (dp->group_count == DATAPATH_TX_GROUPS)
+			datapath_flush(dp);
+		g = &dp->groups[dp->group_count++];
+		*g = (struct datapath_group){.to = *to, .segment_size = len};
+	}
+	memcpy(dp->tx_buf + (size_t)(g - dp->groups) * DATAPATH_BUFFER_SIZE + g->len, buf, len);
+	g->len += len;
+	g->closed = len < g->segment_size;
+	++g->segments;
+	return true;
+}
+
+static socklen_t sockaddr_len(const union sockaddr_any *a)
+{
+	return a->sa.sa_family == AF_INET ? sizeof(a->v4) : sizeof(a->v6);
+}
+
+static int fd_for(const struct datapath *dp, const union sockaddr_any *to)
+{
+	return to->sa.sa_family == AF_INET ? dp->udp->fd4 : dp->udp->fd6;
+}
+
+/* One datagram at a time: the fallback when a GSO send is refused. */
+static void send_each(struct datapath *dp, const struct datapath_group *g, const uint8_t *data)
+{
+	for (size_t off = 0; off < g->len; off += g->segment_size) {
+		size_t n = g->len - off < g->segment_size ? g->len - off : g->segment_size;
+
+		if (sendto(fd_for(dp, &g->to), data + off, n, 0, &g->to.sa, sockaddr_len(&g->to)) <
+		    0) {
+			log_debug("event=send_failed error=\"%s\"", strerror(errno));
+			return;
+		}
+	}
+}
+
+/* Sends groups [first, first + count), all for one fd; returns how many went. */
+static unsigned send_groups(struct datapath *dp, int fd, unsigned first, unsigned count)
+{
+	struct mmsghdr msgs[DATAPATH_TX_GROUPS];
+	struct iovec iov[DATAPATH_TX_GROUPS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} control[DATAPATH_TX_GROUPS];
+	unsigned limit = dp->features & DATAPATH_MMSG ? count : 1;
+	int sent;
+
+	for (unsigned i = 0; i < limit; ++i) {
+		struct datapath_group *g = &dp->groups[first + i];
+
+		iov[i].iov_base = dp->tx_buf + (size_t)(first + i) * DATAPATH_BUFFER_SIZE;
+		iov[i].iov_len = g->len;
+		msgs[i].msg_hdr = (struct msghdr){
+		    .msg_name = &g->to,
+		    .msg_namelen = sockaddr_len(&g->to),
+		    .msg_iov = &iov[i],
+		    .msg_iovlen = 1,
+		};
+		if (g->segments > 1) {
+			struct cmsghdr *c = (struct cmsghdr *)control[i].buf;
+			uint16_t size = (uint16_t)g->segment_size;
+
+			msgs[i].msg_hdr.msg_control = control[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(size));
+			memcpy(CMSG_DATA(c), &size, sizeof(size));
+		}
+	}
+	if (limit > 1) {
+		sent = sendmmsg(fd, msgs, limit, 0);
+	} else {
+		ssize_t r = sendmsg(fd, &msgs[0].msg_hdr, 0);
+
+		sent = r < 0 ? -1 : 1;
+	}
+	if (sent > 0)
+		return (unsigned)sent;
+	{
+		struct datapath_group *g = &dp->groups[first];
+		int err = errno;
+
+		if (g->segments > 1 && err != EAGAIN && err != ENOBUFS) {
+			/* The route's device cannot segment (EIO), or the MTU is too small. */
+			if (err == EIO && dp->features & DATAPATH_UDP_GSO) {
+				dp->features &= ~(unsigned)DATAPATH_UDP_GSO;
+				log_info("event=offload_disabled offload=udp-gso error=\"%s\"",
+					 strerror(err));
+			}
+			send_each(dp, g, iov[0].iov_base);
+		} else {
+			log_debug("event=send_failed error=\"%s\"", strerror(err));
+		}
+	}
+	return 1; /* the failed group is done with either way */
+}
+
+void datapath_flush(struct datapath *dp)
+{
+	/* sendmmsg takes one fd: IPv4 groups first, then IPv6 (distinct peers, no order). */
+	for (int pass = 0; pass < 2; ++pass) {
+		int family = pass == 0 ? AF_INET : AF_INET6;
+		unsigned i = 0;
+
+		while (i < dp->group_count) {
+			unsigned j = i;
+			int fd;
+
+			if (dp->groups[i].to.sa.sa_family != family) {
+				++i;
+				continue;
+			}
+			while (j < dp->group_count && dp->groups[j].to.sa.sa_family == family)
+				++j;
+			fd = fd_for(dp, &dp->groups[i].to);
+			while (i < j)
+				i += fd < 0 ? j - i : send_groups(dp, fd, i, j - i);
+		}
+	}
+	dp->group_count = 0;
+	if (dp->tun_vnet_hdr)
+		offload_coalescer_flush(&dp->coalescer);
+}
+
+void datapath_write_tun(struct datapath *dp, const void *buf, size_t len)
+{
+	if (dp->features & DATAPATH_TUN_OFFLOAD) {
+		offload_coalescer_add(&dp->coalescer, buf, len);
+	} else if (dp->tun_vnet_hdr) {
+		struct virtio_net_hdr plain = {0};
+
+		emit_to_tun(dp, &plain, buf, len);
+	} else if (write(dp->tun_fd, buf, len) < 0 && errno != EAGAIN) {
+		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
+	}
+}

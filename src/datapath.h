@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batched data path between a device and its descriptors. TUN reads
+ * arrive as super-packets with a virtio-net header and are split (offload.c);
+ * outgoing datagrams are grouped per destination and leave in one
+ * sendmmsg(2), each group one UDP_SEGMENT (GSO) send; incoming ones come in
+ * through recvmmsg(2) with UDP_GRO, and packets for the TUN are coalesced
+ * back into super-packets. Each feature falls back when the kernel refuses
+ * it, and each can be turned off (WGATE_NO_OFFLOAD). Single-threaded: the
+ * daemon's event loop owns it.
+ */
+#ifndef WGATE_DATAPATH_H
+#define WGATE_DATAPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "device.h"
+#include "offload.h"
+#include "udp.h"
+
+enum datapath_feature {
+	DATAPATH_TUN_OFFLOAD = 1 << 0, /* IFF_VNET_HDR + TUNSETOFFLOAD, coalesced writes */
+	DATAPATH_UDP_GSO = 1 << 1,     /* UDP_SEGMENT on send */
+	DATAPATH_UDP_GRO = 1 << 2,     /* UDP_GRO on receive */
+	DATAPATH_MMSG = 1 << 3,	       /* recvmmsg/sendmmsg rather than one call per datagram */
+	DATAPATH_ALL = (1 << 4) - 1,
+};
+
+enum {
+	DATAPATH_TX_GROUPS = 64,
+	DATAPATH_RX_MESSAGES = 16,
+	DATAPATH_GSO_MAX_SEGMENTS = 64,
+	DATAPATH_GSO_MAX_BYTES = 65000, /* below the IP length limit with headers */
+	DATAPATH_BUFFER_SIZE = 65536,
+};
+
+struct datapath_group {
+	union sockaddr_any to;
+	size_t len, segment_size;
+	unsigned segments;
+	bool closed; /* a shorter datagram ended it */
+};
+
+struct datapath {
+	int tun_fd;
+	bool tun_vnet_hdr; /* reads and writes carry a virtio-net header */
+	struct udp *udp;
+	unsigned features; /* enum datapath_feature, as requested and then as granted */
+
+	uint8_t *tx_buf; /* DATAPATH_TX_GROUPS buffers of DATAPATH_BUFFER_SIZE */
+	struct datapath_group groups[DATAPATH_TX_GROUPS];
+	unsigned group_count;
+	uint8_t *rx_buf;  /* DATAPATH_RX_MESSAGES buffers */
+	uint8_t *tun_buf; /* one TUN read: header and up to 64 KiB */
+	struct offload_coalescer coalescer;
+};
+
+/*
+ * Parses WGATE_NO_OFFLOAD's value ("all", or a comma-separated list of tun,
+ * udp-gso, udp-gro, mmsg) into the features that stay on. False, naming the
+ * bad word in err, for anything else.
+ */
+bool datapath_features_parse(const char *disabled, unsigned *features, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+const char *datapath_feature_name(enum datapath_feature feature);
+
+/* Allocates the buffers; nothing is attached yet. */
+bool datapath_init(struct datapath *dp, unsigned features) __attribute__((warn_unused_result));
+void datapath_free(struct datapath *dp);
+/* Takes a TUN fd (opened by tun_open or inherited) and enables what it supports. */
+void datapath_attach_tun(struct datapath *dp, int tun_fd);
+
+/* Drains up to a batch of TUN reads into device_send(); false when the TUN is gone. */
+bool datapath_read_tun(struct datapath *dp, struct device *dev);
+/* Drains up to a batch of datagrams from fd into device_receive(). */
+void datapath_read_udp(struct datapath *dp, struct device *dev, int fd);
+/* The device's output, queued until datapath_flush(). */
+bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
+			size_t len);
+void datapath_write_tun(struct datapath *dp, const void *buf, size_t len);
+/* Sends and writes everything queued: at the end of every batch. */
+void datapath_flush(struct datapath *dp);
+
+#endif
