@@ -91,7 +91,11 @@ build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
 check: wgate $(UNIT_BIN)
 	$(Q)WGATE=$(abspath $(BUILD)/wgate) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
 
-bench: wgate
+# The responder's handshake rate against the X25519 limit, for bench/run.
+$(BUILD)/bench-handshake: bench/handshake.c $(LIB) | $(BUILD)
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: wgate $(BUILD)/bench-handshake
 	$(Q)bench/run
 
 install: wgate
@@ -103,7 +107,7 @@ install: wgate
 	sed 's|/usr/local/bin|$(BINDIR)|g' dist/wgate@.service >$(DESTDIR)$(UNITDIR)/wgate@.service
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
+	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build build-san build-fuzz wgate wgated

@@ -155,6 +155,7 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark)
 
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 {
+	char offloads[64];
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -162,6 +163,7 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
+	d->metrics.datapath = &d->dp; /* metrics_listen() starts from a clean slate */
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epoll_fd < 0 || sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
@@ -171,6 +173,8 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
+	datapath_describe(&d->dp, offloads, sizeof(offloads));
+	log_info("event=datapath offloads=%s", offloads);
 	return true;
 }
 

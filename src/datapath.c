@@ -49,6 +49,23 @@ const char *datapath_feature_name(enum datapath_feature feature)
 	return "?";
 }
 
+const char *datapath_path_name(enum datapath_path path)
+{
+	static const char *const names[PATH_COUNT] = {
+	    [PATH_TUN_READ] = "tun_read",
+	    [PATH_TUN_WRITE] = "tun_write",
+	    [PATH_UDP_SEND] = "udp_send",
+	    [PATH_UDP_RECEIVE] = "udp_receive",
+	};
+	return names[path];
+}
+
+static void tally(struct datapath *dp, enum datapath_path path, uint64_t packets)
+{
+	++dp->stats.batches[path];
+	dp->stats.packets[path] += packets;
+}
+
 bool datapath_features_parse(const char *disabled, unsigned *features, char *err, size_t err_len)
 {
 	const char *p = disabled;
@@ -91,6 +108,8 @@ static void emit_to_tun(void *ctx, const struct virtio_net_hdr *hdr, const uint8
 	struct datapath *dp = ctx;
 	struct iovec iov[2] = {{(void *)hdr, sizeof(*hdr)}, {(void *)pkt, len}};
 
+	tally(dp, PATH_TUN_WRITE,
+	      hdr->gso_size ? (len - hdr->hdr_len + hdr->gso_size - 1) / hdr->gso_size : 1);
 	if (writev(dp->tun_fd, iov, 2) < 0 && errno != EAGAIN)
 		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
 }
@@ -150,6 +169,7 @@ static void send_from_tun(struct datapath *dp, struct device *dev, const uint8_t
 	const struct virtio_net_hdr *hdr = &plain;
 	struct offload_split split;
 	struct packet *p;
+	uint64_t packets = 0;
 	long n;
 
 	if (dp->tun_vnet_hdr) {
@@ -168,15 +188,17 @@ static void send_from_tun(struct datapath *dp, struct device *dev, const uint8_t
 
 		p = packet_get(&dev->pool, room);
 		if (!p)
-			return;
+			break;
 		n = offload_split_next(&split, packet_payload(p), p->cap);
 		if (n <= 0) {
 			packet_put(&dev->pool, p);
-			return;
+			break;
 		}
 		p->len = (size_t)n;
+		++packets;
 		device_send(dev, p, now);
 	}
+	tally(dp, PATH_TUN_READ, packets);
 }
 
 bool datapath_read_tun(struct datapath *dp, struct device *dev)
@@ -189,16 +211,21 @@ bool datapath_read_tun(struct datapath *dp, struct device *dev)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
 		send_from_tun(dp, dev, dp->tun_buf, (size_t)n, monotonic_ns());
+		/* Out as soon as a GSO send's worth is ready: pipelined with the peer, not in
+		 * bursts. */
+		if (dp->tx_queued >= DATAPATH_GSO_MAX_BYTES)
+			datapath_flush(dp);
 	}
 	return true;
 }
 
 /* Hands each datagram of a (possibly GRO-joined) receive to the device. */
-static void receive_datagrams(struct device *dev, uint8_t *buf, size_t len, size_t segment_size,
-			      const union sockaddr_any *src, uint64_t now)
+static void receive_datagrams(struct datapath *dp, struct device *dev, uint8_t *buf, size_t len,
+			      size_t segment_size, const union sockaddr_any *src, uint64_t now)
 {
 	if (!segment_size)
 		segment_size = len;
+	tally(dp, PATH_UDP_RECEIVE, (len + segment_size - 1) / segment_size);
 	for (size_t off = 0; off < len; off += segment_size)
 		device_receive(dev, buf + off, len - off < segment_size ? len - off : segment_size,
 			       src, now);
@@ -257,8 +284,9 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 			return;
 		now = monotonic_ns();
 		for (int i = 0; i < n; ++i)
-			receive_datagrams(dev, iov[i].iov_base, msgs[i].msg_len,
+			receive_datagrams(dp, dev, iov[i].iov_base, msgs[i].msg_len,
 					  gro_segment_size(&msgs[i].msg_hdr), &src[i], now);
+		datapath_flush(dp);
 		if ((unsigned)n < slots)
 			return;
 	}
@@ -305,6 +333,7 @@ bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const
 	}
 	memcpy(dp->tx_buf + (size_t)(g - dp->groups) * DATAPATH_BUFFER_SIZE + g->len, buf, len);
 	g->len += len;
+	dp->tx_queued += len;
 	g->closed = len < g->segment_size;
 	++g->segments;
 	return true;
@@ -376,6 +405,8 @@ static unsigned send_groups(struct datapath *dp, int fd, unsigned first, unsigne
 
 		sent = r < 0 ? -1 : 1;
 	}
+	for (int i = 0; i < sent; ++i)
+		tally(dp, PATH_UDP_SEND, dp->groups[first + (unsigned)i].segments);
 	if (sent > 0)
 		return (unsigned)sent;
 	{
@@ -389,6 +420,7 @@ static unsigned send_groups(struct datapath *dp, int fd, unsigned first, unsigne
 				log_info("event=offload_disabled offload=udp-gso error=\"%s\"",
 					 strerror(err));
 			}
+			tally(dp, PATH_UDP_SEND, g->segments);
 			send_each(dp, g, iov[0].iov_base);
 		} else {
 			log_debug("event=send_failed error=\"%s\"", strerror(err));
@@ -420,19 +452,37 @@ void datapath_flush(struct datapath *dp)
 		}
 	}
 	dp->group_count = 0;
+	dp->tx_queued = 0;
 	if (dp->tun_vnet_hdr)
 		offload_coalescer_flush(&dp->coalescer);
 }
 
 void datapath_write_tun(struct datapath *dp, const void *buf, size_t len)
 {
+	struct virtio_net_hdr plain = {0};
+
 	if (dp->features & DATAPATH_TUN_OFFLOAD) {
 		offload_coalescer_add(&dp->coalescer, buf, len);
-	} else if (dp->tun_vnet_hdr) {
-		struct virtio_net_hdr plain = {0};
-
-		emit_to_tun(dp, &plain, buf, len);
-	} else if (write(dp->tun_fd, buf, len) < 0 && errno != EAGAIN) {
-		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
+		return;
 	}
+	if (dp->tun_vnet_hdr) {
+		emit_to_tun(dp, &plain, buf, len);
+		return;
+	}
+	tally(dp, PATH_TUN_WRITE, 1);
+	if (write(dp->tun_fd, buf, len) < 0 && errno != EAGAIN)
+		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
+}
+
+void datapath_describe(const struct datapath *dp, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (unsigned f = 1; f < DATAPATH_ALL && used < len; f <<= 1)
+		if (dp->features & f)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "",
+						 datapath_feature_name(f));
+	if (!used)
+		snprintf(out, len, "none");
 }

@@ -33,7 +33,7 @@ enum {
 	DATAPATH_TX_GROUPS = 64,
 	DATAPATH_RX_MESSAGES = 16,
 	DATAPATH_GSO_MAX_SEGMENTS = 64,
-	DATAPATH_GSO_MAX_BYTES = 65000, /* below the IP length limit with headers */
+	DATAPATH_GSO_MAX_BYTES = 65507, /* the largest UDP payload IPv4 can carry */
 	DATAPATH_BUFFER_SIZE = 65536,
 };
 
@@ -42,6 +42,14 @@ struct datapath_group {
 	size_t len, segment_size;
 	unsigned segments;
 	bool closed; /* a shorter datagram ended it */
+};
+
+/* Where packets pass; batches per path show how well system calls are shared. */
+enum datapath_path { PATH_TUN_READ, PATH_TUN_WRITE, PATH_UDP_SEND, PATH_UDP_RECEIVE, PATH_COUNT };
+
+struct datapath_stats {
+	uint64_t batches[PATH_COUNT]; /* one TUN read or write, one UDP message */
+	uint64_t packets[PATH_COUNT]; /* IP packets or datagrams in them */
 };
 
 struct datapath {
@@ -53,9 +61,11 @@ struct datapath {
 	uint8_t *tx_buf; /* DATAPATH_TX_GROUPS buffers of DATAPATH_BUFFER_SIZE */
 	struct datapath_group groups[DATAPATH_TX_GROUPS];
 	unsigned group_count;
+	size_t tx_queued; /* bytes in all groups */
 	uint8_t *rx_buf;  /* DATAPATH_RX_MESSAGES buffers */
 	uint8_t *tun_buf; /* one TUN read: header and up to 64 KiB */
 	struct offload_coalescer coalescer;
+	struct datapath_stats stats;
 };
 
 /*
@@ -66,6 +76,10 @@ struct datapath {
 bool datapath_features_parse(const char *disabled, unsigned *features, char *err, size_t err_len)
     __attribute__((warn_unused_result));
 const char *datapath_feature_name(enum datapath_feature feature);
+const char *datapath_path_name(enum datapath_path path);
+
+/* The features in use, as "tun,udp-gso,udp-gro,mmsg" or "none". */
+void datapath_describe(const struct datapath *dp, char *out, size_t len);
 
 /* Allocates the buffers; nothing is attached yet. */
 bool datapath_init(struct datapath *dp, unsigned features) __attribute__((warn_unused_result));

@@ -91,7 +91,37 @@ static void interface_series(FILE *out, const char *ifname, const char *name, co
 		}                                                                                  \
 	} while (0)
 
-void metrics_render(const struct device *dev, const char *ifname, FILE *out, uint64_t now)
+/* One series per label value: name{interface="...",label="value"} */
+static void labelled_series(FILE *out, const char *ifname, const char *name, const char *label,
+			    const char *value, unsigned long long n)
+{
+	fprintf(out, "%s{interface=\"", name);
+	put_escaped(out, ifname);
+	fprintf(out, "\",%s=\"%s\"} %llu\n", label, value, n);
+}
+
+static void datapath_series(FILE *out, const struct datapath *dp, const char *ifname)
+{
+	family_header(out, "wgate_offload_enabled", "gauge",
+		      "1 when a data path feature is in use: tun (TSO and coalescing), udp-gso, "
+		      "udp-gro, mmsg.");
+	for (unsigned f = 1; f < DATAPATH_ALL; f <<= 1)
+		labelled_series(out, ifname, "wgate_offload_enabled", "offload",
+				datapath_feature_name(f), !!(dp->features & f));
+	family_header(out, "wgate_datapath_batches_total", "counter",
+		      "System-call units on the data path: TUN reads and writes, UDP messages.");
+	for (int p = 0; p < PATH_COUNT; ++p)
+		labelled_series(out, ifname, "wgate_datapath_batches_total", "path",
+				datapath_path_name(p), dp->stats.batches[p]);
+	family_header(out, "wgate_datapath_packets_total", "counter",
+		      "IP packets and datagrams carried in those batches.");
+	for (int p = 0; p < PATH_COUNT; ++p)
+		labelled_series(out, ifname, "wgate_datapath_packets_total", "path",
+				datapath_path_name(p), dp->stats.packets[p]);
+}
+
+void metrics_render(const struct device *dev, const struct datapath *dp, const char *ifname,
+		    FILE *out, uint64_t now)
 {
 	PER_PEER("wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", true, "%llu",
 		 (unsigned long long)p->stats.tx_bytes);
@@ -126,18 +156,17 @@ void metrics_render(const struct device *dev, const char *ifname, FILE *out, uin
 		 p->current ? (double)(now - p->current->birth) / NSEC_PER_SEC : -1.0);
 
 	family_header(out, "wgate_packets_dropped_total", "counter", "Packets dropped, by reason.");
-	for (int r = 0; r < DROP_REASON_COUNT; ++r) {
-		fprintf(out, "wgate_packets_dropped_total{interface=\"");
-		put_escaped(out, ifname);
-		fprintf(out, "\",reason=\"%s\"} %llu\n", drop_names[r],
-			(unsigned long long)dev->stats.dropped[r]);
-	}
+	for (int r = 0; r < DROP_REASON_COUNT; ++r)
+		labelled_series(out, ifname, "wgate_packets_dropped_total", "reason", drop_names[r],
+				dev->stats.dropped[r]);
 	interface_series(out, ifname, "wgate_cookie_replies_sent_total", "counter",
 			 "Cookie replies sent while under load.", dev->stats.cookie_replies_sent);
 	interface_series(out, ifname, "wgate_under_load", "gauge",
 			 "1 while handshakes must carry a cookie (many handshake messages).",
 			 dev->force_under_load || now < dev->under_load_until);
 	interface_series(out, ifname, "wgate_peers", "gauge", "Configured peers.", dev->peer_count);
+	if (dp)
+		datapath_series(out, dp, ifname);
 	family_header(out, "wgate_build_info", "gauge", "wgate's version; always 1.");
 	fprintf(out, "wgate_build_info{version=\"%s\"} 1\n", WGATE_VERSION);
 }
@@ -215,7 +244,7 @@ bool metrics_serve(struct metrics_server *server, struct conn *c, const struct d
 			FILE *f = open_memstream(&body, &body_len);
 
 			if (f) {
-				metrics_render(dev, ifname, f, now);
+				metrics_render(dev, server->datapath, ifname, f, now);
 				fclose(f);
 				reply(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body,
 				      body_len);

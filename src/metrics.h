@@ -15,12 +15,16 @@
 #include <time.h>
 
 #include "conn.h"
+#include "datapath.h"
 #include "device.h"
 
-void metrics_render(const struct device *dev, const char *ifname, FILE *out, uint64_t now);
+/* dp may be NULL (no data path: no offload series). */
+void metrics_render(const struct device *dev, const struct datapath *dp, const char *ifname,
+		    FILE *out, uint64_t now);
 
 struct metrics_server {
 	struct conn_set conns; /* conns.listen_fd is -1 when metrics are off */
+	const struct datapath *datapath;
 };
 
 /* Listens on address ("127.0.0.1:9586", "[::1]:9586"); 0 or a negative errno. */

@@ -118,8 +118,8 @@ bool noise_identity_set(struct noise_identity *id, const uint8_t *private_key)
 	return true;
 }
 
-void noise_handshake_init(struct noise_handshake *hs, const struct noise_identity *id,
-			  const uint8_t remote_static[CRYPTO_KEY_LEN], const uint8_t *preshared_key)
+void noise_handshake_init(struct noise_handshake *hs, const uint8_t remote_static[CRYPTO_KEY_LEN],
+			  const uint8_t *preshared_key)
 {
 	noise_handshake_clear(hs);
 	/* Replay protection survives a change of identity or preshared key, not of peer. */
@@ -132,13 +132,27 @@ void noise_handshake_init(struct noise_handshake *hs, const struct noise_identit
 		memcpy(hs->preshared_key, preshared_key, CRYPTO_KEY_LEN);
 	else
 		memset(hs->preshared_key, 0, CRYPTO_KEY_LEN);
-	/* A failure (no identity, or a low-order peer key) leaves it zero: no handshake. */
-	if (!id->has_identity ||
-	    !x25519_key_shared(id->static_key, hs->static_static, remote_static))
-		memset(hs->static_static, 0, CRYPTO_KEY_LEN);
+	memset(hs->static_static, 0, CRYPTO_KEY_LEN);
+	hs->static_static_ready = false;
 	if (!blake2s256(hs->initiator_hash, initial_hash, sizeof(initial_hash), remote_static,
 			CRYPTO_KEY_LEN))
-		memset(hs->static_static, 0, CRYPTO_KEY_LEN);
+		hs->static_static_ready = true; /* and zero: this peer cannot handshake */
+}
+
+/*
+ * DH(our static, their static), computed at the first handshake and kept, so
+ * that loading many peers costs no scalar multiplications. False (and zero)
+ * without an identity or for a low-order peer key: no handshake.
+ */
+static bool static_static(struct noise_handshake *hs, const struct noise_identity *id)
+{
+	if (!hs->static_static_ready) {
+		if (!id->has_identity ||
+		    !x25519_key_shared(id->static_key, hs->static_static, hs->remote_static))
+			memset(hs->static_static, 0, CRYPTO_KEY_LEN);
+		hs->static_static_ready = true;
+	}
+	return !crypto_is_zero(hs->static_static, CRYPTO_KEY_LEN);
 }
 
 /* Forgets the handshake in progress, keeping the peer's keys and replay state. */
@@ -177,7 +191,7 @@ bool noise_create_initiation(struct noise_handshake *hs, const struct noise_iden
 	struct x25519_key *e = NULL;
 	bool ok = false;
 
-	if (!id->has_identity || crypto_is_zero(hs->static_static, CRYPTO_KEY_LEN))
+	if (!id->has_identity || !static_static(hs, id))
 		goto out;
 	memcpy(ck, initial_chaining_key, sizeof(ck));
 	memcpy(h, hs->initiator_hash, sizeof(h));
@@ -248,7 +262,7 @@ enum noise_result noise_consume_initiation(const struct noise_identity *id,
 		goto out;
 	}
 	/* ss */
-	if (!mix_precomputed(ck, key, hs->static_static))
+	if (!static_static(hs, id) || !mix_precomputed(ck, key, hs->static_static))
 		goto out;
 	/* {t} */
 	if (!open_and_hash(timestamp, msg->encrypted_timestamp, TAI64N_LEN, key, h))

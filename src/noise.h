@@ -35,6 +35,7 @@ struct noise_handshake {
 	enum noise_state state;
 	uint8_t remote_static[CRYPTO_KEY_LEN];
 	uint8_t static_static[CRYPTO_KEY_LEN];	 /* DH(our static, their static); zero if none */
+	bool static_static_ready;		 /* computed (at the first handshake) */
 	uint8_t preshared_key[CRYPTO_KEY_LEN];	 /* zero when unused */
 	uint8_t initiator_hash[CRYPTO_HASH_LEN]; /* H after mixing their static key */
 	uint8_t hash[CRYPTO_HASH_LEN];
@@ -73,11 +74,10 @@ void noise_static_init(void);
 bool noise_identity_set(struct noise_identity *id, const uint8_t *private_key)
     __attribute__((warn_unused_result));
 /*
- * Prepares a peer's handshake; precomputes DH(static, static). Call again
+ * Prepares a peer's handshake (DH(static, static) follows at the first use). Call again
  * when the identity or the preshared key (NULL for none) changes.
  */
-void noise_handshake_init(struct noise_handshake *hs, const struct noise_identity *id,
-			  const uint8_t remote_static[CRYPTO_KEY_LEN],
+void noise_handshake_init(struct noise_handshake *hs, const uint8_t remote_static[CRYPTO_KEY_LEN],
 			  const uint8_t *preshared_key);
 void noise_handshake_clear(struct noise_handshake *hs);
 

@@ -10,7 +10,7 @@ bool peer_init(struct peer *peer, struct device *dev, const uint8_t public_key[C
 	memset(peer, 0, sizeof(*peer));
 	peer->device = dev;
 	memcpy(peer->public_key, public_key, CRYPTO_KEY_LEN);
-	noise_handshake_init(&peer->handshake, &dev->identity, public_key, NULL);
+	noise_handshake_init(&peer->handshake, public_key, NULL);
 	peer->handshake_entry.type = INDEX_HANDSHAKE;
 	peer->handshake_entry.peer = peer;
 	timers_init(peer);
@@ -50,7 +50,7 @@ void peer_set_preshared_key(struct peer *peer, const uint8_t *psk)
 	peer->has_preshared_key = psk && !crypto_is_zero(psk, CRYPTO_KEY_LEN);
 	if (peer->has_preshared_key)
 		memcpy(copy, psk, sizeof(copy));
-	noise_handshake_init(&peer->handshake, &peer->device->identity, peer->public_key,
+	noise_handshake_init(&peer->handshake, peer->public_key,
 			     peer->has_preshared_key ? copy : NULL);
 	index_remove(&peer->device->indices, &peer->handshake_entry);
 	crypto_wipe(copy, sizeof(copy));

@@ -3,6 +3,8 @@
 # (topology in netns.bash): both roles, IPv4 and IPv6 inside and outside, with
 # and without a preshared key; pings and 50 MB TCP transfers with digests;
 # roaming, a spoofed inner source, a wrong key, and a peer that restarts.
+# WGATE_NO_OFFLOAD passes through to wgate (offloads.sh runs this with each
+# one off); the metrics then show exactly those offloads off, the rest batching.
 source "$(dirname "$0")/netns.bash"
 
 if ! netns_setup; then
@@ -11,13 +13,48 @@ if ! netns_setup; then
 	exit
 fi
 
+with_metrics() { sed '/^\[Interface\]/a MetricsAddress = 127.0.0.1:9586'; }
+
+# offload_off NAME: whether WGATE_NO_OFFLOAD turns NAME off
+offload_off() { [[ ${WGATE_NO_OFFLOAD:-} == all || ,${WGATE_NO_OFFLOAD:-}, == *,$1,* ]]; }
+
+# packets per batch on side A's PATH, from its metrics
+per_batch() {
+	awk -v path="path=\"$1\"" 'index($0, path) && /^wgate_datapath_batches_total/ {b=$2}
+		index($0, path) && /^wgate_datapath_packets_total/ {p=$2}
+		END {printf "%d", b ? p / b : 0}' <<<"$METRICS"
+}
+
+# After the transfers both ways: each offload on or off as asked, and batching where on.
+fast_path() {
+	local f want
+	METRICS=$(in_a curl -sf http://127.0.0.1:9586/metrics) || return 1
+	for f in tun udp-gso udp-gro mmsg; do
+		want=1
+		offload_off $f && want=0
+		grep -q "^wgate_offload_enabled{.*offload=\"$f\"} $want\$" <<<"$METRICS" ||
+			{ echo "offload $f is not $want"; return 1; }
+	done
+	echo "packets per batch: tun_read $(per_batch tun_read) tun_write $(per_batch tun_write)" \
+		"udp_send $(per_batch udp_send) udp_receive $(per_batch udp_receive)"
+	if ! offload_off tun; then
+		[ "$(per_batch tun_read)" -ge 4 ] && [ "$(per_batch tun_write)" -ge 4 ] || return 1
+	fi
+	if ! offload_off udp-gso; then
+		[ "$(per_batch udp_send)" -ge 4 ] || return 1
+		if ! offload_off udp-gro; then [ "$(per_batch udp_receive)" -ge 4 ] || return 1; fi
+	fi
+	return 0
+}
+
 # ---- wgate with wgate, PSK, IPv4 underlay ----
-conf_for a "$PSK" 4 | start_wgate a
+conf_for a "$PSK" 4 | with_metrics | start_wgate a
 conf_for b "$PSK" 4 | start_wgate b
 check "wgate-wgate: ping over IPv4 inside" ping_ok in_a 10.241.0.2
 check "wgate-wgate: ping over IPv6 inside, other direction" ping_ok in_b fd41::1
 check "wgate-wgate: 50 MB TCP transfer arrives intact" tcp_transfer a b 10.241.0.2 50
 check "wgate-wgate: 50 MB over IPv6 inside, other direction" tcp_transfer b a fd41::1 50
+check "wgate-wgate: offloads as configured (${WGATE_NO_OFFLOAD:-all on}), batching where on" fast_path
 stop_side a
 stop_side b
 
