@@ -50,6 +50,20 @@ uint64_t checksum_add(uint64_t sum, const void *buf, size_t len)
 	uint32_t word;
 	uint16_t half = 0;
 
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+
+	/* Four independent sums: the additions overlap instead of queueing. */
+	for (; len >= 16; len -= 16, p += 16) {
+		memcpy(&word, p, 4);
+		a += word;
+		memcpy(&word, p + 4, 4);
+		b += word;
+		memcpy(&word, p + 8, 4);
+		c += word;
+		memcpy(&word, p + 12, 4);
+		d += word;
+	}
+	sum += a + b + c + d;
 	for (; len >= 4; len -= 4, p += 4) {
 		memcpy(&word, p, 4);
 		sum += word;
