@@ -83,7 +83,7 @@ FUZZ_CC ?= clang
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
+build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h fuzz/*.h)
 	$(Q)mkdir -p build-fuzz
 	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-Isrc $(CRYPTO_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
@@ -107,7 +107,7 @@ install: wgate
 	sed 's|/usr/local/bin|$(BINDIR)|g' dist/wgate@.service >$(DESTDIR)$(UNITDIR)/wgate@.service
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c bench/*.c
+	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c fuzz/*.h bench/*.c
 
 clean:
 	rm -rf build build-san build-fuzz wgate wgated

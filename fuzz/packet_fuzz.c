@@ -9,31 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "device.h"
-#include "log.h"
-#include "noise.h"
+#include "fuzz_device.h"
 #include "offload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool send_nothing(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
-{
-	(void)ctx, (void)to, (void)buf, (void)len;
-	return true;
-}
-
-static void write_nothing(void *ctx, const void *buf, size_t len)
-{
-	(void)ctx, (void)buf, (void)len;
-}
-
-static void wall_time(void *ctx, struct timespec *ts)
-{
-	(void)ctx;
-	ts->tv_sec = 1700000000;
-	ts->tv_nsec = 0;
-}
 
 static void emit_nothing(void *ctx, const struct virtio_net_hdr *hdr, const uint8_t *pkt,
 			 size_t len)
@@ -51,18 +30,12 @@ static uint8_t segment[2048], copy[65536];
 
 static void setup(void)
 {
-	struct device_io io = {
-	    .send_udp = send_nothing, .write_tun = write_nothing, .wall_time = wall_time};
 	uint8_t key[CRYPTO_KEY_LEN], peer_key[CRYPTO_KEY_LEN];
 
-	if (!crypto_init())
-		abort();
-	setenv("LOG_LEVEL", "silent", 1);
-	log_init("fuzz", false);
-	noise_static_init();
+	fuzz_start();
 	memset(key, 0x41, sizeof(key));
 	memset(peer_key, 0x42, sizeof(peer_key));
-	if (!device_init(&dev, &io) || !device_set_private_key(&dev, key) ||
+	if (!device_init(&dev, &fuzz_io) || !device_set_private_key(&dev, key) ||
 	    !x25519_public(peer_key, peer_key) || !device_add_peer(&dev, peer_key) ||
 	    !offload_coalescer_init(&coalescer, emit_nothing, NULL))
 		abort();

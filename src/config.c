@@ -179,6 +179,18 @@ static bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *ou
 	return true;
 }
 
+bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->v4.sin_port == b->v4.sin_port &&
+		       a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
+	return a->v6.sin6_port == b->v6.sin6_port &&
+	       !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, sizeof(a->v6.sin6_addr)) &&
+	       a->v6.sin6_scope_id == b->v6.sin6_scope_id;
+}
+
 void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len)
 {
 	char ip[INET6_ADDRSTRLEN];

@@ -292,18 +292,6 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 	}
 }
 
-static bool same_destination(const union sockaddr_any *a, const union sockaddr_any *b)
-{
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->v4.sin_port == b->v4.sin_port &&
-		       a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
-	return a->v6.sin6_port == b->v6.sin6_port &&
-	       !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, sizeof(a->v6.sin6_addr)) &&
-	       a->v6.sin6_scope_id == b->v6.sin6_scope_id;
-}
-
 /* Whether a datagram of len bytes may join g as its next GSO segment. */
 static bool group_takes(const struct datapath *dp, const struct datapath_group *g, size_t len)
 {
@@ -320,7 +308,7 @@ bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const
 		return false;
 	/* Only the destination's latest group may grow, so its datagrams stay in order. */
 	for (unsigned i = dp->group_count; i-- > 0;) {
-		if (same_destination(&dp->groups[i].to, to)) {
+		if (sockaddr_equal(&dp->groups[i].to, to)) {
 			g = &dp->groups[i];
 			break;
 		}

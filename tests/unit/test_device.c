@@ -39,17 +39,6 @@ static struct datagram queue[4096];
 static size_t queue_len;
 static uint64_t now;
 
-static bool same_addr(const union sockaddr_any *a, const union sockaddr_any *b)
-{
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->v4.sin_port == b->v4.sin_port &&
-		       a->v4.sin_addr.s_addr == b->v4.sin_addr.s_addr;
-	return a->v6.sin6_port == b->v6.sin6_port &&
-	       !memcmp(&a->v6.sin6_addr, &b->v6.sin6_addr, 16);
-}
-
 static bool send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
 {
 	struct node *n = ctx;
@@ -101,7 +90,7 @@ static size_t deliver(void)
 	queue_len = 0;
 	for (size_t i = 0; i < n; ++i) {
 		for (size_t j = 0; j < node_count; ++j) {
-			if (!nodes[j]->offline && same_addr(&nodes[j]->addr, &batch[i].to)) {
+			if (!nodes[j]->offline && sockaddr_equal(&nodes[j]->addr, &batch[i].to)) {
 				device_receive(&nodes[j]->dev, batch[i].data, batch[i].len,
 					       &batch[i].from, now);
 				++delivered;
@@ -341,7 +330,7 @@ static void roaming_follows_the_sender(void **state)
 	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
 	deliver();
 	assert_int_equal(b->tun_count, 2);
-	assert_true(same_addr(&b_to_a->endpoint, &a->addr));
+	assert_true(sockaddr_equal(&b_to_a->endpoint, &a->addr));
 	assert_int_equal(b_to_a->stats.endpoint_changes, 1);
 	assert_int_equal(b->events[EVENT_ENDPOINT_CHANGED], 1);
 	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
