@@ -254,6 +254,8 @@ static bool parse_tcp(const uint8_t *pkt, size_t len, struct tcp_view *v)
 {
 	size_t tcp_len;
 
+	if (len > OFFLOAD_MAX_PACKET) /* an IPv6 length can claim 40 bytes more than a flow holds */
+		return false;
 	if (len >= 20 && pkt[0] == 0x45 && pkt[9] == IPPROTO_TCP && be16(pkt + 2) == len &&
 	    !(be16(pkt + 6) & 0x3fff)) { /* neither MF nor a fragment offset */
 		v->family = AF_INET;
