@@ -105,9 +105,8 @@ int main(int argc, char **argv)
 
 	if (!dev || !in || !msgs || peers < 1 || rounds < 1)
 		die("setup");
-	if (!crypto_init())
-		die("crypto_init");
-	noise_static_init();
+	if (!noise_init())
+		die("noise_init");
 	if (!device_init(dev, &io) || !x25519_generate(priv) ||
 	    !device_set_private_key(dev, priv) || !x25519_public(responder_public, priv))
 		die("responder");

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "crypto.h"
 #include "noise.h"
 
 static const struct {
@@ -39,11 +38,10 @@ int main(int argc, char **argv)
 
 	self = self ? self + 1 : argv[0];
 	if (!strcmp(self, "wgated")) {
-		if (!crypto_init()) {
+		if (!noise_init()) {
 			fprintf(stderr, "wgated: OpenSSL lacks an algorithm wgate needs\n");
 			return 1;
 		}
-		noise_static_init();
 		return wgated_main(argc, argv);
 	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -58,13 +56,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
-		if (!crypto_init()) {
+		if (!noise_init()) {
 			fprintf(stderr,
 				"wgate: OpenSSL lacks an algorithm wgate needs "
 				"(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");
 			return 1;
 		}
-		noise_static_init();
 		return commands[i].run(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "wgate: unknown command `%s'\n\n", argv[1]);

@@ -12,14 +12,15 @@
 static uint8_t initial_chaining_key[CRYPTO_HASH_LEN];
 static uint8_t initial_hash[CRYPTO_HASH_LEN];
 
-void noise_static_init(void)
+bool noise_init(void)
 {
+	if (!crypto_init())
+		return false;
 	/* C = HASH(CONSTRUCTION), H = HASH(C || IDENTIFIER) */
-	if (!blake2s256(initial_chaining_key, NOISE_CONSTRUCTION, strlen(NOISE_CONSTRUCTION), NULL,
-			0) ||
-	    !blake2s256(initial_hash, initial_chaining_key, sizeof(initial_chaining_key),
-			NOISE_IDENTIFIER, strlen(NOISE_IDENTIFIER)))
-		memset(initial_hash, 0, sizeof(initial_hash)); /* crypto_init() was not called */
+	return blake2s256(initial_chaining_key, NOISE_CONSTRUCTION, strlen(NOISE_CONSTRUCTION),
+			  NULL, 0) &&
+	       blake2s256(initial_hash, initial_chaining_key, sizeof(initial_chaining_key),
+			  NOISE_IDENTIFIER, strlen(NOISE_IDENTIFIER));
 }
 
 static bool mix_hash(uint8_t hash[CRYPTO_HASH_LEN], const void *data, size_t len)

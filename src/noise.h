@@ -69,7 +69,11 @@ struct noise_keys {
 typedef struct noise_handshake *(*noise_lookup_fn)(void *ctx,
 						   const uint8_t remote_static[CRYPTO_KEY_LEN]);
 
-void noise_static_init(void);
+/*
+ * Fetches the algorithms (crypto_init) and derives the protocol's constants;
+ * false when OpenSSL lacks one. Call once before any handshake.
+ */
+bool noise_init(void) __attribute__((warn_unused_result));
 /* Sets (private_key non-NULL) or clears the local identity. */
 bool noise_identity_set(struct noise_identity *id, const uint8_t *private_key)
     __attribute__((warn_unused_result));

@@ -542,10 +542,7 @@ static void garbage_is_dropped(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (!crypto_init())
-		return -1;
-	noise_static_init();
-	return 0;
+	return noise_init() ? 0 : -1;
 }
 
 static int teardown(void **state)
