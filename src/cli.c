@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers the subcommands share. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 
-int parse_run_options(const char *who, int argc, char **argv, bool *foreground,
-		      const char **metrics, const char **name)
+int parse_run_options(const char *who, int argc, char **argv, void (*usage)(FILE *out),
+		      bool *foreground, const char **metrics, const char **name)
 {
 	for (int i = 1; i < argc; ++i) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return 2;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
 		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground")) {
 			*foreground = true;
 		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
@@ -20,10 +24,27 @@ int parse_run_options(const char *who, int argc, char **argv, bool *foreground,
 			*name = argv[i];
 		} else {
 			fprintf(stderr, "%s: unexpected argument `%s'\n\n", who, argv[i]);
+			usage(stderr);
 			return 1;
 		}
 	}
-	return *name ? 0 : 1;
+	if (*name)
+		return -1;
+	usage(stderr);
+	return 1;
+}
+
+void stdio_to_dev_null(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return;
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
 }
 
 bool wants_help(int argc, char **argv)

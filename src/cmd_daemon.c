@@ -56,14 +56,9 @@ int wgated_main(int argc, char **argv)
 	int ready[2] = {-1, -1};
 	char err[512];
 
-	switch (parse_run_options("wgated", argc, argv, &foreground, &metrics, &ifname)) {
-	case 2:
-		usage(stdout);
-		return 0;
-	case 1:
-		usage(stderr);
-		return 1;
-	}
+	ret = parse_run_options("wgated", argc, argv, usage, &foreground, &metrics, &ifname);
+	if (ret >= 0)
+		return ret;
 	if (!ifname || strlen(ifname) >= IFNAMSIZ || tun_fd == -2 || uapi_fd == -2) {
 		usage(stderr);
 		return 1;
@@ -120,18 +115,10 @@ int wgated_main(int argc, char **argv)
 		goto out;
 	}
 	if (!foreground) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
 		if (write(ready[1], "1", 1) != 1)
 			log_error("event=error msg=\"cannot signal readiness\"");
 		close(ready[1]);
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-			if (null > STDERR_FILENO)
-				close(null);
-		}
+		stdio_to_dev_null();
 	}
 	log_info("event=up port=%u", d->udp.port);
 	status = daemon_run(d);

@@ -102,20 +102,6 @@ static const char *tun_error_hint(int error)
 	}
 }
 
-static void detach(void)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	setsid();
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
-}
-
 int cmd_up(int argc, char **argv)
 {
 	struct daemon *d = &daemon_state;
@@ -129,14 +115,10 @@ int cmd_up(int argc, char **argv)
 	unsigned mtu;
 	int status = 1;
 
-	switch (parse_run_options("wgate up", argc, argv, &foreground, &metrics, &arg)) {
-	case 2:
-		usage(stdout);
-		return 0;
-	case 1:
-		usage(stderr);
-		return 1;
-	}
+	status = parse_run_options("wgate up", argc, argv, usage, &foreground, &metrics, &arg);
+	if (status >= 0)
+		return status;
+	status = 1;
 	if (!interface_from_arg(arg, path, sizeof(path), ifname, err, sizeof(err))) {
 		fprintf(stderr, "wgate up: %s\n", err);
 		return 1;
@@ -248,7 +230,8 @@ int cmd_up(int argc, char **argv)
 			write_pid_file(ifname, pid, path);
 			_exit(0); /* the child owns the interface now */
 		}
-		detach();
+		setsid();
+		stdio_to_dev_null();
 		log_init(ifname, true);
 	} else {
 		write_pid_file(ifname, getpid(), path);

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define WGATE_VERSION "0.1.0"
 
@@ -37,10 +38,12 @@ bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifnam
 void pid_file_path(char *out, size_t len, const char *ifname);
 /*
  * The options wgate up and wgated share: -f/--foreground, --metrics ADDR:PORT,
- * -h/--help, and one name. Returns 0 to go on, 1 for bad usage (reported on
- * stderr), 2 when help was asked for.
+ * -h/--help, and one name. Returns -1 to go on; otherwise usage() has been
+ * printed (stdout for help, stderr for bad usage) and this is the exit status.
  */
-int parse_run_options(const char *who, int argc, char **argv, bool *foreground,
-		      const char **metrics, const char **name);
+int parse_run_options(const char *who, int argc, char **argv, void (*usage)(FILE *out),
+		      bool *foreground, const char **metrics, const char **name);
+/* Points stdin, stdout and stderr at /dev/null: for a daemon once it is detached. */
+void stdio_to_dev_null(void);
 
 #endif
