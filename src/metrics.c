@@ -100,6 +100,15 @@ static void labelled_series(FILE *out, const char *ifname, const char *name, con
 	fprintf(out, "\",%s=\"%s\"} %llu\n", label, value, n);
 }
 
+/* A counter family with one series per data path place. */
+static void per_path(FILE *out, const char *ifname, const char *name, const char *help,
+		     const uint64_t counts[PATH_COUNT])
+{
+	family_header(out, name, "counter", help);
+	for (int p = 0; p < PATH_COUNT; ++p)
+		labelled_series(out, ifname, name, "path", datapath_path_name(p), counts[p]);
+}
+
 static void datapath_series(FILE *out, const struct datapath *dp, const char *ifname)
 {
 	family_header(out, "wgate_offload_enabled", "gauge",
@@ -108,16 +117,11 @@ static void datapath_series(FILE *out, const struct datapath *dp, const char *if
 	for (unsigned f = 1; f < DATAPATH_ALL; f <<= 1)
 		labelled_series(out, ifname, "wgate_offload_enabled", "offload",
 				datapath_feature_name(f), !!(dp->features & f));
-	family_header(out, "wgate_datapath_batches_total", "counter",
-		      "System-call units on the data path: TUN reads and writes, UDP messages.");
-	for (int p = 0; p < PATH_COUNT; ++p)
-		labelled_series(out, ifname, "wgate_datapath_batches_total", "path",
-				datapath_path_name(p), dp->stats.batches[p]);
-	family_header(out, "wgate_datapath_packets_total", "counter",
-		      "IP packets and datagrams carried in those batches.");
-	for (int p = 0; p < PATH_COUNT; ++p)
-		labelled_series(out, ifname, "wgate_datapath_packets_total", "path",
-				datapath_path_name(p), dp->stats.packets[p]);
+	per_path(out, ifname, "wgate_datapath_batches_total",
+		 "System-call units on the data path: TUN reads and writes, UDP messages.",
+		 dp->stats.batches);
+	per_path(out, ifname, "wgate_datapath_packets_total",
+		 "IP packets and datagrams carried in those batches.", dp->stats.packets);
 }
 
 void metrics_render(const struct device *dev, const struct datapath *dp, const char *ifname,

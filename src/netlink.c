@@ -48,16 +48,25 @@ out:
 	return ret;
 }
 
+/* A link request of this type for ifindex; attributes may follow. */
+static struct nlmsghdr *link_request(char *buf, uint16_t type, unsigned ifindex,
+				     struct ifinfomsg **ifi)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	*ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifi));
+	(*ifi)->ifi_family = AF_UNSPEC;
+	(*ifi)->ifi_index = (int)ifindex;
+	return nlh;
+}
+
 int netlink_link_set(unsigned ifindex, bool up, unsigned mtu)
 {
 	char buf[NETLINK_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, ifindex, &ifi);
 
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = (int)ifindex;
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = up ? IFF_UP : 0;
 	if (mtu)
@@ -68,14 +77,9 @@ int netlink_link_set(unsigned ifindex, bool up, unsigned mtu)
 int netlink_link_delete(unsigned ifindex)
 {
 	char buf[NETLINK_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
 
-	nlh->nlmsg_type = RTM_DELLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = (int)ifindex;
-	return transact(nlh);
+	return transact(link_request(buf, RTM_DELLINK, ifindex, &ifi));
 }
 
 static size_t addr_len(int family)
