@@ -79,6 +79,13 @@ port_in_use() {
 }
 check "a port in use is reported and nothing is left behind" port_in_use
 
+# refused STATUS OUTPUT PATTERN: wgate up failed, said PATTERN, and left no interface behind.
+refused() {
+	[ "$1" -ne 0 ] || { echo "wgate up succeeded"; return 1; }
+	grep -q "$3" <<<"$2" || { echo "$2"; return 1; }
+	! in_a ip link show "$IF_A" >/dev/null 2>&1
+}
+
 no_permission() {
 	local out dir
 	dir=$(mktemp -d)
@@ -89,27 +96,23 @@ no_permission() {
 		"$WGATE" up "$dir/$IF_A.conf" 2>&1)
 	local status=$?
 	rm -rf "$dir"
-	[ $status -ne 0 ] || return 1
-	grep -q "run as root or with CAP_NET_ADMIN" <<<"$out" || { echo "$out"; return 1; }
-	! in_a ip link show "$IF_A" >/dev/null 2>&1
+	refused $status "$out" "run as root or with CAP_NET_ADMIN"
 }
 check "without CAP_NET_ADMIN: a clear message, nothing created" no_permission
 
 failing_hook() {
 	local out
 	{ conf_for a "" 4; printf '[Interface]\nPostUp = exit 3\n'; } >"$TMP/$IF_A.conf"
-	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1) && return 1
-	grep -q "PostUp: hook \`exit 3' failed with status 3" <<<"$out" || { echo "$out"; return 1; }
-	! in_a ip link show "$IF_A" >/dev/null 2>&1
+	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1)
+	refused $? "$out" "PostUp: hook \`exit 3' failed with status 3"
 }
 check "a failing PostUp aborts and removes the interface" failing_hook
 
 bad_config() {
 	local out
 	printf '[Interface]\nPrivateKey = %s\nAddress = 10.241.0.1/33\n' "$KEY_A" >"$TMP/$IF_A.conf"
-	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1) && return 1
-	grep -q "$IF_A.conf:3: Address \`10.241.0.1/33'" <<<"$out" || { echo "$out"; return 1; }
-	! in_a ip link show "$IF_A" >/dev/null 2>&1
+	out=$(in_a "$WGATE" up "$TMP/$IF_A.conf" 2>&1)
+	refused $? "$out" "$IF_A.conf:3: Address \`10.241.0.1/33'"
 }
 check "a bad config is refused before anything is created" bad_config
 
