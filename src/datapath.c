@@ -295,7 +295,10 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 /* Whether a datagram of len bytes may join g as its next GSO segment. */
 static bool group_takes(const struct datapath *dp, const struct datapath_group *g, size_t len)
 {
-	return dp->features & DATAPATH_UDP_GSO && !g->closed && len <= g->segment_size &&
+	/* A shorter datagram ends a group: GSO allows only the last segment to be short. */
+	bool ended = g->len != (size_t)g->segments * g->segment_size;
+
+	return dp->features & DATAPATH_UDP_GSO && !ended && len <= g->segment_size &&
 	       g->segments < DATAPATH_GSO_MAX_SEGMENTS && g->len + len <= DATAPATH_GSO_MAX_BYTES;
 }
 
@@ -322,7 +325,6 @@ bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const
 	memcpy(dp->tx_buf + (size_t)(g - dp->groups) * DATAPATH_BUFFER_SIZE + g->len, buf, len);
 	g->len += len;
 	dp->tx_queued += len;
-	g->closed = len < g->segment_size;
 	++g->segments;
 	return true;
 }

@@ -41,7 +41,6 @@ struct datapath_group {
 	union sockaddr_any to;
 	size_t len, segment_size;
 	unsigned segments;
-	bool closed; /* a shorter datagram ended it */
 };
 
 /* Where packets pass; batches per path show how well system calls are shared. */
