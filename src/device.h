@@ -93,6 +93,11 @@ struct device {
 	bool force_under_load; /* for tests */
 	struct timer timer_gc;
 
+	/* Random words for timer jitter, drawn 16 at a time: one DRBG call costs more than a
+	 * packet. */
+	uint32_t jitter_pool[16];
+	unsigned jitter_left;
+
 	struct device_stats stats;
 	uint8_t scratch[sizeof(struct message_handshake_initiation)];
 };
@@ -131,6 +136,6 @@ uint64_t device_next_timer(const struct device *dev);
 bool device_under_load(struct device *dev, uint64_t now);
 void device_drop(struct device *dev, enum drop_reason reason);
 void device_event(struct device *dev, enum device_event event, const struct peer *peer);
-uint64_t jitter_ns(void);
+uint64_t jitter_ns(struct device *dev);
 
 #endif

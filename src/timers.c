@@ -7,12 +7,16 @@
 
 #include "device.h"
 
-uint64_t jitter_ns(void)
+uint64_t jitter_ns(struct device *dev)
 {
-	uint32_t r = 0;
+	uint32_t r;
 
-	if (!crypto_random(&r, sizeof(r)))
-		r = 0;
+	if (!dev->jitter_left) {
+		if (!crypto_random(dev->jitter_pool, sizeof(dev->jitter_pool)))
+			return 0;
+		dev->jitter_left = sizeof(dev->jitter_pool) / sizeof(dev->jitter_pool[0]);
+	}
+	r = dev->jitter_pool[--dev->jitter_left];
 	return (uint64_t)(r % REKEY_TIMEOUT_JITTER_MAX_MS) * NSEC_PER_MSEC;
 }
 
@@ -96,7 +100,8 @@ void timers_data_sent(struct peer *peer, uint64_t now)
 {
 	if (!timer_pending(&peer->timer_new_handshake))
 		timer_mod(&peer->device->timers, &peer->timer_new_handshake,
-			  now + SECONDS(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) + jitter_ns());
+			  now + SECONDS(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) +
+			      jitter_ns(peer->device));
 }
 
 void timers_data_received(struct peer *peer, uint64_t now)
@@ -128,7 +133,7 @@ void timers_any_authenticated_packet_traversal(struct peer *peer, uint64_t now)
 void timers_handshake_initiated(struct peer *peer, uint64_t now)
 {
 	timer_mod(&peer->device->timers, &peer->timer_retransmit_handshake,
-		  now + SECONDS(REKEY_TIMEOUT) + jitter_ns());
+		  now + SECONDS(REKEY_TIMEOUT) + jitter_ns(peer->device));
 }
 
 void timers_handshake_complete(struct peer *peer)

@@ -409,6 +409,26 @@ static void retries_then_gives_up(void **state)
 	assert_int_equal(b->tun_count, 1);
 }
 
+/* Jitter comes from a pool of random words: in range, whole milliseconds, and varied. */
+static void jitter_from_the_pool(void **state)
+{
+	static struct device dev;
+	bool seen[REKEY_TIMEOUT_JITTER_MAX_MS] = {0};
+	unsigned distinct = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000; ++i) {
+		uint64_t j = jitter_ns(&dev);
+
+		assert_true(j < (uint64_t)REKEY_TIMEOUT_JITTER_MAX_MS * NSEC_PER_MSEC);
+		assert_int_equal(j % NSEC_PER_MSEC, 0);
+		distinct += !seen[j / NSEC_PER_MSEC];
+		seen[j / NSEC_PER_MSEC] = true;
+	}
+	/* 1000 draws from 333 values leave about 316 distinct; a stuck pool leaves a few. */
+	assert_true(distinct > 250);
+}
+
 static void keys_expire(void **state)
 {
 	(void)state;
@@ -565,6 +585,7 @@ int main(void)
 	    cmocka_unit_test(keepalive_after_receiving),
 	    cmocka_unit_test(persistent_keepalive),
 	    cmocka_unit_test(retries_then_gives_up),
+	    cmocka_unit_test(jitter_from_the_pool),
 	    cmocka_unit_test(keys_expire),
 	    cmocka_unit_test(cookies_under_load),
 	    cmocka_unit_test(wrong_key_never_handshakes),
