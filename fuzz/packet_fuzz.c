@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for received packets: the first byte picks the parser.
  *   0: a TUN read (virtio-net header, then the packet) through offload_split
- *   1: decrypted packets for the TUN (2-byte length prefixes) through the coalescer
+ *   1: decrypted packets for the TUN (2-byte length prefixes) through the coalescer,
+ *      joining UDP too when the first byte is 128 or more
  *   2: a UDP payload through device_receive, on a device with an identity and a peer
  */
 #include <stdint.h>
@@ -70,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 1:
+		coalescer.udp = data[0] >= 128;
 		for (size_t off = 1; off + 2 <= size;) {
 			size_t len = (size_t)data[off] << 8 | data[off + 1];
 

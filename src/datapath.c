@@ -35,10 +35,8 @@ static const struct {
 	enum datapath_feature feature;
 	const char *name;
 } feature_names[] = {
-    {DATAPATH_TUN_OFFLOAD, "tun"},
-    {DATAPATH_UDP_GSO, "udp-gso"},
-    {DATAPATH_UDP_GRO, "udp-gro"},
-    {DATAPATH_MMSG, "mmsg"},
+    {DATAPATH_TUN_OFFLOAD, "tun"}, {DATAPATH_UDP_GSO, "udp-gso"}, {DATAPATH_UDP_GRO, "udp-gro"},
+    {DATAPATH_MMSG, "mmsg"},	   {DATAPATH_TUN_USO, "tun-uso"},
 };
 
 const char *datapath_feature_name(enum datapath_feature feature)
@@ -92,7 +90,7 @@ bool datapath_features_parse(const char *disabled, unsigned *features, char *err
 			snprintf(
 			    err, err_len,
 			    "WGATE_NO_OFFLOAD: unknown offload '%.*s' (expected all, or a list "
-			    "of tun, udp-gso, udp-gro, mmsg)",
+			    "of tun, tun-uso, udp-gso, udp-gro, mmsg)",
 			    (int)n, p);
 			return false;
 		}
@@ -146,15 +144,20 @@ void datapath_attach_tun(struct datapath *dp, int tun_fd)
 
 	dp->tun_fd = tun_fd;
 	dp->tun_vnet_hdr = ioctl(tun_fd, TUNGETIFF, &ifr) == 0 && (ifr.ifr_flags & IFF_VNET_HDR);
-	if (!dp->tun_vnet_hdr) {
-		dp->features &= ~(unsigned)DATAPATH_TUN_OFFLOAD;
+	if (!dp->tun_vnet_hdr || !(dp->features & DATAPATH_TUN_OFFLOAD))
+		dp->features &= ~(unsigned)(DATAPATH_TUN_OFFLOAD | DATAPATH_TUN_USO);
+	if (!dp->tun_vnet_hdr)
 		return;
-	}
 	if (!(dp->features & DATAPATH_TUN_OFFLOAD))
 		offloads = 0; /* an inherited fd with headers, offloads unwanted */
 	/* UDP segmentation offload needs Linux 6.2; without it, TCP alone. */
-	if (offloads && ioctl(tun_fd, TUNSETOFFLOAD, offloads | TUN_F_USO4 | TUN_F_USO6) == 0)
+	if (dp->features & DATAPATH_TUN_USO &&
+	    ioctl(tun_fd, TUNSETOFFLOAD, offloads | TUN_F_USO4 | TUN_F_USO6) == 0) {
+		dp->coalescer.udp = true;
 		return;
+	}
+	dp->features &= ~(unsigned)DATAPATH_TUN_USO;
+	dp->coalescer.udp = false;
 	if (ioctl(tun_fd, TUNSETOFFLOAD, offloads) < 0) {
 		ioctl(tun_fd, TUNSETOFFLOAD, 0);
 		dp->features &= ~(unsigned)DATAPATH_TUN_OFFLOAD;

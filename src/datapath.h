@@ -26,7 +26,9 @@ enum datapath_feature {
 	DATAPATH_UDP_GSO = 1 << 1,     /* UDP_SEGMENT on send */
 	DATAPATH_UDP_GRO = 1 << 2,     /* UDP_GRO on receive */
 	DATAPATH_MMSG = 1 << 3,	       /* recvmmsg/sendmmsg rather than one call per datagram */
-	DATAPATH_ALL = (1 << 4) - 1,
+	DATAPATH_TUN_USO = 1 << 4,     /* the TUN's UDP segmentation offload (Linux 6.2): */
+				       /* UDP datagrams coalesced on write too; needs tun */
+	DATAPATH_ALL = (1 << 5) - 1,
 };
 
 enum {
@@ -69,7 +71,7 @@ struct datapath {
 
 /*
  * Parses WGATE_NO_OFFLOAD's value ("all", or a comma-separated list of tun,
- * udp-gso, udp-gro, mmsg) into the features that stay on. False, naming the
+ * tun-uso, udp-gso, udp-gro, mmsg) into the features that stay on. False, naming the
  * bad word in err, for anything else.
  */
 bool datapath_features_parse(const char *disabled, unsigned *features, char *err, size_t err_len)
@@ -77,7 +79,7 @@ bool datapath_features_parse(const char *disabled, unsigned *features, char *err
 const char *datapath_feature_name(enum datapath_feature feature);
 const char *datapath_path_name(enum datapath_path path);
 
-/* The features in use, as "tun,udp-gso,udp-gro,mmsg" or "none". */
+/* The features in use, as "tun,udp-gso,udp-gro,mmsg,tun-uso" or "none". */
 void datapath_describe(const struct datapath *dp, char *out, size_t len);
 
 /* Allocates the buffers; nothing is attached yet. */

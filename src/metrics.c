@@ -113,7 +113,7 @@ static void datapath_series(FILE *out, const struct datapath *dp, const char *if
 {
 	family_header(out, "wgate_offload_enabled", "gauge",
 		      "1 when a data path feature is in use: tun (TSO and coalescing), udp-gso, "
-		      "udp-gro, mmsg.");
+		      "udp-gro, mmsg, tun-uso (UDP segmentation offload on the TUN).");
 	for (unsigned f = 1; f < DATAPATH_ALL; f <<= 1)
 		labelled_series(out, ifname, "wgate_offload_enabled", "offload",
 				datapath_feature_name(f), !!(dp->features & f));

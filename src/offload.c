@@ -242,53 +242,64 @@ long offload_split_next(struct offload_split *s, uint8_t *out, size_t cap)
 	return (long)out_len;
 }
 
-/* What the coalescer needs to know of a TCP packet. */
-struct tcp_view {
+/* What the coalescer needs to know of a TCP or UDP packet. */
+struct l4_view {
 	int family;
+	uint8_t protocol;
 	size_t l4_offset, header_len, payload_len;
-	uint32_t seq;
+	uint32_t seq; /* TCP only */
 	uint8_t flags;
 };
 
-static bool parse_tcp(const uint8_t *pkt, size_t len, struct tcp_view *v)
+static bool parse_l4(const struct offload_coalescer *c, const uint8_t *pkt, size_t len,
+		     struct l4_view *v)
 {
-	size_t tcp_len;
+	size_t l4_header;
 
 	if (len > OFFLOAD_MAX_PACKET) /* an IPv6 length can claim 40 bytes more than a flow holds */
 		return false;
-	if (len >= 20 && pkt[0] == 0x45 && pkt[9] == IPPROTO_TCP && be16(pkt + 2) == len &&
+	if (len >= 20 && pkt[0] == 0x45 && be16(pkt + 2) == len &&
 	    !(be16(pkt + 6) & 0x3fff)) { /* neither MF nor a fragment offset */
 		v->family = AF_INET;
 		v->l4_offset = 20;
-	} else if (len >= 40 && pkt[0] >> 4 == 6 && pkt[6] == IPPROTO_TCP &&
-		   (size_t)be16(pkt + 4) + 40 == len) {
+		v->protocol = pkt[9];
+	} else if (len >= 40 && pkt[0] >> 4 == 6 && (size_t)be16(pkt + 4) + 40 == len) {
 		v->family = AF_INET6;
 		v->l4_offset = 40;
+		v->protocol = pkt[6];
 	} else {
 		return false;
 	}
-	if (len < v->l4_offset + 20)
+	if (v->protocol == IPPROTO_UDP && c->udp) {
+		l4_header = 8;
+		if (len < v->l4_offset + 8 || be16(pkt + v->l4_offset + 4) != len - v->l4_offset)
+			return false;
+	} else if (v->protocol == IPPROTO_TCP) {
+		if (len < v->l4_offset + 20)
+			return false;
+		l4_header = (size_t)(pkt[v->l4_offset + 12] >> 4) * 4;
+		if (l4_header < 20 || v->l4_offset + l4_header > len)
+			return false;
+		v->seq = be32(pkt + v->l4_offset + 4);
+		v->flags = pkt[v->l4_offset + 13];
+	} else {
 		return false;
-	tcp_len = (size_t)(pkt[v->l4_offset + 12] >> 4) * 4;
-	if (tcp_len < 20 || v->l4_offset + tcp_len > len)
-		return false;
-	v->header_len = v->l4_offset + tcp_len;
+	}
+	v->header_len = v->l4_offset + l4_header;
 	v->payload_len = len - v->header_len;
-	v->seq = be32(pkt + v->l4_offset + 4);
-	v->flags = pkt[v->l4_offset + 13];
 	return true;
 }
 
-/* Same addresses and ports. */
-static bool same_flow(const uint8_t *a, const uint8_t *b, const struct tcp_view *v)
+/* Same protocol, addresses and ports. */
+static bool same_flow(const uint8_t *a, const uint8_t *b, const struct l4_view *v)
 {
 	if (v->family == AF_INET)
-		return !memcmp(a + 12, b + 12, 8) && !memcmp(a + 20, b + 20, 4);
-	return !memcmp(a + 8, b + 8, 32) && !memcmp(a + 40, b + 40, 4);
+		return a[9] == b[9] && !memcmp(a + 12, b + 12, 8) && !memcmp(a + 20, b + 20, 4);
+	return a[6] == b[6] && !memcmp(a + 8, b + 8, 32) && !memcmp(a + 40, b + 40, 4);
 }
 
 static struct offload_flow *find_flow(struct offload_coalescer *c, const uint8_t *pkt,
-				      const struct tcp_view *v)
+				      const struct l4_view *v)
 {
 	for (int i = 0; i < OFFLOAD_COALESCE_FLOWS; ++i) {
 		struct offload_flow *f = &c->flows[i];
@@ -301,26 +312,31 @@ static struct offload_flow *find_flow(struct offload_coalescer *c, const uint8_t
 }
 
 /*
- * Whether pkt continues f: the next sequence number, headers equal in all
- * but length, id and checksums (GRO's rule, so that re-segmenting gives the
- * packets back), no larger than the first segment.
+ * Whether pkt continues f: headers equal in all but length, id and checksums,
+ * the IPv4 id the next in line (GRO's rules, so that re-segmenting gives the
+ * packets back, ids included), no larger than
+ * the first segment; for TCP the next sequence number, for UDP at most
+ * OFFLOAD_UDP_MAX_SEGMENTS datagrams.
  */
-static bool can_append(const struct offload_flow *f, const uint8_t *pkt, const struct tcp_view *v)
+static bool can_append(const struct offload_flow *f, const uint8_t *pkt, const struct l4_view *v)
 {
 	const uint8_t *h = f->buf;
 	size_t l4 = v->l4_offset;
 
 	if (f->closed || v->header_len != f->header_len || v->payload_len > f->segment_size ||
-	    v->seq != f->next_seq || f->len + v->payload_len > OFFLOAD_MAX_PACKET)
+	    f->len + v->payload_len > OFFLOAD_MAX_PACKET)
 		return false;
 	if (v->family == AF_INET) {
-		if (h[1] != pkt[1] || (h[6] & 0x40) != (pkt[6] & 0x40) || h[8] != pkt[8])
-			return false; /* TOS, DF, TTL */
+		if (h[1] != pkt[1] || (h[6] & 0x40) != (pkt[6] & 0x40) || h[8] != pkt[8] ||
+		    be16(pkt + 4) != (uint16_t)(be16(h + 4) + f->segments))
+			return false; /* TOS, DF, TTL, the id segmenting will give it */
 	} else if (memcmp(h, pkt, 4) || h[7] != pkt[7]) {
 		return false; /* traffic class, flow label, hop limit */
 	}
-	/* ack, flags but PSH, window, urgent pointer, options */
-	return !memcmp(h + l4 + 8, pkt + l4 + 8, 4) &&
+	if (v->protocol == IPPROTO_UDP)
+		return f->segments < OFFLOAD_UDP_MAX_SEGMENTS;
+	/* sequence, then ack, flags but PSH, window, urgent pointer, options */
+	return v->seq == f->next_seq && !memcmp(h + l4 + 8, pkt + l4 + 8, 4) &&
 	       (h[l4 + 13] & ~TCP_PSH) == (pkt[l4 + 13] & ~TCP_PSH) &&
 	       !memcmp(h + l4 + 14, pkt + l4 + 14, 2) && !memcmp(h + l4 + 18, pkt + l4 + 18, 2) &&
 	       !memcmp(h + l4 + 20, pkt + l4 + 20, v->header_len - l4 - 20);
@@ -338,25 +354,49 @@ static void flush_flow(struct offload_coalescer *c, struct offload_flow *f)
 	struct virtio_net_hdr hdr = {0};
 	int family = f->buf[0] >> 4 == 4 ? AF_INET : AF_INET6;
 	size_t l4 = family == AF_INET ? 20 : 40;
+	uint8_t protocol = family == AF_INET ? f->buf[9] : f->buf[6];
+	size_t check = protocol == IPPROTO_TCP ? TCP_CHECK_OFFSET : UDP_CHECK_OFFSET;
 
 	if (f->segments > 1) {
 		/* As GRO leaves it: lengths for the whole, the L4 checksum left to the kernel. */
 		ip_set_length(f->buf, family, f->len);
 		if (family == AF_INET)
 			ipv4_set_checksum(f->buf, l4);
-		store16(f->buf + l4 + TCP_CHECK_OFFSET,
-			(uint16_t)~checksum_finish(
-			    pseudo_header_sum(f->buf, family, IPPROTO_TCP, f->len - l4)));
+		if (protocol == IPPROTO_UDP)
+			put_be16(f->buf + l4 + 4, (uint16_t)(f->len - l4));
+		store16(f->buf + l4 + check, (uint16_t)~checksum_finish(pseudo_header_sum(
+						 f->buf, family, protocol, f->len - l4)));
 		hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		hdr.gso_type =
-		    family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		hdr.gso_type = protocol == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4
+			       : family == AF_INET     ? VIRTIO_NET_HDR_GSO_TCPV4
+						       : VIRTIO_NET_HDR_GSO_TCPV6;
 		hdr.hdr_len = (uint16_t)f->header_len;
 		hdr.gso_size = (uint16_t)f->segment_size;
 		hdr.csum_start = (uint16_t)l4;
-		hdr.csum_offset = TCP_CHECK_OFFSET;
+		hdr.csum_offset = (uint16_t)check;
 	}
 	c->emit(c->ctx, &hdr, f->buf, f->len);
 	f->len = 0;
+}
+
+/* Flushes the flows between pkt's addresses; all of them if it has none. */
+static void flush_related(struct offload_coalescer *c, const uint8_t *pkt, size_t len)
+{
+	int version = len ? pkt[0] >> 4 : 0;
+
+	for (int i = 0; i < OFFLOAD_COALESCE_FLOWS; ++i) {
+		struct offload_flow *f = &c->flows[i];
+		bool related = true;
+
+		if (!f->len)
+			continue;
+		if (version == 4 && len >= 20)
+			related = f->buf[0] >> 4 == 4 && !memcmp(f->buf + 12, pkt + 12, 8);
+		else if (version == 6 && len >= 40)
+			related = f->buf[0] >> 4 == 6 && !memcmp(f->buf + 8, pkt + 8, 32);
+		if (related)
+			flush_flow(c, f);
+	}
 }
 
 bool offload_coalescer_init(struct offload_coalescer *c, offload_emit_fn *emit, void *ctx)
@@ -398,26 +438,32 @@ static struct offload_flow *free_flow(struct offload_coalescer *c)
 
 void offload_coalescer_add(struct offload_coalescer *c, const uint8_t *pkt, size_t len)
 {
-	struct tcp_view v;
+	struct l4_view v = {0};
 	struct offload_flow *f;
+	bool tcp;
 
-	if (!parse_tcp(pkt, len, &v)) {
+	if (!parse_l4(c, pkt, len, &v)) {
+		flush_related(c, pkt, len); /* it may belong to a held flow: keep the order */
 		emit_plain(c, pkt, len);
 		return;
 	}
+	tcp = v.protocol == IPPROTO_TCP;
 	f = find_flow(c, pkt, &v);
 	if (f && v.payload_len && can_append(f, pkt, &v)) {
 		memcpy(f->buf + f->len, pkt + v.header_len, v.payload_len);
 		f->len += v.payload_len;
-		f->next_seq += (uint32_t)v.payload_len;
 		++f->segments;
-		f->buf[v.l4_offset + 13] |= v.flags & TCP_PSH;
-		f->closed = v.payload_len < f->segment_size || v.flags & TCP_PSH;
+		f->closed = v.payload_len < f->segment_size;
+		if (tcp) {
+			f->next_seq += (uint32_t)v.payload_len;
+			f->buf[v.l4_offset + 13] |= v.flags & TCP_PSH;
+			f->closed |= (v.flags & TCP_PSH) != 0;
+		}
 		return;
 	}
 	if (f)
 		flush_flow(c, f); /* keep the flow's order */
-	if (!v.payload_len || (v.flags & ~TCP_PSH) != TCP_ACK) {
+	if (!v.payload_len || (tcp && (v.flags & ~TCP_PSH) != TCP_ACK)) {
 		emit_plain(c, pkt, len);
 		return;
 	}
@@ -428,7 +474,7 @@ void offload_coalescer_add(struct offload_coalescer *c, const uint8_t *pkt, size
 	f->segment_size = v.payload_len;
 	f->segments = 1;
 	f->next_seq = v.seq + (uint32_t)v.payload_len;
-	f->closed = v.flags & TCP_PSH;
+	f->closed = tcp && v.flags & TCP_PSH;
 	f->age = ++c->clock;
 }
 

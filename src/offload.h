@@ -5,8 +5,9 @@
  * to 64 KiB with one virtio-net header; offload_split() cuts them into
  * packets that fit the tunnel's MTU, checksums included, as a NIC doing TSO
  * would. In the other direction the coalescer joins consecutive segments of
- * one TCP flow back into a super-packet, as GRO would, so the kernel handles
- * one packet where there were forty. Pure functions over bytes: no I/O.
+ * one TCP flow (and, where the TUN takes UDP segmentation offload, datagrams
+ * of one UDP flow) back into a super-packet, as GRO would, so the kernel
+ * handles one packet where there were forty. Pure functions over bytes: no I/O.
  */
 #ifndef WGATE_OFFLOAD_H
 #define WGATE_OFFLOAD_H
@@ -23,6 +24,8 @@
 enum {
 	OFFLOAD_MAX_PACKET = 65535,
 	OFFLOAD_COALESCE_FLOWS = 8, /* flows joined at once; more are flushed */
+	/* Datagrams per UDP super-packet: within UDP_MAX_SEGMENTS of every kernel with USO. */
+	OFFLOAD_UDP_MAX_SEGMENTS = 64,
 };
 
 /* The one's-complement sum of RFC 1071, unfolded: add buffers, then fold. */
@@ -63,22 +66,23 @@ typedef void offload_emit_fn(void *ctx, const struct virtio_net_hdr *hdr, const 
 struct offload_flow {
 	uint8_t *buf;	     /* OFFLOAD_MAX_PACKET bytes */
 	size_t len;	     /* bytes held; 0: slot free */
-	size_t header_len;   /* IP + TCP headers */
+	size_t header_len;   /* IP + TCP or UDP headers */
 	size_t segment_size; /* payload of the first segment */
 	unsigned segments;
-	uint32_t next_seq;
-	bool closed;  /* a short or PSH segment ended it */
-	uint64_t age; /* for choosing which flow to flush when all are in use */
+	uint32_t next_seq; /* TCP */
+	bool closed;	   /* a short or PSH segment ended it */
+	uint64_t age;	   /* for choosing which flow to flush when all are in use */
 };
 
 struct offload_coalescer {
 	struct offload_flow flows[OFFLOAD_COALESCE_FLOWS];
 	uint64_t clock;
+	bool udp; /* join UDP datagrams too (the TUN has TUN_F_USO4/6) */
 	offload_emit_fn *emit;
 	void *ctx;
 };
 
-/* Allocates the flow buffers (once, at start-up). */
+/* Allocates the flow buffers (once, at start-up). TCP only until udp is set. */
 bool offload_coalescer_init(struct offload_coalescer *c, offload_emit_fn *emit, void *ctx)
     __attribute__((warn_unused_result));
 void offload_coalescer_free(struct offload_coalescer *c);

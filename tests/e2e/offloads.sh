@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-for off in tun udp-gso udp-gro mmsg; do
+for off in tun tun-uso udp-gso udp-gro mmsg; do
 	out=$(WGATE_NO_OFFLOAD=$off bash "$here/interop.sh" 2>&1)
 	status=$? ran=0 failed=0
 	while IFS= read -r line; do

@@ -350,16 +350,17 @@ static void split_into(struct flow_segments *f, const struct virtio_net_hdr *hdr
 	assert_int_equal(n, 0);
 }
 
-static void coalesce_round_trip_for(int family, uint64_t seed)
+static void coalesce_round_trip_for(int family, uint8_t protocol, uint64_t seed)
 {
 	static uint8_t super[OFFLOAD_MAX_PACKET];
 	struct flow_segments *in = calloc(FLOWS, sizeof(*in)), *out = calloc(FLOWS, sizeof(*out));
 	struct sink *sink = calloc(1, sizeof(*sink));
 	struct offload_coalescer c;
-	size_t total = 0, emitted_gso = 0;
+	size_t total = 0, emitted_gso = 0, flushes = 0;
 
 	sink->buf = malloc(FLOWS * SUPERS * OFFLOAD_MAX_PACKET);
 	assert_true(offload_coalescer_init(&c, collect, sink));
+	c.udp = protocol == IPPROTO_UDP;
 	for (int f = 0; f < FLOWS; ++f) {
 		uint32_t seq = (uint32_t)test_rand(&seed);
 		uint16_t id = (uint16_t)test_rand(&seed);
@@ -372,7 +373,7 @@ static void coalesce_round_trip_for(int family, uint64_t seed)
 
 			flow_seed =
 			    (flow_seed & ~(uint64_t)7) + 8 * (test_rand(&seed) >> 8) + (unsigned)f;
-			len = make_super(super, family, IPPROTO_TCP, seq, id,
+			len = make_super(super, family, protocol, seq, id,
 					 k == SUPERS - 1 ? 0x18 : 0x10, payload, &flow_seed, &hdr);
 			hdr.gso_size = (uint16_t)(1000 + (f * 100));
 			split_into(&in[f], &hdr, super, len);
@@ -390,8 +391,10 @@ static void coalesce_round_trip_for(int family, uint64_t seed)
 		offload_coalescer_add(&c, in[f].data[in[f].next], in[f].len[in[f].next]);
 		++in[f].next;
 		++fed;
-		if (test_rand(&seed) % 50 == 0)
+		if (test_rand(&seed) % 50 == 0) {
 			offload_coalescer_flush(&c);
+			++flushes;
+		}
 	}
 	offload_coalescer_flush(&c);
 	for (size_t i = 0; i < sink->count; ++i) {
@@ -408,12 +411,15 @@ static void coalesce_round_trip_for(int family, uint64_t seed)
 			continue;
 		}
 		++emitted_gso;
-		assert_int_equal(sink->packets[i].hdr.gso_type, family == AF_INET
-								    ? VIRTIO_NET_HDR_GSO_TCPV4
-								    : VIRTIO_NET_HDR_GSO_TCPV6);
+		assert_int_equal(sink->packets[i].hdr.gso_type,
+				 protocol == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4
+				 : family == AF_INET	 ? VIRTIO_NET_HDR_GSO_TCPV4
+							 : VIRTIO_NET_HDR_GSO_TCPV6);
 		split_into(&out[f], &sink->packets[i].hdr, pkt, sink->packets[i].len);
 	}
-	assert_true(sink->count < total / 4); /* it did join packets */
+	/* It joined packets: at most one emit per super-packet, plus what early flushes cut. */
+	assert_true(sink->count <= FLOWS * SUPERS + FLOWS * flushes);
+	assert_true(sink->count < total / 2);
 	assert_true(emitted_gso > 0);
 	for (int f = 0; f < FLOWS; ++f) {
 		assert_int_equal(out[f].count, in[f].count);
@@ -435,38 +441,77 @@ static void coalesce_round_trip(void **state)
 {
 	(void)state;
 	for (uint64_t seed = 1; seed <= 8; ++seed) {
-		coalesce_round_trip_for(AF_INET, seed * 0x9e3779b97f4a7c15u);
-		coalesce_round_trip_for(AF_INET6, seed * 0xc2b2ae3d27d4eb4fu);
+		coalesce_round_trip_for(AF_INET, IPPROTO_TCP, seed * 0x9e3779b97f4a7c15u);
+		coalesce_round_trip_for(AF_INET6, IPPROTO_TCP, seed * 0xc2b2ae3d27d4eb4fu);
+		coalesce_round_trip_for(AF_INET, IPPROTO_UDP, seed * 0x165667b19e3779f9u);
+		coalesce_round_trip_for(AF_INET6, IPPROTO_UDP, seed * 0x27d4eb2f165667c5u);
 	}
 }
 
-/* Emits of n same-flow segments after a change applied to segment `which`. */
-static size_t emits_after(void (*change)(uint8_t *pkt, size_t len), unsigned which)
+/* Whether two IPv4 test packets belong to one flow: protocol and ports (addresses are fixed). */
+static bool same_test_flow(const uint8_t *a, const uint8_t *b)
+{
+	return a[9] == b[9] && !memcmp(a + 20, b + 20, 4);
+}
+
+/*
+ * Emits for one flow's segments of segment_size (payload bytes in all) after
+ * a change applied to segment `which`; UDP with the TUN's USO or without.
+ * Whatever was joined or not, the emitted packets, segmented again, must be
+ * the packets fed in, each flow in its order.
+ */
+static size_t emits_for(uint8_t protocol, bool udp, size_t payload, uint16_t segment_size,
+			void (*change)(uint8_t *pkt, size_t len), unsigned which)
 {
 	static uint8_t super[8000];
-	struct flow_segments segs = {0};
+	struct flow_segments segs = {0}, out = {0};
 	struct virtio_net_hdr hdr;
 	struct offload_coalescer c;
 	struct sink *sink = calloc(1, sizeof(*sink));
 	uint64_t seed = 0;
-	size_t len = make_super(super, AF_INET, IPPROTO_TCP, 100, 1, 0x10, 4000, &seed, &hdr), n;
+	size_t len = make_super(super, AF_INET, protocol, 100, 1, 0x10, payload, &seed, &hdr), n;
+	size_t found[MAX_SEGS];
 
 	sink->buf = malloc(64 * 1024);
-	hdr.gso_size = 1000;
+	hdr.gso_size = segment_size;
 	split_into(&segs, &hdr, super, len);
 	assert_true(offload_coalescer_init(&c, collect, sink));
+	c.udp = udp;
 	for (size_t i = 0; i < segs.count; ++i) {
 		if (i == which && change)
 			change(segs.data[i], segs.len[i]);
 		offload_coalescer_add(&c, segs.data[i], segs.len[i]);
-		free(segs.data[i]);
 	}
 	offload_coalescer_flush(&c);
 	n = sink->count;
+	for (size_t i = 0; i < n; ++i)
+		split_into(&out, &sink->packets[i].hdr, sink->buf + sink->packets[i].offset,
+			   sink->packets[i].len);
+	assert_int_equal(out.count, segs.count);
+	for (size_t i = 0; i < segs.count; ++i) {
+		for (found[i] = 0; found[i] < out.count; ++found[i])
+			if (out.len[found[i]] == segs.len[i] &&
+			    !memcmp(out.data[found[i]], segs.data[i], segs.len[i]))
+				break;
+		assert_true(found[i] < out.count);
+		for (size_t k = 0; k < i; ++k)
+			if (same_test_flow(segs.data[k], segs.data[i]))
+				assert_true(found[k] < found[i]);
+	}
+	for (size_t i = 0; i < segs.count; ++i) {
+		free(segs.data[i]);
+		free(out.data[i]);
+	}
 	offload_coalescer_free(&c);
 	free(sink->buf);
 	free(sink);
 	return n;
+}
+
+/* Emits of four same-flow TCP segments after a change applied to segment `which`. */
+static size_t emits_after(void (*change)(uint8_t *pkt, size_t len), unsigned which)
+{
+	return emits_for(IPPROTO_TCP, false, 4000, 1000, change, which);
 }
 
 static void set_syn(uint8_t *p, size_t len)
@@ -517,6 +562,90 @@ static void coalesce_refuses(void **state)
 	assert_int_equal(emits_after(as_udp, 1), 3);
 }
 
+static void other_udp_port(uint8_t *p, size_t len)
+{
+	(void)len;
+	p[20 + 3] ^= 1;
+}
+
+static void as_fragment(uint8_t *p, size_t len)
+{
+	(void)len;
+	p[6] |= 0x20; /* MF: the first fragment of a larger datagram */
+}
+
+static void bad_udp_length(uint8_t *p, size_t len)
+{
+	(void)len;
+	p[20 + 5] ^= 1;
+}
+
+static void coalesce_udp(void **state)
+{
+	(void)state;
+	/* 4000 bytes in 1000-byte datagrams: one super-packet with USO, four without. */
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 4000, 1000, NULL, 0), 1);
+	assert_int_equal(emits_for(IPPROTO_UDP, false, 4000, 1000, NULL, 0), 4);
+	/* A shorter datagram ends a super-packet; the next starts another. */
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 4500, 1000, NULL, 0), 1);
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 4000, 1000, other_ttl, 3), 2);
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 4000, 1000, other_udp_port, 2), 3);
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 4000, 1000, as_fragment, 1), 3);
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 4000, 1000, bad_udp_length, 1), 3);
+	/* 100 datagrams of 64 bytes: OFFLOAD_UDP_MAX_SEGMENTS in the first, the rest in a second.
+	 */
+	assert_int_equal(emits_for(IPPROTO_UDP, true, 6400, 64, NULL, 0), 2);
+}
+
+/* A UDP super-packet as the TUN gets it: lengths of the whole, the pseudo-header sum. */
+static void coalesce_udp_header(void **state)
+{
+	static uint8_t super[8000];
+	struct flow_segments segs = {0};
+	struct virtio_net_hdr hdr;
+	struct offload_coalescer c;
+	struct sink *sink = calloc(1, sizeof(*sink));
+	uint64_t seed = 5;
+	size_t len = make_super(super, AF_INET, IPPROTO_UDP, 0, 7, 0, 3000, &seed, &hdr);
+	const uint8_t *p;
+	uint64_t sum = 0;
+
+	(void)state;
+	sink->buf = malloc(64 * 1024);
+	hdr.gso_size = 1200;
+	split_into(&segs, &hdr, super, len);
+	assert_int_equal(segs.count, 3);
+	assert_true(offload_coalescer_init(&c, collect, sink));
+	c.udp = true;
+	for (size_t i = 0; i < segs.count; ++i) {
+		offload_coalescer_add(&c, segs.data[i], segs.len[i]);
+		free(segs.data[i]);
+	}
+	offload_coalescer_flush(&c);
+	assert_int_equal(sink->count, 1);
+	p = sink->buf;
+	assert_int_equal(sink->packets[0].len, len);
+	assert_int_equal(sink->packets[0].hdr.gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+	assert_int_equal(sink->packets[0].hdr.gso_size, 1200);
+	assert_int_equal(sink->packets[0].hdr.hdr_len, 28);
+	assert_int_equal(sink->packets[0].hdr.csum_start, 20);
+	assert_int_equal(sink->packets[0].hdr.csum_offset, 6);
+	assert_int_equal(sink->packets[0].hdr.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(p[2] << 8 | p[3], len);
+	assert_int_equal(p[24] << 8 | p[25], len - 20);
+	assert_int_equal(naive_checksum(p, 20), 0); /* the IPv4 header checksum holds */
+	/* The stored L4 checksum is the folded pseudo-header sum, not complemented. */
+	for (int i = 12; i < 20; i += 2)
+		sum += (unsigned)(p[i] << 8 | p[i + 1]);
+	sum += IPPROTO_UDP + (len - 20);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(p[26] << 8 | p[27], sum);
+	offload_coalescer_free(&c);
+	free(sink->buf);
+	free(sink);
+}
+
 /* An IPv6 packet may be 40 bytes longer than a flow's buffer: it must pass through whole. */
 static void coalesce_oversized_ipv6(void **state)
 {
@@ -554,6 +683,8 @@ int main(void)
 	    cmocka_unit_test(coalesce_round_trip),
 	    cmocka_unit_test(coalesce_refuses),
 	    cmocka_unit_test(coalesce_oversized_ipv6),
+	    cmocka_unit_test(coalesce_udp),
+	    cmocka_unit_test(coalesce_udp_header),
 	};
 	return cmocka_run_group_tests_name("offload", tests, NULL, NULL);
 }
