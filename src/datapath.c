@@ -35,8 +35,11 @@ static const struct {
 	enum datapath_feature feature;
 	const char *name;
 } feature_names[] = {
-    {DATAPATH_TUN_OFFLOAD, "tun"}, {DATAPATH_UDP_GSO, "udp-gso"}, {DATAPATH_UDP_GRO, "udp-gro"},
-    {DATAPATH_MMSG, "mmsg"},	   {DATAPATH_TUN_USO, "tun-uso"},
+    {DATAPATH_TUN_OFFLOAD, "tun"}, /* TSO reads, coalesced TCP writes */
+    {DATAPATH_UDP_GSO, "udp-gso"}, /* UDP_SEGMENT sends */
+    {DATAPATH_UDP_GRO, "udp-gro"}, /* UDP_GRO receives */
+    {DATAPATH_MMSG, "mmsg"},	   /* recvmmsg/sendmmsg */
+    {DATAPATH_TUN_USO, "tun-uso"}, /* coalesced UDP writes */
 };
 
 const char *datapath_feature_name(enum datapath_feature feature)

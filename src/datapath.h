@@ -26,8 +26,7 @@ enum datapath_feature {
 	DATAPATH_UDP_GSO = 1 << 1,     /* UDP_SEGMENT on send */
 	DATAPATH_UDP_GRO = 1 << 2,     /* UDP_GRO on receive */
 	DATAPATH_MMSG = 1 << 3,	       /* recvmmsg/sendmmsg rather than one call per datagram */
-	DATAPATH_TUN_USO = 1 << 4,     /* the TUN's UDP segmentation offload (Linux 6.2): */
-				       /* UDP datagrams coalesced on write too; needs tun */
+	DATAPATH_TUN_USO = 1 << 4,     /* TUN_F_USO4/6 (Linux 6.2), UDP coalesced too; needs tun */
 	DATAPATH_ALL = (1 << 5) - 1,
 };
 
