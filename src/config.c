@@ -158,8 +158,7 @@ static void remove_whitespace(char *s)
 	*out = '\0';
 }
 
-/* Decimal, or hexadecimal after "0x" when allow_hex; no sign, no spaces. */
-static bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
+bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
 {
 	int base = 10;
 	char *end;
@@ -206,6 +205,29 @@ void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len)
 	}
 }
 
+bool host_port_split(const char *text, char *host, size_t host_cap, const char **port)
+{
+	const char *start = text, *end;
+
+	if (text[0] == '[') {
+		start = text + 1;
+		end = strchr(text, ']');
+		if (!end || end[1] != ':')
+			return false;
+		*port = end + 2;
+	} else {
+		end = strrchr(text, ':');
+		if (!end || memchr(text, ':', (size_t)(end - text)))
+			return false;
+		*port = end + 1;
+	}
+	if ((size_t)(end - start) >= host_cap)
+		return false;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	return true;
+}
+
 bool metrics_address_parse(const char *text, union sockaddr_any *out)
 {
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
@@ -213,32 +235,9 @@ bool metrics_address_parse(const char *text, union sockaddr_any *out)
 	struct addrinfo *res = NULL;
 	char host[INET6_ADDRSTRLEN + 8];
 	const char *port;
-	size_t host_len;
 
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (!close || close[1] != ':')
-			return false;
-		host_len = (size_t)(close - text - 1);
-		port = close + 2;
-		if (host_len >= sizeof(host))
-			return false;
-		memcpy(host, text + 1, host_len);
-	} else {
-		const char *colon = strrchr(text, ':');
-
-		if (!colon || memchr(text, ':', (size_t)(colon - text)))
-			return false;
-		host_len = (size_t)(colon - text);
-		port = colon + 1;
-		if (host_len >= sizeof(host))
-			return false;
-		memcpy(host, text, host_len);
-	}
-	host[host_len] = '\0';
-	if (!*port || strspn(port, "0123456789") != strlen(port) ||
-	    getaddrinfo(host, port, &hints, &res))
+	if (!host_port_split(text, host, sizeof(host), &port) || !*port ||
+	    strspn(port, "0123456789") != strlen(port) || getaddrinfo(host, port, &hints, &res))
 		return false;
 	if (out && res->ai_addrlen <= sizeof(*out))
 		memcpy(out, res->ai_addr, res->ai_addrlen);

@@ -110,6 +110,14 @@ bool ip_prefix_parse(struct ip_prefix *prefix, const char *text, bool need_cidr)
 void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len);
 /* Same family, address, port (and IPv6 scope). */
 bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b);
+/* Decimal, or hexadecimal after "0x" when allow_hex; no sign, no spaces; at most max. */
+bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out);
+/*
+ * Splits "host:port" or "[host]:port": host copied (false when it needs more
+ * than host_cap bytes, or an unbracketed host holds a colon), *port pointing
+ * at what follows the colon.
+ */
+bool host_port_split(const char *text, char *host, size_t host_cap, const char **port);
 /* "127.0.0.1:9586" or "[::1]:9586", numeric; out may be NULL to only check. */
 bool metrics_address_parse(const char *text, union sockaddr_any *out);
 /* "10.0.0.1/32" or "fd00::1/128"; out needs INET6_ADDRSTRLEN + 4 bytes. */

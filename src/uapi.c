@@ -92,46 +92,25 @@ void uapi_get(const struct device *dev, FILE *out)
 	}
 }
 
-static bool parse_number(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return !errno && !*end && *out <= max;
-}
-
 static bool parse_endpoint(const char *value, union sockaddr_any *out)
 {
 	char host[INET6_ADDRSTRLEN + 8];
 	const char *port_text;
-	unsigned long long port;
+	uint64_t port;
 
 	memset(out, 0, sizeof(*out));
+	if (!host_port_split(value, host, sizeof(host), &port_text))
+		return false;
 	if (value[0] == '[') {
-		const char *close = strchr(value, ']');
-
-		if (!close || close[1] != ':' || (size_t)(close - value - 1) >= sizeof(host))
-			return false;
-		snprintf(host, sizeof(host), "%.*s", (int)(close - value - 1), value + 1);
-		port_text = close + 2;
 		out->v6.sin6_family = AF_INET6;
 		if (inet_pton(AF_INET6, host, &out->v6.sin6_addr) != 1)
 			return false;
 	} else {
-		const char *colon = strrchr(value, ':');
-
-		if (!colon || (size_t)(colon - value) >= sizeof(host))
-			return false;
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - value), value);
-		port_text = colon + 1;
 		out->v4.sin_family = AF_INET;
 		if (inet_pton(AF_INET, host, &out->v4.sin_addr) != 1)
 			return false;
 	}
-	if (!parse_number(port_text, 65535, &port) || !port)
+	if (!parse_uint(port_text, 65535, false, &port) || !port)
 		return false;
 	if (out->sa.sa_family == AF_INET)
 		out->v4.sin_port = htons((uint16_t)port);
@@ -170,7 +149,7 @@ static int parse_line(struct set_op *op, char *line)
 {
 	char *value = strchr(line, '=');
 	struct peer_op *peer = op->peers_len ? &op->peers[op->peers_len - 1] : NULL;
-	unsigned long long n;
+	uint64_t n;
 
 	if (!value)
 		return -EPROTO;
@@ -190,7 +169,7 @@ static int parse_line(struct set_op *op, char *line)
 			return key_from_hex(op->private_key, value) ? 0 : -EINVAL;
 		}
 		if (!strcmp(line, "listen_port")) {
-			if (!parse_number(value, 65535, &n))
+			if (!parse_uint(value, 65535, false, &n))
 				return -EINVAL;
 			op->has_listen_port = true;
 			op->listen_port = (uint16_t)n;
@@ -199,7 +178,7 @@ static int parse_line(struct set_op *op, char *line)
 		if (!strcmp(line, "fwmark")) {
 			if (!*value)
 				n = 0;
-			else if (!parse_number(value, UINT32_MAX, &n))
+			else if (!parse_uint(value, UINT32_MAX, false, &n))
 				return -EINVAL;
 			op->has_fwmark = true;
 			op->fwmark = (uint32_t)n;
@@ -232,7 +211,7 @@ static int parse_line(struct set_op *op, char *line)
 		return parse_endpoint(value, &peer->endpoint) ? 0 : -EINVAL;
 	}
 	if (!strcmp(line, "persistent_keepalive_interval")) {
-		if (!parse_number(value, 65535, &n))
+		if (!parse_uint(value, 65535, false, &n))
 			return -EINVAL;
 		peer->has_keepalive = true;
 		peer->keepalive = (uint16_t)n;
