@@ -190,16 +190,14 @@ static int parse_line(struct set_op *op, char *line)
 		}
 		return -EPROTO;
 	}
-	if (!strcmp(line, "remove") || !strcmp(line, "update_only") ||
-	    !strcmp(line, "replace_allowed_ips")) {
+	bool *flag = !strcmp(line, "remove")		    ? &peer->remove
+		     : !strcmp(line, "update_only")	    ? &peer->update_only
+		     : !strcmp(line, "replace_allowed_ips") ? &peer->replace_allowed_ips
+							    : NULL;
+	if (flag) {
 		if (strcmp(value, "true"))
 			return -EINVAL;
-		if (line[0] == 'r' && line[2] == 'm')
-			peer->remove = true;
-		else if (line[0] == 'u')
-			peer->update_only = true;
-		else
-			peer->replace_allowed_ips = true;
+		*flag = true;
 		return 0;
 	}
 	if (!strcmp(line, "preshared_key")) {
