@@ -178,6 +178,11 @@ bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
 	return true;
 }
 
+socklen_t sockaddr_len(const union sockaddr_any *addr)
+{
+	return addr->sa.sa_family == AF_INET ? sizeof(addr->v4) : sizeof(addr->v6);
+}
+
 bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)

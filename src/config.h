@@ -108,6 +108,8 @@ char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err
 bool ip_prefix_parse(struct ip_prefix *prefix, const char *text, bool need_cidr);
 /* "192.0.2.1:51820" or "[2001:db8::1]:51820"; "none" for AF_UNSPEC. out: 64 bytes suffice. */
 void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len);
+/* The length to pass with addr to bind, connect or sendto. */
+socklen_t sockaddr_len(const union sockaddr_any *addr);
 /* Same family, address, port (and IPv6 scope). */
 bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b);
 /* Decimal, or hexadecimal after "0x" when allow_hex; no sign, no spaces; at most max. */

@@ -335,11 +335,6 @@ bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const
 	return true;
 }
 
-static socklen_t sockaddr_len(const union sockaddr_any *a)
-{
-	return a->sa.sa_family == AF_INET ? sizeof(a->v4) : sizeof(a->v6);
-}
-
 static int fd_for(const struct datapath *dp, const union sockaddr_any *to)
 {
 	return to->sa.sa_family == AF_INET ? dp->udp->fd4 : dp->udp->fd6;

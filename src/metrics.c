@@ -179,7 +179,6 @@ int metrics_listen(struct metrics_server *server, const char *address, char *err
 {
 	union sockaddr_any addr;
 	int fd, one = 1;
-	socklen_t len;
 
 	memset(server, 0, sizeof(*server));
 	server->conns.listen_fd = -1;
@@ -187,10 +186,9 @@ int metrics_listen(struct metrics_server *server, const char *address, char *err
 		snprintf(err, err_len, "metrics address `%s' is not IP:port", address);
 		return -EINVAL;
 	}
-	len = addr.sa.sa_family == AF_INET ? sizeof(addr.v4) : sizeof(addr.v6);
 	fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, &addr.sa, len) < 0 || listen(fd, 16) < 0) {
+	    bind(fd, &addr.sa, sockaddr_len(&addr)) < 0 || listen(fd, 16) < 0) {
 		int saved = errno;
 
 		snprintf(err, err_len, "cannot serve metrics on %s: %s", address, strerror(saved));

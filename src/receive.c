@@ -73,9 +73,7 @@ static struct keypair *begin_session(struct peer *peer, uint64_t now)
 
 static void update_endpoint(struct peer *peer, const union sockaddr_any *src)
 {
-	size_t len = src->sa.sa_family == AF_INET ? sizeof(src->v4) : sizeof(src->v6);
-
-	if (peer->endpoint.sa.sa_family == src->sa.sa_family && !memcmp(&peer->endpoint, src, len))
+	if (sockaddr_equal(&peer->endpoint, src))
 		return;
 	bool roamed = peer->endpoint.sa.sa_family != AF_UNSPEC;
 
