@@ -109,28 +109,31 @@ static bool update_peer(struct daemon *d, struct peer *peer, const struct peer_c
 	return true;
 }
 
-static void sync_addresses(struct daemon *d, const struct config *old, const struct config *new)
+/* Adds (or removes) each of from's addresses that other lacks; logs each. */
+static void change_addresses(struct daemon *d, const struct config *from,
+			     const struct config *other, bool add)
 {
 	char text[64];
 
-	for (size_t i = 0; i < old->addresses_len; ++i) {
-		if (has_prefix(new->addresses, new->addresses_len, &old->addresses[i]))
+	for (size_t i = 0; i < from->addresses_len; ++i) {
+		const struct ip_prefix *a = &from->addresses[i];
+
+		if (has_prefix(other->addresses, other->addresses_len, a))
 			continue;
-		ip_prefix_format(&old->addresses[i], text, sizeof(text));
-		if (netlink_address_del(d->ifindex, &old->addresses[i]))
-			log_error("event=reload_warning msg=\"cannot remove address %s\"", text);
+		ip_prefix_format(a, text, sizeof(text));
+		if (add ? netlink_address_add(d->ifindex, a) : netlink_address_del(d->ifindex, a))
+			log_error("event=reload_warning msg=\"cannot %s address %s\"",
+				  add ? "add" : "remove", text);
 		else
-			log_info("event=audit via=reload action=address_removed address=%s", text);
+			log_info("event=audit via=reload action=address_%s address=%s",
+				 add ? "added" : "removed", text);
 	}
-	for (size_t i = 0; i < new->addresses_len; ++i) {
-		if (has_prefix(old->addresses, old->addresses_len, &new->addresses[i]))
-			continue;
-		ip_prefix_format(&new->addresses[i], text, sizeof(text));
-		if (netlink_address_add(d->ifindex, &new->addresses[i]))
-			log_error("event=reload_warning msg=\"cannot add address %s\"", text);
-		else
-			log_info("event=audit via=reload action=address_added address=%s", text);
-	}
+}
+
+static void sync_addresses(struct daemon *d, const struct config *old, const struct config *new)
+{
+	change_addresses(d, old, new, false);
+	change_addresses(d, new, old, true);
 }
 
 /* Every non-default prefix a config routes, for diffing. */
@@ -145,7 +148,7 @@ static bool routes_contain(const struct config *c, const struct ip_prefix *p)
 static void sync_routes(struct daemon *d, const struct config *old, const struct config *new,
 			long old_table, long new_table)
 {
-	char text[64], err[128];
+	char text[64];
 
 	if (old_table >= 0) {
 		for (size_t i = 0; i < old->peers_len; ++i) {
@@ -168,8 +171,7 @@ static void sync_routes(struct daemon *d, const struct config *old, const struct
 				continue;
 			if (netlink_route_add(d->ifindex, p, (uint32_t)new_table)) {
 				ip_prefix_format(p, text, sizeof(text));
-				snprintf(err, sizeof(err), "cannot add route %s", text);
-				log_error("event=reload_warning msg=\"%s\"", err);
+				log_error("event=reload_warning msg=\"cannot add route %s\"", text);
 			}
 		}
 	}
@@ -197,7 +199,7 @@ bool daemon_reload(struct daemon *d)
 	char err[512];
 	uint64_t now = monotonic_ns();
 	long old_table, new_table;
-	unsigned added = 0, removed = 0;
+	unsigned added = 0, removed = 0, mtu;
 
 	if (!config_load(&next, d->config_path, err, sizeof(err)) ||
 	    !config_resolve_endpoints(&next, err, sizeof(err))) {
@@ -261,9 +263,8 @@ bool daemon_reload(struct daemon *d)
 			log_error("event=reload_warning msg=\"out of memory for AllowedIPs\"");
 	}
 	sync_addresses(d, old, &next);
-	if ((next.has_mtu ? next.mtu : DEFAULT_MTU) != d->dev.mtu) {
-		unsigned mtu = next.has_mtu ? next.mtu : DEFAULT_MTU;
-
+	mtu = next.has_mtu ? next.mtu : DEFAULT_MTU;
+	if (mtu != d->dev.mtu) {
 		if (netlink_link_set(d->ifindex, true, mtu) == 0) {
 			log_info("event=audit via=reload action=mtu_changed mtu=%u", mtu);
 			d->dev.mtu = mtu;
