@@ -52,13 +52,16 @@ bool wants_help(int argc, char **argv)
 	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
 }
 
+bool interface_name_ok(const char *name, size_t len)
+{
+	return len >= 1 && len < IFNAMSIZ &&
+	       strspn(name,
+		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") >= len;
+}
+
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len)
 {
-	size_t len = strlen(arg);
-
-	if (len >= 1 && len <= 15 &&
-	    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") ==
-		len) {
+	if (interface_name_ok(arg, strlen(arg))) {
 		snprintf(buf, buf_len, "/etc/wireguard/%s.conf", arg);
 		return buf;
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "daemon.h"
 
 /* Exited, or a zombie that a non-reaping init leaves behind. */
 static bool process_running(int pid)
@@ -45,7 +46,7 @@ int cmd_down(int argc, char **argv)
 		fprintf(stderr, "wgate down: %s\n", err);
 		return 1;
 	}
-	pid_file_path(pidpath, sizeof(pidpath), ifname);
+	run_file_path(pidpath, sizeof(pidpath), ifname, "pid");
 	f = fopen(pidpath, "re");
 	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1) {
 		if (f)

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "daemon.h"
 
 /* The generation and text of the daemon's last reload report. */
 static unsigned read_report(const char *ifname, char *text, size_t len)
@@ -20,7 +21,7 @@ static unsigned read_report(const char *ifname, char *text, size_t len)
 	unsigned generation = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/run/wgate/%s.reload", ifname);
+	run_file_path(path, sizeof(path), ifname, "reload");
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -49,7 +50,7 @@ int cmd_reload(int argc, char **argv)
 			"and DNS. A config with an error changes nothing. SIGHUP does the same.\n");
 		return !help;
 	}
-	pid_file_path(pidpath, sizeof(pidpath), argv[1]);
+	run_file_path(pidpath, sizeof(pidpath), argv[1], "pid");
 	f = fopen(pidpath, "re");
 	if (!f || fscanf(f, "%d %4095[^\n]", &pid, config_path) != 2 || pid <= 1) {
 		if (f)

@@ -278,7 +278,7 @@ static void print_conf(struct shown *s)
 /* The names of the interfaces whose control sockets exist, sorted. */
 static size_t list_interfaces(char names[][IFNAMSIZ], size_t max)
 {
-	DIR *dir = opendir("/var/run/wireguard");
+	DIR *dir = opendir(UAPI_SOCKET_DIR);
 	struct dirent *e;
 	size_t n = 0;
 

@@ -20,8 +20,6 @@
 #include "netconf.h"
 #include "tun.h"
 
-#define RUN_DIR "/run/wgate"
-
 static struct daemon daemon_state;
 
 static void usage(FILE *out)
@@ -55,9 +53,7 @@ bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifnam
 	base = base ? base + 1 : arg;
 	dot = strrchr(base, '.');
 	len = dot ? (size_t)(dot - base) : 0;
-	if (!dot || strcmp(dot, ".conf") || len < 1 || len >= IFNAMSIZ ||
-	    strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") <
-		len) {
+	if (!dot || strcmp(dot, ".conf") || !interface_name_ok(base, len)) {
 		snprintf(err, err_len,
 			 "`%s': the config file must be named after the interface, as in wg0.conf "
 			 "(at most 15 of the characters a-z A-Z 0-9 _ = + . -)",
@@ -68,19 +64,14 @@ bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifnam
 	return true;
 }
 
-void pid_file_path(char *out, size_t len, const char *ifname)
-{
-	snprintf(out, len, RUN_DIR "/%s.pid", ifname);
-}
-
 /* The pid, then the config file's path (for wgate reload). */
 static void write_pid_file(const char *ifname, pid_t pid, const char *config_path)
 {
 	char path[64];
 	FILE *f;
 
-	mkdir(RUN_DIR, 0755);
-	pid_file_path(path, sizeof(path), ifname);
+	mkdir(WGATE_RUN_DIR, 0755);
+	run_file_path(path, sizeof(path), ifname, "pid");
 	f = fopen(path, "we");
 	if (!f || fprintf(f, "%d\n%s\n", (int)pid, config_path) < 0 || fclose(f))
 		log_error("event=error msg=\"cannot write %s: %s\"", path, strerror(errno));
@@ -249,9 +240,9 @@ int cmd_up(int argc, char **argv)
 down:
 	if (!netconf_run_hooks(&config.pre_down, ifname, false, err, sizeof(err)))
 		log_error("event=hook_failed msg=\"%s\"", err);
-	pid_file_path(pidpath, sizeof(pidpath), ifname);
+	run_file_path(pidpath, sizeof(pidpath), ifname, "pid");
 	unlink(pidpath);
-	snprintf(pidpath, sizeof(pidpath), RUN_DIR "/%s.reload", ifname);
+	run_file_path(pidpath, sizeof(pidpath), ifname, "reload");
 	unlink(pidpath);
 out:
 	if (dns_set)

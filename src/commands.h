@@ -29,13 +29,15 @@ int wgated_main(int argc, char **argv);
 bool wants_help(int argc, char **argv);
 /* Maps a bare interface name to /etc/wireguard/NAME.conf as wg-quick(8) does. */
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len);
+/* Whether name's first len bytes make an interface name by wg-quick's rule (1 to 15 of
+ * a-z A-Z 0-9 _ = + . -). */
+bool interface_name_ok(const char *name, size_t len);
 /* Warns on stderr, as wg-quick(8) does, when others may read the file or its directory. */
 void warn_if_world_accessible(const char *path);
 
 /* The config file and interface name an argument means, as wg-quick(8) decides them. */
 bool interface_from_arg(const char *arg, char *path, size_t path_len, char ifname[IFNAMSIZ],
 			char *err, size_t err_len);
-void pid_file_path(char *out, size_t len, const char *ifname);
 /*
  * The options wgate up and wgated share: -f/--foreground, --metrics ADDR:PORT,
  * -h/--help, and one name. Returns -1 to go on; otherwise usage() has been

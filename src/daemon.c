@@ -31,6 +31,11 @@ uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+void run_file_path(char *out, size_t len, const char *ifname, const char *suffix)
+{
+	snprintf(out, len, WGATE_RUN_DIR "/%s.%s", ifname, suffix);
+}
+
 static bool io_send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;

@@ -60,6 +60,12 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
  * is applied. The outcome goes to the log and to /run/wgate/NAME.reload.
  */
 bool daemon_reload(struct daemon *d);
+/*
+ * WGATE_RUN_DIR/IFNAME.SUFFIX: the pid file of `wgate up' ("pid": the pid,
+ * then the config's path) and the last reload's report ("reload").
+ */
+#define WGATE_RUN_DIR "/run/wgate"
+void run_file_path(char *out, size_t len, const char *ifname, const char *suffix);
 /* Runs until a signal or a fatal error; returns the exit status. */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);

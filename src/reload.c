@@ -182,7 +182,7 @@ static void write_status(struct daemon *d, bool ok, const char *message)
 	char path[64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/run/wgate/%s.reload", d->ifname);
+	run_file_path(path, sizeof(path), d->ifname, "reload");
 	f = fopen(path, "we");
 	if (!f)
 		return;

@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define SOCKET_DIR "/var/run/wireguard"
 enum { MAX_REQUEST = 64 << 20 };
 
 struct allowed_ip_op {
@@ -351,7 +350,7 @@ int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *er
 	int probe, *listen_fd = &server->conns.listen_fd;
 
 	memset(server, 0, sizeof(*server));
-	snprintf(server->path, sizeof(server->path), SOCKET_DIR "/%s.sock", ifname);
+	snprintf(server->path, sizeof(server->path), UAPI_SOCKET_DIR "/%s.sock", ifname);
 	if (fd >= 0) {
 		*listen_fd = fd;
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -361,7 +360,7 @@ int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *er
 		return 0;
 	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", server->path);
-	mkdir(SOCKET_DIR, 0755);
+	mkdir(UAPI_SOCKET_DIR, 0755);
 	/* A socket file left by a dead process is replaced; a live one is not. */
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
@@ -472,7 +471,7 @@ char *uapi_request(const char *ifname, const char *request)
 	FILE *f;
 	ssize_t n;
 
-	snprintf(addr.sun_path, sizeof(addr.sun_path), SOCKET_DIR "/%s.sock", ifname);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), UAPI_SOCKET_DIR "/%s.sock", ifname);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;
 	while (done < len) {

@@ -19,6 +19,9 @@
 #include "conn.h"
 #include "device.h"
 
+/* Where the control sockets live, as NAME.sock: shared by every implementation. */
+#define UAPI_SOCKET_DIR "/var/run/wireguard"
+
 /* What a set may ask of the daemon beyond the device itself. */
 struct uapi_ops {
 	void *ctx;
