@@ -210,13 +210,14 @@ static void send_from_tun(struct datapath *dp, struct device *dev, const uint8_t
 bool datapath_read_tun(struct datapath *dp, struct device *dev)
 {
 	size_t cap = (dp->tun_vnet_hdr ? sizeof(struct virtio_net_hdr) : 0) + DATAPATH_BUFFER_SIZE;
+	uint64_t now = monotonic_ns(); /* once per batch of reads: the timers count seconds */
 
 	for (int i = 0; i < TUN_READS_PER_BATCH; ++i) {
 		ssize_t n = read(dp->tun_fd, dp->tun_buf, cap);
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		send_from_tun(dp, dev, dp->tun_buf, (size_t)n, monotonic_ns());
+		send_from_tun(dp, dev, dp->tun_buf, (size_t)n, now);
 		/* Out as soon as a GSO send's worth is ready: pipelined with the peer, not in
 		 * bursts. */
 		if (dp->tx_queued >= DATAPATH_GSO_MAX_BYTES)
