@@ -26,10 +26,20 @@ uso_expected() {
 	((v[0] > 6 || (v[0] == 6 && v[1] >= 2)))
 }
 
-# metric NAME PATH: a counter of side A's datapath on PATH
+# side A's metrics, into $METRICS
+scrape() { METRICS=$(in_a curl -sf http://127.0.0.1:9586/metrics); }
+
+# metric NAME PATH: side A's data path counter NAME on PATH, from $METRICS
 metric() {
-	in_a curl -sf http://127.0.0.1:9586/metrics |
-		awk -v name="$1" -v path="path=\"$2\"" 'index($0, name "{") == 1 && index($0, path) {print $2}'
+	awk -v name="$1" -v path="path=\"$2\"" 'index($0, name "{") == 1 && index($0, path) {print $2}' \
+		<<<"$METRICS"
+}
+
+# packets per batch on side A's PATH, from $METRICS
+per_batch() {
+	local b p
+	b=$(metric wgate_datapath_batches_total "$1") p=$(metric wgate_datapath_packets_total "$1")
+	echo $((b ? p / b : 0))
 }
 
 # A blast of 1000-byte datagrams from B to A's ADDR for 2 s (iperf3 numbers each): every one
@@ -37,6 +47,7 @@ metric() {
 # several per write.
 udp_burst() {
 	local addr=$1 port=$((5201 + RANDOM % 1000)) out b0 p0 b1 p1 got lost disorder
+	scrape || return 1
 	b0=$(metric wgate_datapath_batches_total tun_write) p0=$(metric wgate_datapath_packets_total tun_write)
 	in_a iperf3 -s -1 -D -p $port >/dev/null 2>&1 || return 1
 	for _ in $(seq 1 50); do
@@ -45,9 +56,10 @@ udp_burst() {
 	done
 	out=$(timeout 30 ip netns exec "$NS_B" iperf3 -c "$addr" -p $port -u -l 1000 -b 0 -t 2 -J) ||
 		{ echo "iperf3 failed"; return 1; }
+	scrape || return 1
 	b1=$(metric wgate_datapath_batches_total tun_write) p1=$(metric wgate_datapath_packets_total tun_write)
-	got=$(grep -A12 '"sum":' <<<"$out" | tail -n 12 | awk -F'[:,]' '/"packets"/ {print $2}')
-	lost=$(grep -A12 '"sum":' <<<"$out" | tail -n 12 | awk -F'[:,]' '/"lost_packets"/ {print $2}')
+	read -r got lost < <(grep -A12 '"sum":' <<<"$out" | tail -n 12 |
+		awk -F'[:,]' '/"packets"/ {p=$2} /"lost_packets"/ {l=$2} END {print p + 0, l + 0}')
 	disorder=$(awk -F'[:,]' '/"out_of_order"/ {n += $2} END {print n + 0}' <<<"$out")
 	echo "datagrams sent $got, lost $lost, out of order $disorder;" \
 		"TUN writes $((b1 - b0)) for $((p1 - p0)) packets"
@@ -56,17 +68,10 @@ udp_burst() {
 	return 0
 }
 
-# packets per batch on side A's PATH, from its metrics
-per_batch() {
-	awk -v path="path=\"$1\"" 'index($0, path) && /^wgate_datapath_batches_total/ {b=$2}
-		index($0, path) && /^wgate_datapath_packets_total/ {p=$2}
-		END {printf "%d", b ? p / b : 0}' <<<"$METRICS"
-}
-
 # After the TCP transfers both ways: each offload on or off as asked, and batching where on.
 fast_path() {
 	local f want
-	METRICS=$(in_a curl -sf http://127.0.0.1:9586/metrics) || return 1
+	scrape || return 1
 	for f in tun udp-gso udp-gro mmsg tun-uso; do
 		want=1
 		offload_off $f && want=0
