@@ -10,6 +10,7 @@
 #include "crypto.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -266,25 +267,53 @@ out:
 
 /* ---- ChaCha20-Poly1305 ---- */
 
-bool aead_init(struct aead *aead, const uint8_t key[CRYPTO_KEY_LEN])
-{
-	EVP_CIPHER_CTX *enc = EVP_CIPHER_CTX_new(), *dec = EVP_CIPHER_CTX_new();
+static _Atomic uint64_t last_key_id;
 
-	aead->encrypt = enc;
-	aead->decrypt = dec;
-	if (enc && dec && EVP_EncryptInit_ex2(enc, algs.chacha20_poly1305, key, NULL, NULL) == 1 &&
-	    EVP_DecryptInit_ex2(dec, algs.chacha20_poly1305, key, NULL, NULL) == 1)
+void aead_key_set(struct aead_key *key, const uint8_t bytes[CRYPTO_KEY_LEN])
+{
+	memcpy(key->bytes, bytes, CRYPTO_KEY_LEN);
+	key->id = atomic_fetch_add_explicit(&last_key_id, 1, memory_order_relaxed) + 1;
+}
+
+bool aead_ctx_init(struct aead_ctx *ctx)
+{
+	static const uint8_t zero[CRYPTO_KEY_LEN];
+
+	ctx->seal = EVP_CIPHER_CTX_new();
+	ctx->open = EVP_CIPHER_CTX_new();
+	ctx->seal_key = ctx->open_key = 0;
+	if (ctx->seal && ctx->open &&
+	    EVP_EncryptInit_ex2(ctx->seal, algs.chacha20_poly1305, zero, NULL, NULL) == 1 &&
+	    EVP_DecryptInit_ex2(ctx->open, algs.chacha20_poly1305, zero, NULL, NULL) == 1)
 		return true;
 	ERR_clear_error();
-	aead_free(aead);
+	aead_ctx_free(ctx);
 	return false;
 }
 
-void aead_free(struct aead *aead)
+void aead_ctx_free(struct aead_ctx *ctx)
 {
-	EVP_CIPHER_CTX_free(aead->encrypt); /* clears the key schedule */
-	EVP_CIPHER_CTX_free(aead->decrypt);
-	aead->encrypt = aead->decrypt = NULL;
+	EVP_CIPHER_CTX_free(ctx->seal); /* clears the key schedule */
+	EVP_CIPHER_CTX_free(ctx->open);
+	ctx->seal = ctx->open = NULL;
+	ctx->seal_key = ctx->open_key = 0;
+}
+
+void aead_ctx_forget(struct aead_ctx *ctx)
+{
+	static const uint8_t zero[CRYPTO_KEY_LEN];
+
+	if (ctx->seal_key && EVP_EncryptInit_ex2(ctx->seal, NULL, zero, NULL, NULL) == 1)
+		ctx->seal_key = 0;
+	if (ctx->open_key && EVP_DecryptInit_ex2(ctx->open, NULL, zero, NULL, NULL) == 1)
+		ctx->open_key = 0;
+	ERR_clear_error();
+}
+
+void aead_ctx_release(struct aead_ctx *ctx, const struct aead_key *key)
+{
+	if (key->id && (ctx->seal_key == key->id || ctx->open_key == key->id))
+		aead_ctx_forget(ctx);
 }
 
 void aead_counter_nonce(uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint64_t counter)
@@ -294,35 +323,42 @@ void aead_counter_nonce(uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint64_t counter)
 		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
 }
 
-bool aead_seal(struct aead *aead, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst,
-	       const uint8_t *src, size_t len, const uint8_t *ad, size_t ad_len)
+bool aead_seal(struct aead_ctx *actx, const struct aead_key *key,
+	       const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst, const uint8_t *src,
+	       size_t len, const uint8_t *ad, size_t ad_len)
 {
-	EVP_CIPHER_CTX *ctx = aead->encrypt;
+	EVP_CIPHER_CTX *ctx = actx->seal;
+	bool load = actx->seal_key != key->id;
 	int out_len;
 
-	if (len > INT_MAX - CRYPTO_AEAD_TAG_LEN || ad_len > INT_MAX)
+	if (len > INT_MAX - CRYPTO_AEAD_TAG_LEN || ad_len > INT_MAX || !key->id)
 		return false;
-	if (EVP_EncryptInit_ex2(ctx, NULL, NULL, nonce, NULL) == 1 &&
+	actx->seal_key = key->id;
+	if (EVP_EncryptInit_ex2(ctx, NULL, load ? key->bytes : NULL, nonce, NULL) == 1 &&
 	    (!ad_len || EVP_EncryptUpdate(ctx, NULL, &out_len, ad, (int)ad_len) == 1) &&
 	    (!len || EVP_EncryptUpdate(ctx, dst, &out_len, src, (int)len) == 1) &&
 	    EVP_EncryptFinal_ex(ctx, dst + len, &out_len) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_AEAD_TAG_LEN, dst + len) == 1)
 		return true;
+	actx->seal_key = 0; /* the key may not have loaded */
 	ERR_clear_error();
 	return false;
 }
 
-bool aead_open(struct aead *aead, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst,
-	       const uint8_t *src, size_t len, const uint8_t *ad, size_t ad_len)
+bool aead_open(struct aead_ctx *actx, const struct aead_key *key,
+	       const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst, const uint8_t *src,
+	       size_t len, const uint8_t *ad, size_t ad_len)
 {
-	EVP_CIPHER_CTX *ctx = aead->decrypt;
+	EVP_CIPHER_CTX *ctx = actx->open;
+	bool load = actx->open_key != key->id;
 	uint8_t tag[CRYPTO_AEAD_TAG_LEN];
 	int out_len;
 
-	if (len > INT_MAX || ad_len > INT_MAX)
+	if (len > INT_MAX || ad_len > INT_MAX || !key->id)
 		return false;
 	memcpy(tag, src + len, sizeof(tag)); /* dst may overlap src */
-	if (EVP_DecryptInit_ex2(ctx, NULL, NULL, nonce, NULL) == 1 &&
+	actx->open_key = key->id;
+	if (EVP_DecryptInit_ex2(ctx, NULL, load ? key->bytes : NULL, nonce, NULL) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, sizeof(tag), tag) == 1 &&
 	    (!ad_len || EVP_DecryptUpdate(ctx, NULL, &out_len, ad, (int)ad_len) == 1) &&
 	    (!len || EVP_DecryptUpdate(ctx, dst, &out_len, src, (int)len) == 1) &&
@@ -330,6 +366,8 @@ bool aead_open(struct aead *aead, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], ui
 		return true;
 	/* Never hand out plaintext that failed authentication. */
 	crypto_wipe(dst, len);
+	if (load)
+		actx->open_key = 0; /* the key may not have loaded */
 	ERR_clear_error();
 	return false;
 }
@@ -338,14 +376,17 @@ static bool aead_once(bool seal, const uint8_t key[CRYPTO_KEY_LEN],
 		      const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst, const uint8_t *src,
 		      size_t len, const uint8_t *ad, size_t ad_len)
 {
-	struct aead aead;
+	struct aead_ctx ctx;
+	struct aead_key k;
 	bool ok;
 
-	if (!aead_init(&aead, key))
+	if (!aead_ctx_init(&ctx))
 		return false;
-	ok = seal ? aead_seal(&aead, nonce, dst, src, len, ad, ad_len)
-		  : aead_open(&aead, nonce, dst, src, len, ad, ad_len);
-	aead_free(&aead);
+	aead_key_set(&k, key);
+	ok = seal ? aead_seal(&ctx, &k, nonce, dst, src, len, ad, ad_len)
+		  : aead_open(&ctx, &k, nonce, dst, src, len, ad, ad_len);
+	aead_ctx_free(&ctx);
+	crypto_wipe(&k, sizeof(k));
 	return ok;
 }
 

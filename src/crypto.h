@@ -75,21 +75,36 @@ must_check bool hmac_blake2s(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, s
 must_check bool wg_kdf(uint8_t t1[CRYPTO_HASH_LEN], uint8_t *t2, uint8_t *t3,
 		       const uint8_t key[CRYPTO_HASH_LEN], const void *in, size_t in_len);
 
-/* RFC 8439 ChaCha20-Poly1305 with a context made once per key. */
-struct aead {
-	void *encrypt; /* EVP_CIPHER_CTX */
-	void *decrypt;
+/*
+ * RFC 8439 ChaCha20-Poly1305. Keys and contexts are kept apart: a context (one
+ * per thread) loads a key only when it is not the one it used last, which
+ * costs less than sealing a small packet, so one context serves every keypair
+ * and a keypair can be served by any thread.
+ */
+struct aead_key {
+	uint8_t bytes[CRYPTO_KEY_LEN];
+	uint64_t id; /* unique in the process; 0 for no key */
 };
-must_check bool aead_init(struct aead *aead, const uint8_t key[CRYPTO_KEY_LEN]);
-void aead_free(struct aead *aead);
+struct aead_ctx {
+	void *seal, *open;	     /* EVP_CIPHER_CTX */
+	uint64_t seal_key, open_key; /* ids of the keys loaded */
+};
+/* Copies the key and gives it a new id. */
+void aead_key_set(struct aead_key *key, const uint8_t bytes[CRYPTO_KEY_LEN]);
+must_check bool aead_ctx_init(struct aead_ctx *ctx);
+void aead_ctx_free(struct aead_ctx *ctx);
+/* Overwrites the context's copy of key, if it holds one: call before wiping the key. */
+void aead_ctx_release(struct aead_ctx *ctx, const struct aead_key *key);
+/* Overwrites whatever keys the context holds. */
+void aead_ctx_forget(struct aead_ctx *ctx);
 /* dst receives len bytes of ciphertext then the tag; dst may equal src. */
-must_check bool aead_seal(struct aead *aead, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
-			  uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
-			  size_t ad_len);
+must_check bool aead_seal(struct aead_ctx *ctx, const struct aead_key *key,
+			  const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst,
+			  const uint8_t *src, size_t len, const uint8_t *ad, size_t ad_len);
 /* src holds len bytes of ciphertext and the tag after them; dst may equal src. */
-must_check bool aead_open(struct aead *aead, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
-			  uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
-			  size_t ad_len);
+must_check bool aead_open(struct aead_ctx *ctx, const struct aead_key *key,
+			  const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint8_t *dst,
+			  const uint8_t *src, size_t len, const uint8_t *ad, size_t ad_len);
 /* WireGuard's nonce: 32 zero bits then the 64-bit counter, little-endian. */
 void aead_counter_nonce(uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], uint64_t counter);
 /* One-shot forms, for handshakes. */

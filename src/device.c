@@ -35,7 +35,7 @@ bool device_init(struct device *dev, const struct device_io *io)
 	dev->peer_buckets = calloc(dev->peer_bucket_count, sizeof(*dev->peer_buckets));
 	allowedips_init(&dev->allowedips);
 	timer_init(&dev->timer_gc, expired_gc);
-	if (!dev->peer_buckets || !index_table_init(&dev->indices) ||
+	if (!dev->peer_buckets || !aead_ctx_init(&dev->aead) || !index_table_init(&dev->indices) ||
 	    !ratelimiter_init(&dev->ratelimiter, 8192) || !timer_queue_reserve(&dev->timers, 64)) {
 		device_free(dev);
 		return false;
@@ -54,6 +54,7 @@ void device_free(struct device *dev)
 	allowedips_free(&dev->allowedips);
 	timer_queue_free(&dev->timers);
 	packet_pool_free(&dev->pool);
+	aead_ctx_free(&dev->aead);
 	if (!noise_identity_set(&dev->identity, NULL))
 		abort(); /* clearing cannot fail */
 	crypto_wipe(dev, sizeof(*dev));

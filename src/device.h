@@ -76,6 +76,7 @@ struct device {
 	struct timer_queue timers;
 	struct packet_pool pool;
 	struct device_io io;
+	struct aead_ctx aead; /* seals and opens data for every keypair */
 
 	struct peer **peer_buckets;
 	size_t peer_bucket_count, peer_count;

@@ -14,8 +14,8 @@ void keypair_free(struct device *dev, struct keypair *kp)
 	if (!kp)
 		return;
 	index_remove(&dev->indices, &kp->entry);
-	aead_free(&kp->send);
-	aead_free(&kp->receive);
+	aead_ctx_release(&dev->aead, &kp->send);
+	aead_ctx_release(&dev->aead, &kp->receive);
 	crypto_wipe(kp, sizeof(*kp));
 	free(kp);
 }

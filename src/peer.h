@@ -25,7 +25,7 @@ struct device;
 
 struct keypair {
 	struct index_entry entry; /* our index for this session */
-	struct aead send, receive;
+	struct aead_key send, receive;
 	uint64_t send_counter;
 	struct replay_counter replay;
 	uint64_t birth; /* monotonic ns */

@@ -43,13 +43,9 @@ static struct keypair *begin_session(struct peer *peer, uint64_t now)
 	struct keypair *kp = calloc(1, sizeof(*kp));
 	bool ok = kp && noise_derive_keys(&peer->handshake, &keys);
 
-	if (ok && !aead_init(&kp->send, keys.send))
-		ok = false;
-	if (ok && !aead_init(&kp->receive, keys.receive)) {
-		aead_free(&kp->send);
-		ok = false;
-	}
 	if (ok) {
+		aead_key_set(&kp->send, keys.send);
+		aead_key_set(&kp->receive, keys.receive);
 		kp->initiator = keys.initiator;
 		kp->remote_index = keys.remote_index;
 	}
@@ -232,8 +228,8 @@ static void consume_data(struct device *dev, uint8_t *buf, size_t len,
 		return;
 	}
 	aead_counter_nonce(nonce, msg->counter);
-	if (!aead_open(&kp->receive, nonce, msg->encrypted_data, msg->encrypted_data, payload_len,
-		       NULL, 0)) {
+	if (!aead_open(&dev->aead, &kp->receive, nonce, msg->encrypted_data, msg->encrypted_data,
+		       payload_len, NULL, 0)) {
 		device_drop(dev, DROP_BAD_MAC);
 		return;
 	}

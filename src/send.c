@@ -78,7 +78,7 @@ static bool encrypt_and_send(struct peer *peer, struct keypair *kp, struct packe
 	msg->receiver_index = kp->remote_index;
 	msg->counter = kp->send_counter;
 	aead_counter_nonce(nonce, kp->send_counter++);
-	if (!aead_seal(&kp->send, nonce, payload, payload, len, NULL, 0))
+	if (!aead_seal(&peer->device->aead, &kp->send, nonce, payload, payload, len, NULL, 0))
 		return false;
 	send_to_peer(peer, p->data, sizeof(*msg) + len + CRYPTO_AEAD_TAG_LEN);
 	++peer->stats.tx_packets;

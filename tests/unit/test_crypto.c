@@ -204,26 +204,35 @@ static void aead_rfc8439(void **state)
 {
 	uint8_t key[32], nonce[12], ad[12], ct[sizeof(sunscreen) + 16], pt[sizeof(sunscreen) + 16];
 	const size_t len = sizeof(sunscreen) - 1;
-	struct aead aead;
+	struct aead_ctx aead;
+	struct aead_key k;
 
 	(void)state;
 	unhex(key, "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
 	unhex(nonce, "070000004041424344454647");
 	unhex(ad, "50515253c0c1c2c3c4c5c6c7");
-	assert_true(aead_init(&aead, key));
-	assert_true(aead_seal(&aead, nonce, ct, (const uint8_t *)sunscreen, len, ad, sizeof(ad)));
+	aead_key_set(&k, key);
+	assert_true(aead_ctx_init(&aead));
+	assert_true(
+	    aead_seal(&aead, &k, nonce, ct, (const uint8_t *)sunscreen, len, ad, sizeof(ad)));
 	assert_hex_equal(ct, "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
 			     "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
 			     "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
 			     "3ff4def08e4b7a9de576d26586cec64b6116");
 	assert_hex_equal(ct + len, "1ae10b594f09e26a7e902ecbd0600691");
-	assert_true(aead_open(&aead, nonce, pt, ct, len, ad, sizeof(ad)));
+	assert_true(aead_open(&aead, &k, nonce, pt, ct, len, ad, sizeof(ad)));
 	assert_memory_equal(pt, sunscreen, len);
 	/* the same context again, after other use, gives the same answer */
-	assert_true(aead_seal(&aead, nonce, pt, pt, len, NULL, 0));
-	assert_true(aead_seal(&aead, nonce, ct, (const uint8_t *)sunscreen, len, ad, sizeof(ad)));
+	assert_true(aead_seal(&aead, &k, nonce, pt, pt, len, NULL, 0));
+	assert_true(
+	    aead_seal(&aead, &k, nonce, ct, (const uint8_t *)sunscreen, len, ad, sizeof(ad)));
 	assert_hex_equal(ct + len, "1ae10b594f09e26a7e902ecbd0600691");
-	aead_free(&aead);
+	/* a released key is loaded again when next used */
+	aead_ctx_release(&aead, &k);
+	assert_true(
+	    aead_seal(&aead, &k, nonce, ct, (const uint8_t *)sunscreen, len, ad, sizeof(ad)));
+	assert_hex_equal(ct + len, "1ae10b594f09e26a7e902ecbd0600691");
+	aead_ctx_free(&aead);
 }
 
 /* Flipping any bit of ciphertext, tag or associated data must make open fail. */
@@ -259,25 +268,72 @@ static void aead_tamper(void **state)
 static void aead_in_place_and_empty(void **state)
 {
 	uint8_t key[32], buf[32 + 16], copy[32], tag_only[16];
-	struct aead aead;
+	struct aead_ctx aead;
+	struct aead_key k;
 	uint8_t nonce[12];
 
 	(void)state;
 	assert_true(crypto_random(key, sizeof(key)));
 	assert_true(crypto_random(buf, 32));
 	memcpy(copy, buf, 32);
-	assert_true(aead_init(&aead, key));
+	aead_key_set(&k, key);
+	assert_true(aead_ctx_init(&aead));
 	aead_counter_nonce(nonce, 0x0102030405060708ull);
 	assert_hex_equal(nonce, "000000000807060504030201");
-	assert_true(aead_seal(&aead, nonce, buf, buf, 32, NULL, 0));
+	assert_true(aead_seal(&aead, &k, nonce, buf, buf, 32, NULL, 0));
 	assert_memory_not_equal(buf, copy, 32);
-	assert_true(aead_open(&aead, nonce, buf, buf, 32, NULL, 0));
+	assert_true(aead_open(&aead, &k, nonce, buf, buf, 32, NULL, 0));
 	assert_memory_equal(buf, copy, 32);
-	assert_true(aead_seal(&aead, nonce, tag_only, NULL, 0, NULL, 0));
-	assert_true(aead_open(&aead, nonce, NULL, tag_only, 0, NULL, 0));
+	assert_true(aead_seal(&aead, &k, nonce, tag_only, NULL, 0, NULL, 0));
+	assert_true(aead_open(&aead, &k, nonce, NULL, tag_only, 0, NULL, 0));
 	tag_only[3] ^= 0x10;
-	assert_false(aead_open(&aead, nonce, NULL, tag_only, 0, NULL, 0));
-	aead_free(&aead);
+	assert_false(aead_open(&aead, &k, nonce, NULL, tag_only, 0, NULL, 0));
+	aead_ctx_free(&aead);
+}
+
+/*
+ * One context serving many keys, in a random order, as a data path thread
+ * does: every seal and open must match a context made for that key alone
+ * (aead_seal_once), and a tag made under one key must not open under another.
+ */
+static void aead_context_switches_keys(void **state)
+{
+	enum { KEYS = 5, ROUNDS = 400 };
+	uint8_t raw[KEYS][32], msg[300], sealed[300 + 16], want[300 + 16], out[300];
+	struct aead_key keys[KEYS];
+	struct aead_ctx ctx;
+	uint8_t nonce[12];
+	uint32_t pick;
+
+	(void)state;
+	assert_true(aead_ctx_init(&ctx));
+	for (int i = 0; i < KEYS; ++i) {
+		assert_true(crypto_random(raw[i], 32));
+		aead_key_set(&keys[i], raw[i]);
+		assert_int_not_equal(keys[i].id, 0);
+		if (i)
+			assert_int_not_equal(keys[i].id, keys[i - 1].id);
+	}
+	for (int round = 0; round < ROUNDS; ++round) {
+		size_t len;
+		int k, other;
+
+		assert_true(crypto_random(&pick, sizeof(pick)));
+		k = (int)(pick % KEYS);
+		other = (k + 1 + (int)(pick >> 8) % (KEYS - 1)) % KEYS;
+		len = (pick >> 16) % sizeof(msg);
+		assert_true(crypto_random(msg, len));
+		aead_counter_nonce(nonce, (uint64_t)round);
+		assert_true(aead_seal(&ctx, &keys[k], nonce, sealed, msg, len, NULL, 0));
+		assert_true(aead_seal_once(raw[k], (uint64_t)round, want, msg, len, NULL, 0));
+		assert_memory_equal(sealed, want, len + 16);
+		assert_false(aead_open(&ctx, &keys[other], nonce, out, sealed, len, NULL, 0));
+		assert_true(aead_open(&ctx, &keys[k], nonce, out, sealed, len, NULL, 0));
+		assert_memory_equal(out, msg, len);
+		if (pick & 1u << 31)
+			aead_ctx_forget(&ctx);
+	}
+	aead_ctx_free(&ctx);
 }
 
 /* draft-irtf-cfrg-xchacha section 2.2.1. */
@@ -358,6 +414,7 @@ int main(void)
 	    cmocka_unit_test(aead_rfc8439),
 	    cmocka_unit_test(aead_tamper),
 	    cmocka_unit_test(aead_in_place_and_empty),
+	    cmocka_unit_test(aead_context_switches_keys),
 	    cmocka_unit_test(hchacha20_vector),
 	    cmocka_unit_test(xaead_vector_and_tamper),
 	    cmocka_unit_test(constant_time_helpers),
