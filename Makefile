@@ -11,6 +11,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 -D_GNU_SOURCE -MMD -MP
 CFLAGS += -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wimplicit-fallthrough \
 	-Wshadow -Wmissing-prototypes -Wvla
+CFLAGS += -pthread
 CFLAGS += -fstack-protector-strong -fstack-clash-protection -fPIE
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 
@@ -36,7 +37,7 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS)
-LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS)
+LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) -pthread
 
 ifeq ($(V),)
 Q := @
@@ -95,7 +96,11 @@ check: wgate $(UNIT_BIN)
 $(BUILD)/bench-handshake: bench/handshake.c $(LIB) | $(BUILD)
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-bench: wgate $(BUILD)/bench-handshake
+# Sealing with 1 to N data path threads, in-process, for bench/run.
+$(BUILD)/bench-threads: bench/threads.c $(LIB) | $(BUILD)
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: wgate $(BUILD)/bench-handshake $(BUILD)/bench-threads
 	$(Q)bench/run
 
 install: wgate

@@ -43,6 +43,14 @@ static bool io_send_udp(void *ctx, const union sockaddr_any *to, const void *buf
 	return datapath_queue_udp(&d->dp, to, buf, len);
 }
 
+static bool io_send_data(void *ctx, const union sockaddr_any *to, void *msg, size_t len,
+			 const struct aead_key *key, uint64_t counter)
+{
+	struct daemon *d = ctx;
+
+	return datapath_queue_data(&d->dp, to, msg, len, key, counter);
+}
+
 static void io_write_tun(void *ctx, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;
@@ -87,9 +95,11 @@ bool daemon_init(struct daemon *d, const char *ifname, char *err, size_t err_len
 	struct device_io io = {.ctx = d,
 			       .send_udp = io_send_udp,
 			       .write_tun = io_write_tun,
+			       .send_data = io_send_data,
 			       .wall_time = io_wall_time,
 			       .event = io_event};
-	unsigned features;
+	const char *threads_wanted = getenv("WGATE_THREADS");
+	unsigned features, threads;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
@@ -99,7 +109,13 @@ bool daemon_init(struct daemon *d, const char *ifname, char *err, size_t err_len
 	d->metrics.conns.listen_fd = -1;
 	if (!datapath_features_parse(getenv("WGATE_NO_OFFLOAD"), &features, err, err_len))
 		return false;
-	if (!datapath_init(&d->dp, features) || !device_init(&d->dev, &io)) {
+	if (!workers_count_parse(threads_wanted, &threads)) {
+		snprintf(err, err_len,
+			 "WGATE_THREADS: '%s' is not a thread count (expected auto, or 1 to %d)",
+			 threads_wanted, WORKERS_MAX);
+		return false;
+	}
+	if (!datapath_init(&d->dp, features, threads) || !device_init(&d->dev, &io)) {
 		snprintf(err, err_len, "out of memory");
 		return false;
 	}
@@ -178,8 +194,12 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
+	if (!datapath_start_threads(&d->dp)) {
+		snprintf(err, err_len, "cannot start %u data path threads", d->dp.threads);
+		return false;
+	}
 	datapath_describe(&d->dp, offloads, sizeof(offloads));
-	log_info("event=datapath offloads=%s", offloads);
+	log_info("event=datapath offloads=%s threads=%u", offloads, d->dp.threads);
 	return true;
 }
 

@@ -115,15 +115,24 @@ static void emit_to_tun(void *ctx, const struct virtio_net_hdr *hdr, const uint8
 		log_debug("event=tun_write_failed error=\"%s\"", strerror(errno));
 }
 
-bool datapath_init(struct datapath *dp, unsigned features)
+bool datapath_init(struct datapath *dp, unsigned features, unsigned threads)
 {
+	bool ok = threads >= 1 && threads <= WORKERS_MAX;
+
 	memset(dp, 0, sizeof(*dp));
 	dp->tun_fd = -1;
 	dp->features = features;
+	dp->threads = threads;
 	dp->tx_buf = malloc((size_t)DATAPATH_TX_GROUPS * DATAPATH_BUFFER_SIZE);
 	dp->rx_buf = malloc((size_t)DATAPATH_RX_MESSAGES * DATAPATH_BUFFER_SIZE);
 	dp->tun_buf = malloc(sizeof(struct virtio_net_hdr) + DATAPATH_BUFFER_SIZE);
-	if (!dp->tx_buf || !dp->rx_buf || !dp->tun_buf ||
+	dp->seals =
+	    calloc((size_t)DATAPATH_TX_GROUPS * DATAPATH_GSO_MAX_SEGMENTS, sizeof(*dp->seals));
+	dp->received =
+	    calloc((size_t)DATAPATH_RX_MESSAGES * DATAPATH_RX_SEGMENTS, sizeof(*dp->received));
+	for (unsigned i = 0; ok && i < threads; ++i)
+		ok = aead_ctx_init(&dp->crypto[i]);
+	if (!ok || !dp->tx_buf || !dp->rx_buf || !dp->tun_buf || !dp->seals || !dp->received ||
 	    !offload_coalescer_init(&dp->coalescer, emit_to_tun, dp)) {
 		datapath_free(dp);
 		return false;
@@ -131,13 +140,41 @@ bool datapath_init(struct datapath *dp, unsigned features)
 	return true;
 }
 
+bool datapath_start_threads(struct datapath *dp)
+{
+	return workers_init(&dp->workers, dp->threads);
+}
+
 void datapath_free(struct datapath *dp)
 {
+	workers_free(&dp->workers);
 	offload_coalescer_free(&dp->coalescer);
+	for (unsigned i = 0; i < WORKERS_MAX; ++i)
+		aead_ctx_free(&dp->crypto[i]);
+	crypto_wipe(dp->seal_keys, sizeof(dp->seal_keys));
 	free(dp->tx_buf);
 	free(dp->rx_buf);
 	free(dp->tun_buf);
+	free(dp->seals);
+	free(dp->received);
 	dp->tx_buf = dp->rx_buf = dp->tun_buf = NULL;
+	dp->seals = NULL;
+	dp->received = NULL;
+}
+
+/* Runs fn over the items on the threads; keys do not stay in their contexts after. */
+static void run_crypto(struct datapath *dp, workers_fn *fn, size_t items)
+{
+	unsigned used = items > 0;
+
+	if (dp->workers.threads > 1) {
+		workers_run(&dp->workers, fn, dp, items, DATAPATH_MIN_PER_THREAD);
+		used = dp->workers.threads;
+	} else if (items) {
+		fn(dp, 0, 0, items); /* not started (tests) or one thread */
+	}
+	for (unsigned i = 0; i < used; ++i)
+		aead_ctx_forget(&dp->crypto[i]);
 }
 
 void datapath_attach_tun(struct datapath *dp, int tun_fd)
@@ -226,16 +263,43 @@ bool datapath_read_tun(struct datapath *dp, struct device *dev)
 	return true;
 }
 
-/* Hands each datagram of a (possibly GRO-joined) receive to the device. */
-static void receive_datagrams(struct datapath *dp, struct device *dev, uint8_t *buf, size_t len,
-			      size_t segment_size, const union sockaddr_any *src, uint64_t now)
+/* Lists the datagrams of a (possibly GRO-joined) receive; returns the new count. */
+static size_t list_datagrams(struct datapath *dp, size_t count, uint8_t *buf, size_t len,
+			     size_t segment_size, const union sockaddr_any *src)
 {
 	if (!segment_size)
 		segment_size = len;
 	tally(dp, PATH_UDP_RECEIVE, (len + segment_size - 1) / segment_size);
-	for (size_t off = 0; off < len; off += segment_size)
-		device_receive(dev, buf + off, len - off < segment_size ? len - off : segment_size,
-			       src, now);
+	for (size_t off = 0; off < len; off += segment_size) {
+		struct datapath_received *r = &dp->received[count++];
+
+		r->buf = buf + off;
+		r->len = len - off < segment_size ? len - off : segment_size;
+		r->src = src;
+	}
+	return count;
+}
+
+static void open_slice(void *arg, unsigned thread, size_t begin, size_t end)
+{
+	struct datapath *dp = arg;
+
+	for (size_t i = begin; i < end; ++i)
+		device_open_run(&dp->crypto[thread], &dp->received[i].open);
+}
+
+/* Opens the data messages (spread over the threads), then hands all to the device in order. */
+static void receive_listed(struct datapath *dp, struct device *dev, size_t count, uint64_t now)
+{
+	for (size_t i = 0; i < count; ++i)
+		device_open_prepare(dev, dp->received[i].buf, dp->received[i].len, now,
+				    &dp->received[i].open);
+	run_crypto(dp, open_slice, count);
+	for (size_t i = 0; i < count; ++i) {
+		struct datapath_received *r = &dp->received[i];
+
+		device_receive_opened(dev, r->buf, r->len, r->src, now, &r->open);
+	}
 }
 
 static size_t gro_segment_size(const struct msghdr *msg)
@@ -290,9 +354,21 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 		if (n <= 0)
 			return;
 		now = monotonic_ns();
-		for (int i = 0; i < n; ++i)
-			receive_datagrams(dp, dev, iov[i].iov_base, msgs[i].msg_len,
-					  gro_segment_size(&msgs[i].msg_hdr), &src[i], now);
+		{
+			size_t count = 0;
+
+			for (int i = 0; i < n; ++i) {
+				size_t segment_size = gro_segment_size(&msgs[i].msg_hdr);
+
+				/* a GRO receive joins at most DATAPATH_RX_SEGMENTS; be sure */
+				if (segment_size &&
+				    msgs[i].msg_len / segment_size >= DATAPATH_RX_SEGMENTS)
+					segment_size = 0;
+				count = list_datagrams(dp, count, iov[i].iov_base, msgs[i].msg_len,
+						       segment_size, &src[i]);
+			}
+			receive_listed(dp, dev, count, now);
+		}
 		datapath_flush(dp);
 		if ((unsigned)n < slots)
 			return;
@@ -309,13 +385,14 @@ static bool group_takes(const struct datapath *dp, const struct datapath_group *
 	       g->segments < DATAPATH_GSO_MAX_SEGMENTS && g->len + len <= DATAPATH_GSO_MAX_BYTES;
 }
 
-bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
-			size_t len)
+/* Room for a datagram of len bytes to `to', in its latest group or a new one. */
+static uint8_t *reserve(struct datapath *dp, const union sockaddr_any *to, size_t len)
 {
 	struct datapath_group *g = NULL;
+	uint8_t *at;
 
 	if (len > DATAPATH_BUFFER_SIZE)
-		return false;
+		return NULL;
 	/* Only the destination's latest group may grow, so its datagrams stay in order. */
 	for (unsigned i = dp->group_count; i-- > 0;) {
 		if (sockaddr_equal(&dp->groups[i].to, to)) {
@@ -329,11 +406,91 @@ bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const
 		g = &dp->groups[dp->group_count++];
 		*g = (struct datapath_group){.to = *to, .segment_size = len};
 	}
-	memcpy(dp->tx_buf + (size_t)(g - dp->groups) * DATAPATH_BUFFER_SIZE + g->len, buf, len);
+	at = dp->tx_buf + (size_t)(g - dp->groups) * DATAPATH_BUFFER_SIZE + g->len;
 	g->len += len;
 	dp->tx_queued += len;
 	++g->segments;
+	return at;
+}
+
+bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
+			size_t len)
+{
+	uint8_t *at = reserve(dp, to, len);
+
+	if (at)
+		memcpy(at, buf, len);
+	return at != NULL;
+}
+
+/* The key's slot among this flush's keys; a full table flushes first. */
+static unsigned seal_key_slot(struct datapath *dp, const struct aead_key *key)
+{
+	for (unsigned i = dp->seal_key_count; i-- > 0;)
+		if (dp->seal_keys[i].id == key->id)
+			return i;
+	if (dp->seal_key_count == DATAPATH_SEAL_KEYS)
+		datapath_flush(dp);
+	dp->seal_keys[dp->seal_key_count] = *key;
+	return dp->seal_key_count++;
+}
+
+bool datapath_queue_data(struct datapath *dp, const union sockaddr_any *to, const void *msg,
+			 size_t len, const struct aead_key *key, uint64_t counter)
+{
+	const size_t header = sizeof(struct message_data);
+	unsigned slot;
+	uint8_t *at;
+
+	if (len < header)
+		return false;
+	slot = seal_key_slot(dp, key);
+	at = reserve(dp, to, len + CRYPTO_AEAD_TAG_LEN);
+	if (!at)
+		return false;
+	memcpy(at, msg, len);
+	/* reserve() may have flushed, and the flush emptied the key table */
+	if (!dp->seal_key_count || dp->seal_keys[slot].id != key->id)
+		slot = seal_key_slot(dp, key);
+	dp->seals[dp->seal_count++] = (struct datapath_seal){
+	    .payload = at + header,
+	    .counter = counter,
+	    .len = (uint32_t)(len - header),
+	    .key = (uint16_t)slot,
+	};
 	return true;
+}
+
+static void seal_slice(void *arg, unsigned thread, size_t begin, size_t end)
+{
+	struct datapath *dp = arg;
+
+	for (size_t i = begin; i < end; ++i) {
+		struct datapath_seal *s = &dp->seals[i];
+		uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
+
+		aead_counter_nonce(nonce, s->counter);
+		s->failed = !aead_seal(&dp->crypto[thread], &dp->seal_keys[s->key], nonce,
+				       s->payload, s->payload, s->len, NULL, 0);
+	}
+}
+
+/* Seals every queued data message; one that fails leaves as zeros, never as plaintext. */
+static void seal_queued(struct datapath *dp)
+{
+	run_crypto(dp, seal_slice, dp->seal_count);
+	for (unsigned i = 0; i < dp->seal_count; ++i) {
+		struct datapath_seal *s = &dp->seals[i];
+
+		if (s->failed) {
+			crypto_wipe(s->payload - sizeof(struct message_data),
+				    sizeof(struct message_data) + s->len + CRYPTO_AEAD_TAG_LEN);
+			++dp->seal_failures;
+		}
+	}
+	dp->seal_count = 0;
+	crypto_wipe(dp->seal_keys, sizeof(struct aead_key) * dp->seal_key_count);
+	dp->seal_key_count = 0;
 }
 
 static int fd_for(const struct datapath *dp, const union sockaddr_any *to)
@@ -423,6 +580,7 @@ static unsigned send_groups(struct datapath *dp, int fd, unsigned first, unsigne
 
 void datapath_flush(struct datapath *dp)
 {
+	seal_queued(dp);
 	/* sendmmsg takes one fd: IPv4 groups first, then IPv6 (distinct peers, no order). */
 	for (int pass = 0; pass < 2; ++pass) {
 		int family = pass == 0 ? AF_INET : AF_INET6;

@@ -20,6 +20,7 @@
 #include "device.h"
 #include "offload.h"
 #include "udp.h"
+#include "workers.h"
 
 enum datapath_feature {
 	DATAPATH_TUN_OFFLOAD = 1 << 0, /* IFF_VNET_HDR + TUNSETOFFLOAD, coalesced writes */
@@ -36,6 +37,26 @@ enum {
 	DATAPATH_GSO_MAX_SEGMENTS = 64,
 	DATAPATH_GSO_MAX_BYTES = 65507, /* the largest UDP payload IPv4 can carry */
 	DATAPATH_BUFFER_SIZE = 65536,
+	DATAPATH_SEAL_KEYS = 16,      /* distinct keys in one flush */
+	DATAPATH_RX_SEGMENTS = 64,    /* per GRO receive (the kernel's UDP_GRO_CNT_MAX) */
+	DATAPATH_MIN_PER_THREAD = 16, /* packets worth waking a thread for */
+};
+
+/* A data message queued with its payload still plaintext. */
+struct datapath_seal {
+	uint8_t *payload; /* len bytes, then room for the tag */
+	uint64_t counter;
+	uint32_t len;
+	uint16_t key; /* in seal_keys */
+	bool failed;
+};
+
+/* A received datagram and what was opened of it ahead. */
+struct datapath_received {
+	uint8_t *buf;
+	size_t len;
+	const union sockaddr_any *src;
+	struct device_open open;
 };
 
 struct datapath_group {
@@ -66,6 +87,16 @@ struct datapath {
 	uint8_t *tun_buf; /* one TUN read: header and up to 64 KiB */
 	struct offload_coalescer coalescer;
 	struct datapath_stats stats;
+
+	unsigned threads; /* wanted (WGATE_THREADS); running once started */
+	struct workers workers;
+	struct aead_ctx crypto[WORKERS_MAX]; /* one per thread */
+	struct datapath_seal *seals;	     /* for every datagram the groups can hold */
+	unsigned seal_count;
+	struct aead_key seal_keys[DATAPATH_SEAL_KEYS];
+	unsigned seal_key_count;
+	struct datapath_received *received; /* one recvmmsg's datagrams */
+	uint64_t seal_failures;
 };
 
 /*
@@ -81,8 +112,11 @@ const char *datapath_path_name(enum datapath_path path);
 /* The features in use, as "tun,udp-gso,udp-gro,mmsg,tun-uso" or "none". */
 void datapath_describe(const struct datapath *dp, char *out, size_t len);
 
-/* Allocates the buffers; nothing is attached yet. */
-bool datapath_init(struct datapath *dp, unsigned features) __attribute__((warn_unused_result));
+/* Allocates the buffers and cipher contexts for threads; nothing is attached yet. */
+bool datapath_init(struct datapath *dp, unsigned features, unsigned threads)
+    __attribute__((warn_unused_result));
+/* Starts the helper threads: after any fork. False (with errno) when they cannot start. */
+bool datapath_start_threads(struct datapath *dp) __attribute__((warn_unused_result));
 void datapath_free(struct datapath *dp);
 /* Takes a TUN fd (opened by tun_open or inherited) and enables what it supports. */
 void datapath_attach_tun(struct datapath *dp, int tun_fd);
@@ -94,6 +128,9 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd);
 /* The device's output, queued until datapath_flush(). */
 bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
 			size_t len);
+/* A data message to be sealed at the next flush (see device_io.send_data). */
+bool datapath_queue_data(struct datapath *dp, const union sockaddr_any *to, const void *msg,
+			 size_t len, const struct aead_key *key, uint64_t counter);
 void datapath_write_tun(struct datapath *dp, const void *buf, size_t len);
 /* Sends and writes everything queued: at the end of every batch. */
 void datapath_flush(struct datapath *dp);

@@ -42,6 +42,15 @@ struct device_io {
 	/* True when the datagram was handed to the network. */
 	bool (*send_udp)(void *ctx, const union sockaddr_any *to, const void *buf, size_t len);
 	void (*write_tun)(void *ctx, const void *buf, size_t len);
+	/*
+	 * Optional: takes a data message (len bytes: header, then the padded
+	 * payload, still plaintext) to be sealed in place, the tag after it,
+	 * under key with counter's nonce before it leaves; key is valid only
+	 * during the call. Lets the caller seal a batch at once, on several
+	 * threads. Without it the device seals and calls send_udp.
+	 */
+	bool (*send_data)(void *ctx, const union sockaddr_any *to, void *msg, size_t len,
+			  const struct aead_key *key, uint64_t counter);
 	void (*wall_time)(void *ctx, struct timespec *ts);
 	/* Optional; peer is NULL for device-wide events. */
 	void (*event)(void *ctx, enum device_event event, const struct peer *peer);
@@ -130,6 +139,28 @@ void device_send(struct device *dev, struct packet *packet, uint64_t now);
 /* A UDP payload from src; buf is decrypted in place. */
 void device_receive(struct device *dev, uint8_t *buf, size_t len, const union sockaddr_any *src,
 		    uint64_t now);
+/*
+ * Receiving a batch, its decryption spread over threads: device_open_prepare()
+ * notes what to open for a data message on a live session (nothing for
+ * anything else); device_open_run() opens it in place, on any thread with its
+ * own context, while nothing else touches the device; device_receive_opened()
+ * then does the rest, in arrival order, first checking that the session is
+ * still the one opened with.
+ */
+struct device_open {
+	const struct keypair *keypair; /* NULL: nothing opened ahead */
+	const struct aead_key *key;
+	uint64_t key_id, counter;
+	uint8_t *data;
+	size_t len;
+	bool ok;
+};
+void device_open_prepare(struct device *dev, uint8_t *buf, size_t len, uint64_t now,
+			 struct device_open *op);
+void device_open_run(struct aead_ctx *ctx, struct device_open *op);
+void device_receive_opened(struct device *dev, uint8_t *buf, size_t len,
+			   const union sockaddr_any *src, uint64_t now,
+			   const struct device_open *op);
 void device_run_timers(struct device *dev, uint64_t now);
 uint64_t device_next_timer(const struct device *dev);
 

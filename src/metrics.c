@@ -122,6 +122,12 @@ static void datapath_series(FILE *out, const struct datapath *dp, const char *if
 		 dp->stats.batches);
 	per_path(out, ifname, "wgate_datapath_packets_total",
 		 "IP packets and datagrams carried in those batches.", dp->stats.packets);
+	interface_series(out, ifname, "wgate_datapath_threads", "gauge",
+			 "Threads that seal and open data packets (WGATE_THREADS).",
+			 dp->workers.threads ? dp->workers.threads : dp->threads);
+	interface_series(out, ifname, "wgate_datapath_shared_batches_total", "counter",
+			 "Batches whose sealing or opening was spread over more than one thread.",
+			 dp->workers.shared_runs);
 }
 
 void metrics_render(const struct device *dev, const struct datapath *dp, const char *ifname,

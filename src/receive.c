@@ -205,34 +205,75 @@ static bool inner_source(const uint8_t *p, size_t len, int *family, const uint8_
 	return false;
 }
 
-static void consume_data(struct device *dev, uint8_t *buf, size_t len,
-			 const union sockaddr_any *src, uint64_t now)
+/* The session a data message is for, if it is still live. */
+static struct keypair *data_keypair(struct device *dev, const struct message_data *msg,
+				    uint64_t now)
+{
+	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
+
+	if (!entry || entry->type != INDEX_KEYPAIR ||
+	    now >= entry->keypair->birth + SECONDS(REJECT_AFTER_TIME))
+		return NULL;
+	return entry->keypair;
+}
+
+static bool is_data(const uint8_t *buf, size_t len)
+{
+	return len >= MESSAGE_DATA_MIN_LEN && le32(buf) == MESSAGE_DATA;
+}
+
+void device_open_prepare(struct device *dev, uint8_t *buf, size_t len, uint64_t now,
+			 struct device_open *op)
 {
 	struct message_data *msg = (struct message_data *)buf;
-	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
-	size_t payload_len = len - sizeof(*msg) - CRYPTO_AEAD_TAG_LEN, ip_len;
+	struct keypair *kp = is_data(buf, len) ? data_keypair(dev, msg, now) : NULL;
+
+	*op = (struct device_open){.keypair = kp};
+	if (!kp)
+		return;
+	op->key = &kp->receive;
+	op->key_id = kp->receive.id;
+	op->counter = msg->counter;
+	op->data = msg->encrypted_data;
+	op->len = len - sizeof(*msg) - CRYPTO_AEAD_TAG_LEN;
+}
+
+void device_open_run(struct aead_ctx *ctx, struct device_open *op)
+{
 	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
-	struct keypair *kp;
+
+	if (!op->keypair)
+		return;
+	aead_counter_nonce(nonce, op->counter);
+	op->ok = aead_open(ctx, op->key, nonce, op->data, op->data, op->len, NULL, 0);
+}
+
+static void consume_data(struct device *dev, uint8_t *buf, size_t len,
+			 const union sockaddr_any *src, uint64_t now, const struct device_open *op)
+{
+	struct message_data *msg = (struct message_data *)buf;
+	struct keypair *kp = data_keypair(dev, msg, now);
+	size_t payload_len = len - sizeof(*msg) - CRYPTO_AEAD_TAG_LEN, ip_len;
+	struct device_open here;
 	struct peer *peer;
 	const uint8_t *inner_addr;
 	int family;
 
-	if (!entry || entry->type != INDEX_KEYPAIR) {
+	if (!kp || (op && op->keypair && (op->keypair != kp || op->key_id != kp->receive.id))) {
+		/* gone, or replaced since it was opened ahead */
 		device_drop(dev, DROP_NO_SESSION);
 		return;
 	}
-	kp = entry->keypair;
-	peer = kp->peer;
-	if (now >= kp->birth + SECONDS(REJECT_AFTER_TIME)) {
-		device_drop(dev, DROP_NO_SESSION);
-		return;
+	if (!op || !op->keypair) {
+		device_open_prepare(dev, buf, len, now, &here);
+		device_open_run(&dev->aead, &here);
+		op = &here;
 	}
-	aead_counter_nonce(nonce, msg->counter);
-	if (!aead_open(&dev->aead, &kp->receive, nonce, msg->encrypted_data, msg->encrypted_data,
-		       payload_len, NULL, 0)) {
+	if (!op->ok) {
 		device_drop(dev, DROP_BAD_MAC);
 		return;
 	}
+	peer = kp->peer;
 	/* The counter is trusted only now that the packet has authenticated. */
 	if (!replay_check(&kp->replay, msg->counter)) {
 		++peer->stats.dropped_replay;
@@ -272,6 +313,13 @@ static void consume_data(struct device *dev, uint8_t *buf, size_t len,
 void device_receive(struct device *dev, uint8_t *buf, size_t len, const union sockaddr_any *src,
 		    uint64_t now)
 {
+	device_receive_opened(dev, buf, len, src, now, NULL);
+}
+
+void device_receive_opened(struct device *dev, uint8_t *buf, size_t len,
+			   const union sockaddr_any *src, uint64_t now,
+			   const struct device_open *op)
+{
 	/* The type is a little-endian u32 whose top three bytes must be zero. */
 	uint32_t type = len >= 4 ? le32(buf) : 0;
 
@@ -296,7 +344,7 @@ void device_receive(struct device *dev, uint8_t *buf, size_t len, const union so
 	case MESSAGE_DATA:
 		if (len < MESSAGE_DATA_MIN_LEN)
 			break;
-		consume_data(dev, buf, len, src, now);
+		consume_data(dev, buf, len, src, now, op);
 		return;
 	}
 	device_drop(dev, DROP_MALFORMED);

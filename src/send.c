@@ -64,11 +64,13 @@ static size_t padded_length(size_t len, unsigned mtu)
 	return len + (padded > last_unit ? padded - last_unit : 0);
 }
 
-/* Encrypts in place behind the data header and sends. */
+/* Encrypts in place behind the data header and sends, or hands it over to be sealed. */
 static bool encrypt_and_send(struct peer *peer, struct keypair *kp, struct packet *p)
 {
+	struct device *dev = peer->device;
 	struct message_data *msg = (struct message_data *)p->data;
-	size_t len = padded_length(p->len, peer->device->mtu);
+	size_t len = padded_length(p->len, dev->mtu), total;
+	uint64_t counter = kp->send_counter++;
 	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
 	uint8_t *payload = packet_payload(p);
 
@@ -76,11 +78,19 @@ static bool encrypt_and_send(struct peer *peer, struct keypair *kp, struct packe
 	memset(&msg->header, 0, sizeof(msg->header));
 	msg->header.type = MESSAGE_DATA;
 	msg->receiver_index = kp->remote_index;
-	msg->counter = kp->send_counter;
-	aead_counter_nonce(nonce, kp->send_counter++);
-	if (!aead_seal(&peer->device->aead, &kp->send, nonce, payload, payload, len, NULL, 0))
-		return false;
-	send_to_peer(peer, p->data, sizeof(*msg) + len + CRYPTO_AEAD_TAG_LEN);
+	msg->counter = counter;
+	total = sizeof(*msg) + len + CRYPTO_AEAD_TAG_LEN;
+	if (dev->io.send_data) {
+		if (peer->endpoint.sa.sa_family != AF_UNSPEC &&
+		    dev->io.send_data(dev->io.ctx, &peer->endpoint, p->data, sizeof(*msg) + len,
+				      &kp->send, counter))
+			peer->stats.tx_bytes += total;
+	} else {
+		aead_counter_nonce(nonce, counter);
+		if (!aead_seal(&dev->aead, &kp->send, nonce, payload, payload, len, NULL, 0))
+			return false;
+		send_to_peer(peer, p->data, total);
+	}
 	++peer->stats.tx_packets;
 	return true;
 }

@@ -29,10 +29,10 @@ uso_expected() {
 # side A's metrics, into $METRICS
 scrape() { METRICS=$(in_a curl -sf http://127.0.0.1:9586/metrics); }
 
-# metric NAME PATH: side A's data path counter NAME on PATH, from $METRICS
+# metric NAME [PATH]: side A's metric NAME (for data path place PATH), from $METRICS
 metric() {
-	awk -v name="$1" -v path="path=\"$2\"" 'index($0, name "{") == 1 && index($0, path) {print $2}' \
-		<<<"$METRICS"
+	awk -v name="$1" -v path="${2:+path=\"$2\"}" \
+		'index($0, name "{") == 1 && (path == "" || index($0, path)) {print $2}' <<<"$METRICS"
 }
 
 # packets per batch on side A's PATH, from $METRICS
@@ -88,6 +88,15 @@ fast_path() {
 		[ "$(per_batch udp_send)" -ge 4 ] || return 1
 		if ! offload_off udp-gro; then [ "$(per_batch udp_receive)" -ge 4 ] || return 1; fi
 	fi
+	# the threads asked for (WGATE_THREADS; auto is one less than the CPUs) run and share the work
+	local threads shared
+	threads=$(metric wgate_datapath_threads) shared=$(metric wgate_datapath_shared_batches_total)
+	echo "data path threads $threads, batches shared among them $shared"
+	case ${WGATE_THREADS:-auto} in
+	auto) [ "$threads" = "$(($(nproc) > 2 ? ($(nproc) > 17 ? 16 : $(nproc) - 1) : 1))" ] || return 1 ;;
+	*) [ "$threads" = "$WGATE_THREADS" ] || return 1 ;;
+	esac
+	if [ "$threads" -gt 1 ]; then [ "$shared" -gt 0 ] || return 1; else [ "$shared" = 0 ] || return 1; fi
 	return 0
 }
 

@@ -7,6 +7,12 @@
  *
  * Handshakes, key confirmation, data both ways, AllowedIPs on receive,
  * replay, roaming, rekeying, keepalives, retries, key expiry and cookies.
+ *
+ * Every test runs twice: once with the device sealing and opening as it goes,
+ * and once batched as the daemon's data path does it: data messages handed
+ * over as plaintext and sealed after the device call returns, received
+ * datagrams opened all at once, with another context, before the device sees
+ * them in order.
  */
 #include "testutil.h"
 
@@ -31,7 +37,13 @@ struct datagram {
 	union sockaddr_any from, to;
 	uint8_t data[2048];
 	size_t len;
+	bool to_seal; /* batched: a data message still in plaintext */
+	struct aead_key key;
+	uint64_t counter;
 };
+
+static bool batched;
+static struct aead_ctx batch_ctx; /* in effect another thread's */
 
 static struct node *nodes[64];
 static size_t node_count;
@@ -52,6 +64,38 @@ static bool send_udp(void *ctx, const union sockaddr_any *to, const void *buf, s
 	d->len = len;
 	n->sent_types[((const uint8_t *)buf)[0] & 3 ? ((const uint8_t *)buf)[0] : 4]++;
 	return true;
+}
+
+static bool send_data(void *ctx, const union sockaddr_any *to, void *msg, size_t len,
+		      const struct aead_key *key, uint64_t counter)
+{
+	struct datagram *d = &queue[queue_len];
+
+	assert_true(send_udp(ctx, to, msg, len));
+	d->len = len + CRYPTO_AEAD_TAG_LEN;
+	d->key = *key; /* the keypair may be gone by the time it is sealed */
+	d->counter = counter;
+	d->to_seal = true;
+	return true;
+}
+
+/* What the data path's flush does after each event: seal what was handed over. */
+static void seal_pending(void)
+{
+	for (size_t i = 0; i < queue_len; ++i) {
+		struct datagram *d = &queue[i];
+		uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
+		const size_t header = sizeof(struct message_data);
+
+		if (!d->to_seal)
+			continue;
+		aead_counter_nonce(nonce, d->counter);
+		assert_true(aead_seal(&batch_ctx, &d->key, nonce, d->data + header,
+				      d->data + header, d->len - header - CRYPTO_AEAD_TAG_LEN, NULL,
+				      0));
+		d->to_seal = false;
+		crypto_wipe(&d->key, sizeof(d->key));
+	}
 }
 
 static void write_tun(void *ctx, const void *buf, size_t len)
@@ -86,17 +130,36 @@ static size_t deliver(void)
 	static struct datagram batch[4096];
 	size_t n = queue_len, delivered = 0;
 
+	static struct node *to[4096];
+	static struct device_open opens[4096];
+
+	seal_pending();
 	memcpy(batch, queue, n * sizeof(*batch));
 	queue_len = 0;
 	for (size_t i = 0; i < n; ++i) {
-		for (size_t j = 0; j < node_count; ++j) {
-			if (!nodes[j]->offline && sockaddr_equal(&nodes[j]->addr, &batch[i].to)) {
-				device_receive(&nodes[j]->dev, batch[i].data, batch[i].len,
-					       &batch[i].from, now);
-				++delivered;
-			}
-		}
+		to[i] = NULL;
+		for (size_t j = 0; j < node_count; ++j)
+			if (!nodes[j]->offline && sockaddr_equal(&nodes[j]->addr, &batch[i].to))
+				to[i] = nodes[j];
+		opens[i] = (struct device_open){0};
+		if (batched && to[i])
+			device_open_prepare(&to[i]->dev, batch[i].data, batch[i].len, now,
+					    &opens[i]);
 	}
+	for (size_t i = 0; batched && i < n; ++i)
+		device_open_run(&batch_ctx, &opens[i]);
+	for (size_t i = 0; i < n; ++i) {
+		if (!to[i])
+			continue;
+		if (batched)
+			device_receive_opened(&to[i]->dev, batch[i].data, batch[i].len,
+					      &batch[i].from, now, &opens[i]);
+		else
+			device_receive(&to[i]->dev, batch[i].data, batch[i].len, &batch[i].from,
+				       now);
+		++delivered;
+	}
+	seal_pending();
 	return delivered;
 }
 
@@ -111,6 +174,7 @@ static void advance(uint64_t ns)
 		now = now + step > end ? end : now + step;
 		for (size_t j = 0; j < node_count; ++j)
 			device_run_timers(&nodes[j]->dev, now);
+		seal_pending();
 		while (deliver())
 			;
 	}
@@ -136,6 +200,7 @@ static struct node *new_node(const char *ip, uint16_t port)
 	struct device_io io = {.ctx = n,
 			       .send_udp = send_udp,
 			       .write_tun = write_tun,
+			       .send_data = batched ? send_data : NULL,
 			       .wall_time = wall_time,
 			       .event = on_event};
 
@@ -177,6 +242,7 @@ static void send_ip(struct node *n, const char *src, const char *dst, size_t len
 	inet_pton(AF_INET, dst, ip + 16);
 	p->len = len;
 	device_send(&n->dev, p, now);
+	seal_pending();
 }
 
 static void send_ip6(struct node *n, const char *src, const char *dst, size_t len)
@@ -192,6 +258,7 @@ static void send_ip6(struct node *n, const char *src, const char *dst, size_t le
 	inet_pton(AF_INET6, dst, ip + 24);
 	p->len = len;
 	device_send(&n->dev, p, now);
+	seal_pending();
 }
 
 static void reset_world(void)
@@ -559,16 +626,54 @@ static void garbage_is_dropped(void **state)
 	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 0);
 }
 
+/*
+ * A message opened ahead whose session changed before the device saw it (the
+ * keypair replaced, so another key id) is dropped, never passed on.
+ */
+static void opened_ahead_for_a_replaced_session(void **state)
+{
+	struct device_open op;
+	struct datagram copy;
+
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->tun_count, 1);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	assert_int_equal(queue_len, 1);
+	copy = queue[0];
+	queue_len = 0;
+	device_open_prepare(&b->dev, copy.data, copy.len, now, &op);
+	assert_non_null(op.keypair);
+	device_open_run(&batch_ctx, &op);
+	assert_true(op.ok);
+	++op.key_id;
+	device_receive_opened(&b->dev, copy.data, copy.len, &a->addr, now, &op);
+	assert_int_equal(b->tun_count, 1);
+	assert_int_equal(b->dev.stats.dropped[DROP_NO_SESSION], 1);
+	/* a message that is no data message is left to the device */
+	device_open_prepare(&b->dev, copy.data, 20, now, &op);
+	assert_null(op.keypair);
+}
+
 static int setup(void **state)
 {
 	(void)state;
-	return noise_init() ? 0 : -1;
+	return noise_init() && aead_ctx_init(&batch_ctx) ? 0 : -1;
+}
+
+static int setup_batched(void **state)
+{
+	batched = true;
+	return setup(state);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	reset_world();
+	aead_ctx_free(&batch_ctx);
 	return 0;
 }
 
@@ -592,6 +697,10 @@ int main(void)
 	    cmocka_unit_test(ipv6_inside_and_outside),
 	    cmocka_unit_test(many_peers),
 	    cmocka_unit_test(garbage_is_dropped),
+	    cmocka_unit_test(opened_ahead_for_a_replaced_session),
 	};
-	return cmocka_run_group_tests_name("device", tests, setup, teardown);
+	int failed = cmocka_run_group_tests_name("device", tests, setup, teardown);
+
+	return failed +
+	       cmocka_run_group_tests_name("device, batched", tests, setup_batched, teardown);
 }
