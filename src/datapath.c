@@ -263,23 +263,6 @@ bool datapath_read_tun(struct datapath *dp, struct device *dev)
 	return true;
 }
 
-/* Lists the datagrams of a (possibly GRO-joined) receive; returns the new count. */
-static size_t list_datagrams(struct datapath *dp, size_t count, uint8_t *buf, size_t len,
-			     size_t segment_size, const union sockaddr_any *src)
-{
-	if (!segment_size)
-		segment_size = len;
-	tally(dp, PATH_UDP_RECEIVE, (len + segment_size - 1) / segment_size);
-	for (size_t off = 0; off < len; off += segment_size) {
-		struct datapath_received *r = &dp->received[count++];
-
-		r->buf = buf + off;
-		r->len = len - off < segment_size ? len - off : segment_size;
-		r->src = src;
-	}
-	return count;
-}
-
 static void open_slice(void *arg, unsigned thread, size_t begin, size_t end)
 {
 	struct datapath *dp = arg;
@@ -300,6 +283,32 @@ static void receive_listed(struct datapath *dp, struct device *dev, size_t count
 
 		device_receive_opened(dev, r->buf, r->len, r->src, now, &r->open);
 	}
+}
+
+/*
+ * Lists the datagrams of a (possibly GRO-joined) receive; returns the new
+ * count. A full list is handed on first, so any number of segments fits.
+ */
+static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t count, uint8_t *buf,
+			     size_t len, size_t segment_size, const union sockaddr_any *src,
+			     uint64_t now)
+{
+	if (!segment_size)
+		segment_size = len;
+	tally(dp, PATH_UDP_RECEIVE, (len + segment_size - 1) / segment_size);
+	for (size_t off = 0; off < len; off += segment_size) {
+		struct datapath_received *r;
+
+		if (count == (size_t)DATAPATH_RX_MESSAGES * DATAPATH_RX_SEGMENTS) {
+			receive_listed(dp, dev, count, now);
+			count = 0;
+		}
+		r = &dp->received[count++];
+		r->buf = buf + off;
+		r->len = len - off < segment_size ? len - off : segment_size;
+		r->src = src;
+	}
+	return count;
 }
 
 static size_t gro_segment_size(const struct msghdr *msg)
@@ -357,16 +366,10 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 		{
 			size_t count = 0;
 
-			for (int i = 0; i < n; ++i) {
-				size_t segment_size = gro_segment_size(&msgs[i].msg_hdr);
-
-				/* a GRO receive joins at most DATAPATH_RX_SEGMENTS; be sure */
-				if (segment_size &&
-				    msgs[i].msg_len / segment_size >= DATAPATH_RX_SEGMENTS)
-					segment_size = 0;
-				count = list_datagrams(dp, count, iov[i].iov_base, msgs[i].msg_len,
-						       segment_size, &src[i]);
-			}
+			for (int i = 0; i < n; ++i)
+				count = list_datagrams(
+				    dp, dev, count, iov[i].iov_base, msgs[i].msg_len,
+				    gro_segment_size(&msgs[i].msg_hdr), &src[i], now);
 			receive_listed(dp, dev, count, now);
 		}
 		datapath_flush(dp);
