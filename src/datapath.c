@@ -485,11 +485,9 @@ static void seal_queued(struct datapath *dp)
 	for (unsigned i = 0; i < dp->seal_count; ++i) {
 		struct datapath_seal *s = &dp->seals[i];
 
-		if (s->failed) {
+		if (s->failed)
 			crypto_wipe(s->payload - sizeof(struct message_data),
 				    sizeof(struct message_data) + s->len + CRYPTO_AEAD_TAG_LEN);
-			++dp->seal_failures;
-		}
 	}
 	dp->seal_count = 0;
 	crypto_wipe(dp->seal_keys, sizeof(struct aead_key) * dp->seal_key_count);

@@ -96,7 +96,6 @@ struct datapath {
 	struct aead_key seal_keys[DATAPATH_SEAL_KEYS];
 	unsigned seal_key_count;
 	struct datapath_received *received; /* one recvmmsg's datagrams */
-	uint64_t seal_failures;
 };
 
 /*

@@ -222,12 +222,10 @@ static bool is_data(const uint8_t *buf, size_t len)
 	return len >= MESSAGE_DATA_MIN_LEN && le32(buf) == MESSAGE_DATA;
 }
 
-void device_open_prepare(struct device *dev, uint8_t *buf, size_t len, uint64_t now,
-			 struct device_open *op)
+/* What opening a data message of len bytes on kp (NULL: nothing) takes. */
+static void open_on(struct device_open *op, struct keypair *kp, struct message_data *msg,
+		    size_t len)
 {
-	struct message_data *msg = (struct message_data *)buf;
-	struct keypair *kp = is_data(buf, len) ? data_keypair(dev, msg, now) : NULL;
-
 	*op = (struct device_open){.keypair = kp};
 	if (!kp)
 		return;
@@ -236,6 +234,14 @@ void device_open_prepare(struct device *dev, uint8_t *buf, size_t len, uint64_t 
 	op->counter = msg->counter;
 	op->data = msg->encrypted_data;
 	op->len = len - sizeof(*msg) - CRYPTO_AEAD_TAG_LEN;
+}
+
+void device_open_prepare(struct device *dev, uint8_t *buf, size_t len, uint64_t now,
+			 struct device_open *op)
+{
+	struct message_data *msg = (struct message_data *)buf;
+
+	open_on(op, is_data(buf, len) ? data_keypair(dev, msg, now) : NULL, msg, len);
 }
 
 void device_open_run(struct aead_ctx *ctx, struct device_open *op)
@@ -265,7 +271,7 @@ static void consume_data(struct device *dev, uint8_t *buf, size_t len,
 		return;
 	}
 	if (!op || !op->keypair) {
-		device_open_prepare(dev, buf, len, now, &here);
+		open_on(&here, kp, msg, len);
 		device_open_run(&dev->aead, &here);
 		op = &here;
 	}

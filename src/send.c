@@ -4,13 +4,22 @@
 
 #include "device.h"
 
-static void send_to_peer(struct peer *peer, const void *buf, size_t len)
+/*
+ * Sends len bytes; with a key, a data message whose payload (before the tag's
+ * room) is still to be sealed, handed over through send_data.
+ */
+static void send_to_peer(struct peer *peer, void *buf, size_t len, const struct aead_key *key,
+			 uint64_t counter)
 {
 	struct device *dev = peer->device;
+	bool sent;
 
 	if (peer->endpoint.sa.sa_family == AF_UNSPEC)
 		return; /* nowhere to send yet; timers retry */
-	if (dev->io.send_udp(dev->io.ctx, &peer->endpoint, buf, len))
+	sent = key ? dev->io.send_data(dev->io.ctx, &peer->endpoint, buf, len - CRYPTO_AEAD_TAG_LEN,
+				       key, counter)
+		   : dev->io.send_udp(dev->io.ctx, &peer->endpoint, buf, len);
+	if (sent)
 		peer->stats.tx_bytes += len;
 }
 
@@ -39,7 +48,7 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 	}
 	timers_any_authenticated_packet_traversal(peer, now);
 	timers_any_authenticated_packet_sent(peer);
-	send_to_peer(peer, &msg, sizeof(msg));
+	send_to_peer(peer, &msg, sizeof(msg), NULL, 0);
 	++peer->stats.handshakes_initiated;
 	timers_handshake_initiated(peer, now);
 }
@@ -69,7 +78,7 @@ static bool encrypt_and_send(struct peer *peer, struct keypair *kp, struct packe
 {
 	struct device *dev = peer->device;
 	struct message_data *msg = (struct message_data *)p->data;
-	size_t len = padded_length(p->len, dev->mtu), total;
+	size_t len = padded_length(p->len, dev->mtu);
 	uint64_t counter = kp->send_counter++;
 	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
 	uint8_t *payload = packet_payload(p);
@@ -79,18 +88,13 @@ static bool encrypt_and_send(struct peer *peer, struct keypair *kp, struct packe
 	msg->header.type = MESSAGE_DATA;
 	msg->receiver_index = kp->remote_index;
 	msg->counter = counter;
-	total = sizeof(*msg) + len + CRYPTO_AEAD_TAG_LEN;
-	if (dev->io.send_data) {
-		if (peer->endpoint.sa.sa_family != AF_UNSPEC &&
-		    dev->io.send_data(dev->io.ctx, &peer->endpoint, p->data, sizeof(*msg) + len,
-				      &kp->send, counter))
-			peer->stats.tx_bytes += total;
-	} else {
+	if (!dev->io.send_data) {
 		aead_counter_nonce(nonce, counter);
 		if (!aead_seal(&dev->aead, &kp->send, nonce, payload, payload, len, NULL, 0))
 			return false;
-		send_to_peer(peer, p->data, total);
 	}
+	send_to_peer(peer, p->data, sizeof(*msg) + len + CRYPTO_AEAD_TAG_LEN,
+		     dev->io.send_data ? &kp->send : NULL, counter);
 	++peer->stats.tx_packets;
 	return true;
 }
