@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,8 +132,7 @@ int cmd_set(int argc, char **argv)
 	fputs("set=1\n", f);
 	for (int i = 2; i < argc; ++i) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
-		unsigned long n;
+		uint64_t n;
 
 		if (!strcmp(opt, "remove") && in_peer) {
 			fputs("remove=true\n", f);
@@ -144,20 +144,21 @@ int cmd_set(int argc, char **argv)
 		}
 		++i;
 		if (!strcmp(opt, "listen-port") && !in_peer) {
-			n = strtoul(val, &end, 10);
-			if (*end || !*val || n > 65535) {
+			if (!parse_uint(val, 65535, false, &n)) {
 				fprintf(stderr, "wgate set: listen-port `%s' is not a port\n", val);
 				goto fail;
 			}
-			fprintf(f, "listen_port=%lu\n", n);
+			fprintf(f, "listen_port=%" PRIu64 "\n", n);
 		} else if (!strcmp(opt, "fwmark") && !in_peer) {
-			n = !strcmp(val, "off") ? 0 : strtoul(val, &end, 0);
-			if (strcmp(val, "off") && (*end || !*val || n > UINT32_MAX)) {
-				fprintf(stderr, "wgate set: fwmark `%s' is not `off' or a number\n",
-					val);
+			if (!parse_uint_or_off(val, UINT32_MAX, true, &n)) {
+				fprintf(
+				    stderr,
+				    "wgate set: fwmark `%s' is not `off' or a number (decimal, or "
+				    "hexadecimal after 0x)\n",
+				    val);
 				goto fail;
 			}
-			fprintf(f, "fwmark=%lu\n", n);
+			fprintf(f, "fwmark=%" PRIu64 "\n", n);
 		} else if (!strcmp(opt, "private-key") && !in_peer) {
 			if (!key_from_file(key, val, "private-key"))
 				goto fail;
@@ -181,15 +182,14 @@ int cmd_set(int argc, char **argv)
 				goto fail;
 			put_endpoint(f, &ep);
 		} else if (!strcmp(opt, "persistent-keepalive") && in_peer) {
-			n = !strcmp(val, "off") ? 0 : strtoul(val, &end, 10);
-			if (strcmp(val, "off") && (*end || !*val || n > 65535)) {
+			if (!parse_uint_or_off(val, 65535, false, &n)) {
 				fprintf(stderr,
 					"wgate set: persistent-keepalive `%s' is not `off' or "
 					"seconds\n",
 					val);
 				goto fail;
 			}
-			fprintf(f, "persistent_keepalive_interval=%lu\n", n);
+			fprintf(f, "persistent_keepalive_interval=%" PRIu64 "\n", n);
 		} else if (!strcmp(opt, "allowed-ips") && in_peer) {
 			char *list = strdup(val), *item, *save = list;
 

@@ -178,6 +178,14 @@ bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
 	return true;
 }
 
+bool parse_uint_or_off(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
+{
+	if (strcasecmp(s, "off"))
+		return parse_uint(s, max, allow_hex, out);
+	*out = 0;
+	return true;
+}
+
 socklen_t sockaddr_len(const union sockaddr_any *addr)
 {
 	return addr->sa.sa_family == AF_INET ? sizeof(addr->v4) : sizeof(addr->v6);
@@ -449,9 +457,7 @@ static bool apply(struct parser *p, enum key key, char *value)
 		c->has_listen_port = true;
 		return true;
 	case KEY_FWMARK:
-		if (!strcasecmp(value, "off"))
-			n = 0;
-		else if (!parse_uint(value, UINT32_MAX, true, &n))
+		if (!parse_uint_or_off(value, UINT32_MAX, true, &n))
 			return fail(p, "FwMark `%s' is not `off' or a 32-bit number", value);
 		c->fwmark = (uint32_t)n;
 		c->has_fwmark = true;
@@ -503,9 +509,7 @@ static bool apply(struct parser *p, enum key key, char *value)
 	case KEY_ALLOWED_IPS:
 		return for_each_item(p, value, "AllowedIPs", add_allowed_ip);
 	case KEY_PERSISTENT_KEEPALIVE:
-		if (!strcasecmp(value, "off"))
-			n = 0;
-		else if (!parse_uint(value, 65535, false, &n))
+		if (!parse_uint_or_off(value, 65535, false, &n))
 			return fail(p,
 				    "PersistentKeepalive `%s' is not `off' or a number of seconds "
 				    "from 0 to 65535",

@@ -114,6 +114,8 @@ socklen_t sockaddr_len(const union sockaddr_any *addr);
 bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b);
 /* Decimal, or hexadecimal after "0x" when allow_hex; no sign, no spaces; at most max. */
 bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out);
+/* parse_uint, or `off' in any case, which is 0: FwMark and PersistentKeepalive as wg reads them. */
+bool parse_uint_or_off(const char *s, uint64_t max, bool allow_hex, uint64_t *out);
 /*
  * Splits "host:port" or "[host]:port": host copied (false when it needs more
  * than host_cap bytes, or an unbracketed host holds a colon), *port pointing

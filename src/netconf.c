@@ -100,15 +100,13 @@ bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict
 long netconf_table(const struct config *config, char *err, size_t err_len)
 {
 	const char *t = config->table;
-	char *end;
-	unsigned long n;
+	uint64_t n;
 
 	if (!t || !strcasecmp(t, "auto") || !strcasecmp(t, "main"))
 		return 0;
 	if (!strcasecmp(t, "off"))
 		return -1;
-	n = strtoul(t, &end, 10);
-	if (*end || !*t || n > UINT32_MAX) {
+	if (!parse_uint(t, UINT32_MAX, false, &n)) {
 		snprintf(err, err_len, "Table `%s': give a table number (or auto, main, off)", t);
 		return -2;
 	}

@@ -188,7 +188,14 @@ wgate_set() {
 	wg_a show "$IF_A" allowed-ips | grep "$P3" | grep -q "10.9.5.0/24 fd09:5::/64" || return 1
 	wg_a show "$IF_A" endpoints | grep "$P3" | grep -q "192.168.241.2:5" || return 1
 	in_a "$WGATE" set "$IF_A" peer "$P3" remove || return 1
-	! wg_a show "$IF_A" peers | grep -q "$P3"
+	! wg_a show "$IF_A" peers | grep -q "$P3" || return 1
+	# numbers as wg reads them: decimal even with a leading zero, hexadecimal after 0x
+	in_a "$WGATE" set "$IF_A" fwmark 010 || return 1
+	[ "$(wg_a show "$IF_A" fwmark)" = 0xa ] || return 1
+	in_a "$WGATE" set "$IF_A" fwmark 0x20 || return 1
+	[ "$(wg_a show "$IF_A" fwmark)" = 0x20 ] || return 1
+	in_a "$WGATE" set "$IF_A" fwmark OFF || return 1
+	[ "$(wg_a show "$IF_A" fwmark)" = off ]
 }
 check "wgate set changes what wg set changes" wgate_set
 
@@ -197,6 +204,14 @@ wgate_set_bad() {
 	before=$(wg_a showconf "$IF_A")
 	out=$(in_a "$WGATE" set "$IF_A" listen-port 40006 peer "$P1" allowed-ips 10.9.0.0/33 2>&1) && return 1
 	grep -q "allowed-ips entry \`10.9.0.0/33' is not IP/CIDR" <<<"$out" || { echo "$out"; return 1; }
+	# a sign, a space or trailing text is refused, not read as a number
+	for arg in "listen-port|+40006" "listen-port| 40006" "listen-port|65536" "fwmark|-1" \
+		"fwmark|0x" "fwmark|0x100000000" "fwmark|12abc" "persistent-keepalive|+5"; do
+		out=$(in_a "$WGATE" set "$IF_A" listen-port 40006 \
+			$([ "${arg%%|*}" = persistent-keepalive ] && echo peer "$P1") \
+			"${arg%%|*}" "${arg#*|}" 2>&1) && { echo "accepted: $arg"; return 1; }
+		grep -q "${arg%%|*} \`${arg#*|}' is not" <<<"$out" || { echo "$out"; return 1; }
+	done
 	[ "$before" = "$(wg_a showconf "$IF_A")" ]
 }
 check "a bad wgate set argument is named and nothing changes" wgate_set_bad

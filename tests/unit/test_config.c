@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -342,6 +343,43 @@ static void strip_rules(void **state)
 	free(out);
 }
 
+/* Numbers as wg reads them: no sign, no space, no octal; hexadecimal only where allowed. */
+static void numbers(void **state)
+{
+	static const struct {
+		const char *text;
+		bool hex, ok;
+		uint64_t want;
+	} cases[] = {
+	    {"0", false, true, 0},	   {"010", false, true, 10},
+	    {"010", true, true, 10},	   {"0x10", true, true, 16},
+	    {"0X1f", true, true, 31},	   {"0x10", false, false, 0},
+	    {"65535", false, true, 65535}, {"65536", false, false, 0},
+	    {"", false, false, 0},	   {"0x", true, false, 0},
+	    {"+5", false, false, 0},	   {"-1", false, false, 0},
+	    {" 5", false, false, 0},	   {"5 ", false, false, 0},
+	    {"5a", false, false, 0},	   {"0x-1", true, false, 0},
+	    {"off", false, true, 0},	   {"OFF", true, true, 0},
+	    {"of", false, false, 0},	   {"99999999999999999999", false, false, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+		uint64_t n = 12345;
+		bool ok = parse_uint_or_off(cases[i].text, 65535, cases[i].hex, &n);
+
+		if (ok != cases[i].ok || (ok && n != cases[i].want))
+			fail_msg("`%s' (hex %d): got %d/%llu", cases[i].text, cases[i].hex, ok,
+				 (unsigned long long)n);
+		if (!ok)
+			assert_int_equal(n, 12345); /* untouched */
+		if (strcasecmp(cases[i].text, "off"))
+			assert_int_equal(parse_uint(cases[i].text, 65535, cases[i].hex, &n), ok);
+		else
+			assert_false(parse_uint(cases[i].text, 65535, cases[i].hex, &n));
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -359,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(nul_bytes_rejected),
 	    cmocka_unit_test(host_names_resolve),
 	    cmocka_unit_test(ip_prefixes),
+	    cmocka_unit_test(numbers),
 	    cmocka_unit_test(strip_rules),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, NULL);
