@@ -28,7 +28,7 @@ struct initiator {
 
 static unsigned long responses;
 
-static bool count_response(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+static bool count_response(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
 {
 	(void)ctx;
 	(void)to;
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	struct initiator *in = calloc(peers, sizeof(*in));
 	struct message_handshake_initiation *msgs = calloc((size_t)peers * rounds, sizeof(*msgs));
 	uint8_t priv[CRYPTO_KEY_LEN], responder_public[CRYPTO_KEY_LEN];
-	union sockaddr_any src = {0};
+	struct wire_addr src = {0};
 	double limit, start, elapsed, rate;
 	uint64_t now = 1000000000;
 
@@ -130,8 +130,8 @@ int main(int argc, char **argv)
 		}
 	}
 	limit = x25519_rate() / 4;
-	src.v4.sin_family = AF_INET;
-	src.v4.sin_port = htons(51820);
+	src.remote.v4.sin_family = AF_INET;
+	src.remote.v4.sin_port = htons(51820);
 	/*
 	 * The device's clock is ours: a millisecond per message keeps each peer
 	 * far from the 20 ms flood limit and the device below its under-load
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	 */
 	start = seconds_now();
 	for (size_t i = 0; i < (size_t)peers * rounds; ++i) {
-		src.v4.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)(i % peers));
+		src.remote.v4.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)(i % peers));
 		now += 1000000;
 		device_receive(dev, (uint8_t *)&msgs[i], sizeof(msgs[i]), &src, now);
 	}

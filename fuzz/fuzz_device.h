@@ -10,7 +10,7 @@
 #include "log.h"
 #include "noise.h"
 
-static bool send_nothing(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+static bool send_nothing(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
 {
 	(void)ctx, (void)to, (void)buf, (void)len;
 	return true;

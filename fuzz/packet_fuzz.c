@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
 	static uint64_t now = 1000000000;
-	union sockaddr_any src = {0};
+	struct wire_addr src = {0};
 
 	if (!ready) {
 		setup();
@@ -85,9 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		offload_coalescer_flush(&coalescer);
 		break;
 	case 2:
-		src.v4.sin_family = AF_INET;
-		src.v4.sin_port = 0x1234;
-		src.v4.sin_addr.s_addr = 0x0100000a;
+		src.remote.v4.sin_family = AF_INET;
+		src.remote.v4.sin_port = 0x1234;
+		src.remote.v4.sin_addr.s_addr = 0x0100000a;
 		memcpy(copy, data + 1, size - 1 < sizeof(copy) ? size - 1 : sizeof(copy));
 		now += 1000000;
 		device_receive(&dev, copy, size - 1 < sizeof(copy) ? size - 1 : sizeof(copy), &src,

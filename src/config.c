@@ -203,6 +203,18 @@ bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b)
 	       a->v6.sin6_scope_id == b->v6.sin6_scope_id;
 }
 
+bool wire_addr_equal(const struct wire_addr *a, const struct wire_addr *b)
+{
+	const struct local_addr *x = &a->local, *y = &b->local;
+
+	if (!sockaddr_equal(&a->remote, &b->remote) || x->family != y->family)
+		return false;
+	if (x->family == AF_INET)
+		return x->v4.s_addr == y->v4.s_addr;
+	return x->family != AF_INET6 ||
+	       (x->ifindex == y->ifindex && !memcmp(&x->v6, &y->v6, sizeof(x->v6)));
+}
+
 void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len)
 {
 	char ip[INET6_ADDRSTRLEN];

@@ -35,6 +35,24 @@ union sockaddr_any {
 	struct sockaddr_in6 v6;
 };
 
+/*
+ * A datagram's two ends: the remote address, and the local address it arrived
+ * at. Answers leave from that local address, so a host with several addresses
+ * answers from the one the peer chose, as the kernel driver does (local.family
+ * AF_UNSPEC: the routing table picks the source).
+ */
+struct wire_addr {
+	union sockaddr_any remote;
+	struct local_addr {
+		sa_family_t family;
+		unsigned ifindex; /* IPv6 link-local only; else 0 */
+		union {
+			struct in_addr v4;
+			struct in6_addr v6;
+		};
+	} local;
+};
+
 struct endpoint {
 	char *host; /* as written, without brackets; NULL when no endpoint is set */
 	uint16_t port;
@@ -112,6 +130,8 @@ void sockaddr_format(const union sockaddr_any *addr, char *out, size_t out_len);
 socklen_t sockaddr_len(const union sockaddr_any *addr);
 /* Same family, address, port (and IPv6 scope). */
 bool sockaddr_equal(const union sockaddr_any *a, const union sockaddr_any *b);
+/* Same remote end (sockaddr_equal) and same local address. */
+bool wire_addr_equal(const struct wire_addr *a, const struct wire_addr *b);
 /* Decimal, or hexadecimal after "0x" when allow_hex; no sign, no spaces; at most max. */
 bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out);
 /* parse_uint, or `off' in any case, which is 0: FwMark and PersistentKeepalive as wg reads them. */

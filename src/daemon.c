@@ -36,14 +36,14 @@ void run_file_path(char *out, size_t len, const char *ifname, const char *suffix
 	snprintf(out, len, WGATE_RUN_DIR "/%s.%s", ifname, suffix);
 }
 
-static bool io_send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+static bool io_send_udp(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;
 
 	return datapath_queue_udp(&d->dp, to, buf, len);
 }
 
-static bool io_send_data(void *ctx, const union sockaddr_any *to, void *msg, size_t len,
+static bool io_send_data(void *ctx, const struct wire_addr *to, void *msg, size_t len,
 			 const struct aead_key *key, uint64_t counter)
 {
 	struct daemon *d = ctx;
@@ -76,7 +76,7 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 		return;
 	}
 	key_to_base64(key, peer->public_key);
-	sockaddr_format(&peer->endpoint, endpoint, sizeof(endpoint));
+	sockaddr_format(&peer->endpoint.remote, endpoint, sizeof(endpoint));
 	if (event == EVENT_HANDSHAKE_FAILED)
 		log_info("event=%s peer=%s endpoint=%s attempts=%u", names[event], key, endpoint,
 			 peer->handshake_attempts);

@@ -290,7 +290,7 @@ static void receive_listed(struct datapath *dp, struct device *dev, size_t count
  * count. A full list is handed on first, so any number of segments fits.
  */
 static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t count, uint8_t *buf,
-			     size_t len, size_t segment_size, const union sockaddr_any *src,
+			     size_t len, size_t segment_size, const struct wire_addr *src,
 			     uint64_t now)
 {
 	if (!segment_size)
@@ -311,27 +311,51 @@ static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t cou
 	return count;
 }
 
-static size_t gro_segment_size(const struct msghdr *msg)
+/*
+ * What a receive's control messages tell: the segment size of joined
+ * datagrams (UDP_GRO; 0 when single), and the local address it arrived at.
+ */
+static size_t read_control(const struct msghdr *msg, struct local_addr *local)
 {
+	size_t segment_size = 0;
+
+	*local = (struct local_addr){.family = AF_UNSPEC};
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
 		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
 			int size;
 
 			memcpy(&size, CMSG_DATA(c), sizeof(size));
-			return size > 0 ? (size_t)size : 0;
+			segment_size = size > 0 ? (size_t)size : 0;
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo info;
+
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			local->family = AF_INET;
+			local->v4 = info.ipi_spec_dst;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo info;
+
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			local->family = AF_INET6;
+			local->v6 = info.ipi6_addr;
+			/* a link-local address means nothing without its link */
+			local->ifindex =
+			    IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr) ? info.ipi6_ifindex : 0;
 		}
 	}
-	return 0;
+	return segment_size;
 }
 
 void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 {
 	struct mmsghdr msgs[DATAPATH_RX_MESSAGES];
 	struct iovec iov[DATAPATH_RX_MESSAGES];
-	union sockaddr_any src[DATAPATH_RX_MESSAGES];
+	struct wire_addr src[DATAPATH_RX_MESSAGES];
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} control[DATAPATH_RX_MESSAGES];
 	unsigned slots = dp->features & DATAPATH_MMSG ? DATAPATH_RX_MESSAGES : 1;
@@ -344,8 +368,8 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 			iov[i].iov_base = dp->rx_buf + (size_t)i * DATAPATH_BUFFER_SIZE;
 			iov[i].iov_len = DATAPATH_BUFFER_SIZE;
 			msgs[i].msg_hdr = (struct msghdr){
-			    .msg_name = &src[i],
-			    .msg_namelen = sizeof(src[i]),
+			    .msg_name = &src[i].remote,
+			    .msg_namelen = sizeof(src[i].remote),
 			    .msg_iov = &iov[i],
 			    .msg_iovlen = 1,
 			    .msg_control = control[i].buf,
@@ -366,10 +390,12 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 		{
 			size_t count = 0;
 
-			for (int i = 0; i < n; ++i)
-				count = list_datagrams(
-				    dp, dev, count, iov[i].iov_base, msgs[i].msg_len,
-				    gro_segment_size(&msgs[i].msg_hdr), &src[i], now);
+			for (int i = 0; i < n; ++i) {
+				size_t segment_size = read_control(&msgs[i].msg_hdr, &src[i].local);
+
+				count = list_datagrams(dp, dev, count, iov[i].iov_base,
+						       msgs[i].msg_len, segment_size, &src[i], now);
+			}
 			receive_listed(dp, dev, count, now);
 		}
 		datapath_flush(dp);
@@ -389,7 +415,7 @@ static bool group_takes(const struct datapath *dp, const struct datapath_group *
 }
 
 /* Room for a datagram of len bytes to `to', in its latest group or a new one. */
-static uint8_t *reserve(struct datapath *dp, const union sockaddr_any *to, size_t len)
+static uint8_t *reserve(struct datapath *dp, const struct wire_addr *to, size_t len)
 {
 	struct datapath_group *g = NULL;
 	uint8_t *at;
@@ -398,7 +424,7 @@ static uint8_t *reserve(struct datapath *dp, const union sockaddr_any *to, size_
 		return NULL;
 	/* Only the destination's latest group may grow, so its datagrams stay in order. */
 	for (unsigned i = dp->group_count; i-- > 0;) {
-		if (sockaddr_equal(&dp->groups[i].to, to)) {
+		if (wire_addr_equal(&dp->groups[i].to, to)) {
 			g = &dp->groups[i];
 			break;
 		}
@@ -416,7 +442,7 @@ static uint8_t *reserve(struct datapath *dp, const union sockaddr_any *to, size_
 	return at;
 }
 
-bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
+bool datapath_queue_udp(struct datapath *dp, const struct wire_addr *to, const void *buf,
 			size_t len)
 {
 	uint8_t *at = reserve(dp, to, len);
@@ -438,7 +464,7 @@ static unsigned seal_key_slot(struct datapath *dp, const struct aead_key *key)
 	return dp->seal_key_count++;
 }
 
-bool datapath_queue_data(struct datapath *dp, const union sockaddr_any *to, const void *msg,
+bool datapath_queue_data(struct datapath *dp, const struct wire_addr *to, const void *msg,
 			 size_t len, const struct aead_key *key, uint64_t counter)
 {
 	const size_t header = sizeof(struct message_data);
@@ -494,59 +520,103 @@ static void seal_queued(struct datapath *dp)
 	dp->seal_key_count = 0;
 }
 
-static int fd_for(const struct datapath *dp, const union sockaddr_any *to)
+static int fd_for(const struct datapath *dp, const struct wire_addr *to)
 {
-	return to->sa.sa_family == AF_INET ? dp->udp->fd4 : dp->udp->fd6;
+	return to->remote.sa.sa_family == AF_INET ? dp->udp->fd4 : dp->udp->fd6;
+}
+
+union send_control {
+	char buf[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
+/*
+ * The message for len bytes of g's buffer at data: to its remote address,
+ * from its local one when known, as one GSO send when segmented.
+ */
+static void group_message(struct msghdr *msg, struct iovec *iov, union send_control *control,
+			  const struct datapath_group *g, uint8_t *data, size_t len, bool segmented)
+{
+	struct cmsghdr *c = (struct cmsghdr *)control->buf;
+	size_t used = 0;
+
+	iov->iov_base = data;
+	iov->iov_len = len;
+	*msg = (struct msghdr){
+	    .msg_name = (void *)&g->to.remote,
+	    .msg_namelen = sockaddr_len(&g->to.remote),
+	    .msg_iov = iov,
+	    .msg_iovlen = 1,
+	};
+	if (segmented) {
+		uint16_t size = (uint16_t)g->segment_size;
+
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(size));
+		memcpy(CMSG_DATA(c), &size, sizeof(size));
+		used += CMSG_SPACE(sizeof(size));
+		c = (struct cmsghdr *)(control->buf + used);
+	}
+	if (g->to.local.family == AF_INET) {
+		struct in_pktinfo info = {.ipi_spec_dst = g->to.local.v4};
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(info));
+		memcpy(CMSG_DATA(c), &info, sizeof(info));
+		used += CMSG_SPACE(sizeof(info));
+	} else if (g->to.local.family == AF_INET6) {
+		struct in6_pktinfo info = {.ipi6_addr = g->to.local.v6,
+					   .ipi6_ifindex = g->to.local.ifindex};
+
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(info));
+		memcpy(CMSG_DATA(c), &info, sizeof(info));
+		used += CMSG_SPACE(sizeof(info));
+	}
+	if (used) {
+		msg->msg_control = control->buf;
+		msg->msg_controllen = used;
+	}
 }
 
 /* One datagram at a time: the fallback when a GSO send is refused. */
-static void send_each(struct datapath *dp, const struct datapath_group *g, const uint8_t *data)
+static void send_each(struct datapath *dp, const struct datapath_group *g, uint8_t *data)
 {
 	for (size_t off = 0; off < g->len; off += g->segment_size) {
 		size_t n = g->len - off < g->segment_size ? g->len - off : g->segment_size;
+		union send_control control;
+		struct msghdr msg;
+		struct iovec iov;
 
-		if (sendto(fd_for(dp, &g->to), data + off, n, 0, &g->to.sa, sockaddr_len(&g->to)) <
-		    0) {
+		group_message(&msg, &iov, &control, g, data + off, n, false);
+		if (sendmsg(fd_for(dp, &g->to), &msg, 0) < 0) {
 			log_debug("event=send_failed error=\"%s\"", strerror(errno));
 			return;
 		}
 	}
 }
 
-/* Sends groups [first, first + count), all for one fd; returns how many went. */
+/*
+ * Sends groups [first, first + count), all for one fd; returns how many went
+ * (0: the first again, without its local address, which is ours no longer).
+ */
 static unsigned send_groups(struct datapath *dp, int fd, unsigned first, unsigned count)
 {
 	struct mmsghdr msgs[DATAPATH_TX_GROUPS];
 	struct iovec iov[DATAPATH_TX_GROUPS];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} control[DATAPATH_TX_GROUPS];
+	union send_control control[DATAPATH_TX_GROUPS];
 	unsigned limit = dp->features & DATAPATH_MMSG ? count : 1;
 	int sent;
 
 	for (unsigned i = 0; i < limit; ++i) {
 		struct datapath_group *g = &dp->groups[first + i];
 
-		iov[i].iov_base = dp->tx_buf + (size_t)(first + i) * DATAPATH_BUFFER_SIZE;
-		iov[i].iov_len = g->len;
-		msgs[i].msg_hdr = (struct msghdr){
-		    .msg_name = &g->to,
-		    .msg_namelen = sockaddr_len(&g->to),
-		    .msg_iov = &iov[i],
-		    .msg_iovlen = 1,
-		};
-		if (g->segments > 1) {
-			struct cmsghdr *c = (struct cmsghdr *)control[i].buf;
-			uint16_t size = (uint16_t)g->segment_size;
-
-			msgs[i].msg_hdr.msg_control = control[i].buf;
-			msgs[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(size));
-			memcpy(CMSG_DATA(c), &size, sizeof(size));
-		}
+		group_message(&msgs[i].msg_hdr, &iov[i], &control[i], g,
+			      dp->tx_buf + (size_t)(first + i) * DATAPATH_BUFFER_SIZE, g->len,
+			      g->segments > 1);
 	}
 	if (limit > 1) {
 		sent = sendmmsg(fd, msgs, limit, 0);
@@ -563,6 +633,17 @@ static unsigned send_groups(struct datapath *dp, int fd, unsigned first, unsigne
 		struct datapath_group *g = &dp->groups[first];
 		int err = errno;
 
+		if (g->to.local.family != AF_UNSPEC &&
+		    (err == ENETUNREACH || err == EINVAL || err == EADDRNOTAVAIL)) {
+			/*
+			 * The address the peer reached us at is ours no longer (IPv4 says
+			 * ENETUNREACH, IPv6 EINVAL): send from whatever the routing table
+			 * picks; the peer's answer to that teaches the device the new one.
+			 */
+			++dp->stats.sources_gone;
+			g->to.local = (struct local_addr){.family = AF_UNSPEC};
+			return 0; /* the same group again */
+		}
 		if (g->segments > 1 && err != EAGAIN && err != ENOBUFS) {
 			/* The route's device cannot segment (EIO), or the MTU is too small. */
 			if (err == EIO && dp->features & DATAPATH_UDP_GSO) {
@@ -591,11 +672,12 @@ void datapath_flush(struct datapath *dp)
 			unsigned j = i;
 			int fd;
 
-			if (dp->groups[i].to.sa.sa_family != family) {
+			if (dp->groups[i].to.remote.sa.sa_family != family) {
 				++i;
 				continue;
 			}
-			while (j < dp->group_count && dp->groups[j].to.sa.sa_family == family)
+			while (j < dp->group_count &&
+			       dp->groups[j].to.remote.sa.sa_family == family)
 				++j;
 			fd = fd_for(dp, &dp->groups[i].to);
 			while (i < j)

@@ -55,12 +55,12 @@ struct datapath_seal {
 struct datapath_received {
 	uint8_t *buf;
 	size_t len;
-	const union sockaddr_any *src;
+	const struct wire_addr *src;
 	struct device_open open;
 };
 
 struct datapath_group {
-	union sockaddr_any to;
+	struct wire_addr to;
 	size_t len, segment_size;
 	unsigned segments;
 };
@@ -71,6 +71,7 @@ enum datapath_path { PATH_TUN_READ, PATH_TUN_WRITE, PATH_UDP_SEND, PATH_UDP_RECE
 struct datapath_stats {
 	uint64_t batches[PATH_COUNT]; /* one TUN read or write, one UDP message */
 	uint64_t packets[PATH_COUNT]; /* IP packets or datagrams in them */
+	uint64_t sources_gone;	      /* sends refused from a local address no longer ours */
 };
 
 struct datapath {
@@ -125,10 +126,10 @@ bool datapath_read_tun(struct datapath *dp, struct device *dev);
 /* Drains up to a batch of datagrams from fd into device_receive(). */
 void datapath_read_udp(struct datapath *dp, struct device *dev, int fd);
 /* The device's output, queued until datapath_flush(). */
-bool datapath_queue_udp(struct datapath *dp, const union sockaddr_any *to, const void *buf,
+bool datapath_queue_udp(struct datapath *dp, const struct wire_addr *to, const void *buf,
 			size_t len);
 /* A data message to be sealed at the next flush (see device_io.send_data). */
-bool datapath_queue_data(struct datapath *dp, const union sockaddr_any *to, const void *msg,
+bool datapath_queue_data(struct datapath *dp, const struct wire_addr *to, const void *msg,
 			 size_t len, const struct aead_key *key, uint64_t counter);
 void datapath_write_tun(struct datapath *dp, const void *buf, size_t len);
 /* Sends and writes everything queued: at the end of every batch. */

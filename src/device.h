@@ -40,7 +40,7 @@ enum device_event {
 struct device_io {
 	void *ctx;
 	/* True when the datagram was handed to the network. */
-	bool (*send_udp)(void *ctx, const union sockaddr_any *to, const void *buf, size_t len);
+	bool (*send_udp)(void *ctx, const struct wire_addr *to, const void *buf, size_t len);
 	void (*write_tun)(void *ctx, const void *buf, size_t len);
 	/*
 	 * Optional: takes a data message (len bytes: header, then the padded
@@ -49,7 +49,7 @@ struct device_io {
 	 * during the call. Lets the caller seal a batch at once, on several
 	 * threads. Without it the device seals and calls send_udp.
 	 */
-	bool (*send_data)(void *ctx, const union sockaddr_any *to, void *msg, size_t len,
+	bool (*send_data)(void *ctx, const struct wire_addr *to, void *msg, size_t len,
 			  const struct aead_key *key, uint64_t counter);
 	void (*wall_time)(void *ctx, struct timespec *ts);
 	/* Optional; peer is NULL for device-wide events. */
@@ -136,8 +136,8 @@ bool device_apply_config(struct device *dev, const struct config *config, uint64
 
 /* A packet from the TUN; the device takes ownership of it. */
 void device_send(struct device *dev, struct packet *packet, uint64_t now);
-/* A UDP payload from src; buf is decrypted in place. */
-void device_receive(struct device *dev, uint8_t *buf, size_t len, const union sockaddr_any *src,
+/* A UDP payload from src (and to its local address); buf is decrypted in place. */
+void device_receive(struct device *dev, uint8_t *buf, size_t len, const struct wire_addr *src,
 		    uint64_t now);
 /*
  * Receiving a batch, its decryption spread over threads: device_open_prepare()
@@ -159,8 +159,7 @@ void device_open_prepare(struct device *dev, uint8_t *buf, size_t len, uint64_t 
 			 struct device_open *op);
 void device_open_run(struct aead_ctx *ctx, struct device_open *op);
 void device_receive_opened(struct device *dev, uint8_t *buf, size_t len,
-			   const union sockaddr_any *src, uint64_t now,
-			   const struct device_open *op);
+			   const struct wire_addr *src, uint64_t now, const struct device_open *op);
 void device_run_timers(struct device *dev, uint64_t now);
 uint64_t device_next_timer(const struct device *dev);
 

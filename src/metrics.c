@@ -128,6 +128,10 @@ static void datapath_series(FILE *out, const struct datapath *dp, const char *if
 	interface_series(out, ifname, "wgate_datapath_shared_batches_total", "counter",
 			 "Batches whose sealing or opening was spread over more than one thread.",
 			 dp->workers.shared_runs);
+	interface_series(out, ifname, "wgate_datapath_sources_gone_total", "counter",
+			 "Sends refused from the local address a peer had reached, no longer this "
+			 "host's; sent again from the address the routing table picks.",
+			 dp->stats.sources_gone);
 }
 
 void metrics_render(const struct device *dev, const struct datapath *dp, const char *ifname,

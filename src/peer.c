@@ -60,9 +60,9 @@ void peer_set_endpoint(struct peer *peer, const union sockaddr_any *endpoint)
 {
 	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
 	if (endpoint->sa.sa_family == AF_INET)
-		peer->endpoint.v4 = endpoint->v4;
+		peer->endpoint.remote.v4 = endpoint->v4;
 	else if (endpoint->sa.sa_family == AF_INET6)
-		peer->endpoint.v6 = endpoint->v6;
+		peer->endpoint.remote.v6 = endpoint->v6;
 }
 
 void peer_set_persistent_keepalive(struct peer *peer, uint16_t seconds, uint64_t now)

@@ -54,7 +54,7 @@ struct peer {
 	struct cookie_maker cookie_maker;
 	struct keypair *previous, *current, *next_keypair;
 
-	union sockaddr_any endpoint;   /* sa_family AF_UNSPEC when unknown */
+	struct wire_addr endpoint;     /* remote.sa.sa_family AF_UNSPEC when unknown */
 	uint16_t persistent_keepalive; /* seconds; 0 off */
 	struct allowedips_owner allowedips;
 	struct packet_queue staged;
@@ -75,6 +75,7 @@ bool peer_init(struct peer *peer, struct device *dev, const uint8_t public_key[C
 void peer_destroy(struct peer *peer);
 
 void peer_set_preshared_key(struct peer *peer, const uint8_t *psk);
+/* A configured endpoint: the local address is left to the routing table. */
 void peer_set_endpoint(struct peer *peer, const union sockaddr_any *endpoint);
 void peer_set_persistent_keepalive(struct peer *peer, uint16_t seconds, uint64_t now);
 /* Forgets every keypair and any handshake in progress. */

@@ -30,7 +30,7 @@ static struct noise_handshake *lookup_handshake(void *ctx, const uint8_t key[CRY
 	return peer ? &peer->handshake : NULL;
 }
 
-static bool send_raw(struct device *dev, const union sockaddr_any *to, const void *buf, size_t len)
+static bool send_raw(struct device *dev, const struct wire_addr *to, const void *buf, size_t len)
 {
 	return dev->io.send_udp(dev->io.ctx, to, buf, len);
 }
@@ -67,21 +67,24 @@ static struct keypair *begin_session(struct peer *peer, uint64_t now)
 	return kp;
 }
 
-static void update_endpoint(struct peer *peer, const union sockaddr_any *src)
+/* Answers go where the peer's latest authenticated datagram came from, from where it arrived. */
+static void update_endpoint(struct peer *peer, const struct wire_addr *src)
 {
-	if (sockaddr_equal(&peer->endpoint, src))
-		return;
-	bool roamed = peer->endpoint.sa.sa_family != AF_UNSPEC;
+	bool roamed;
 
-	if (roamed)
+	if (wire_addr_equal(&peer->endpoint, src))
+		return;
+	roamed = peer->endpoint.remote.sa.sa_family != AF_UNSPEC &&
+		 !sockaddr_equal(&peer->endpoint.remote, &src->remote);
+	peer->endpoint = *src;
+	if (roamed) {
 		++peer->stats.endpoint_changes;
-	peer_set_endpoint(peer, src);
-	if (roamed)
 		device_event(peer->device, EVENT_ENDPOINT_CHANGED, peer);
+	}
 }
 
 static void consume_initiation(struct device *dev, const struct message_handshake_initiation *msg,
-			       const union sockaddr_any *src, uint64_t now)
+			       const struct wire_addr *src, uint64_t now)
 {
 	struct message_handshake_response resp;
 	struct noise_handshake *hs;
@@ -116,7 +119,7 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 }
 
 static void consume_response(struct device *dev, const struct message_handshake_response *msg,
-			     const union sockaddr_any *src, uint64_t now)
+			     const struct wire_addr *src, uint64_t now)
 {
 	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
 	struct peer *peer;
@@ -138,13 +141,13 @@ static void consume_response(struct device *dev, const struct message_handshake_
 }
 
 static void handle_handshake(struct device *dev, uint8_t *buf, size_t len,
-			     const union sockaddr_any *src, uint64_t now)
+			     const struct wire_addr *src, uint64_t now)
 {
 	struct cookie_source cs;
 	enum cookie_mac_state mac;
 	bool under_load = device_under_load(dev, now);
 
-	cookie_source_of(&cs, src);
+	cookie_source_of(&cs, &src->remote);
 	mac = cookie_validate(&dev->cookie_checker, buf, len, &cs, now);
 	if (mac == COOKIE_INVALID_MAC) {
 		device_drop(dev, DROP_BAD_MAC);
@@ -162,10 +165,10 @@ static void handle_handshake(struct device *dev, uint8_t *buf, size_t len,
 			}
 			return;
 		}
-		if (!ratelimiter_allow(&dev->ratelimiter, src->sa.sa_family,
-				       src->sa.sa_family == AF_INET
-					   ? (const void *)&src->v4.sin_addr
-					   : (const void *)&src->v6.sin6_addr,
+		if (!ratelimiter_allow(&dev->ratelimiter, src->remote.sa.sa_family,
+				       src->remote.sa.sa_family == AF_INET
+					   ? (const void *)&src->remote.v4.sin_addr
+					   : (const void *)&src->remote.v6.sin6_addr,
 				       now)) {
 			device_drop(dev, DROP_RATELIMIT);
 			return;
@@ -254,8 +257,8 @@ void device_open_run(struct aead_ctx *ctx, struct device_open *op)
 	op->ok = aead_open(ctx, op->key, nonce, op->data, op->data, op->len, NULL, 0);
 }
 
-static void consume_data(struct device *dev, uint8_t *buf, size_t len,
-			 const union sockaddr_any *src, uint64_t now, const struct device_open *op)
+static void consume_data(struct device *dev, uint8_t *buf, size_t len, const struct wire_addr *src,
+			 uint64_t now, const struct device_open *op)
 {
 	struct message_data *msg = (struct message_data *)buf;
 	struct keypair *kp = data_keypair(dev, msg, now);
@@ -316,20 +319,19 @@ static void consume_data(struct device *dev, uint8_t *buf, size_t len,
 	timers_data_received(peer, now);
 }
 
-void device_receive(struct device *dev, uint8_t *buf, size_t len, const union sockaddr_any *src,
+void device_receive(struct device *dev, uint8_t *buf, size_t len, const struct wire_addr *src,
 		    uint64_t now)
 {
 	device_receive_opened(dev, buf, len, src, now, NULL);
 }
 
 void device_receive_opened(struct device *dev, uint8_t *buf, size_t len,
-			   const union sockaddr_any *src, uint64_t now,
-			   const struct device_open *op)
+			   const struct wire_addr *src, uint64_t now, const struct device_open *op)
 {
 	/* The type is a little-endian u32 whose top three bytes must be zero. */
 	uint32_t type = len >= 4 ? le32(buf) : 0;
 
-	if (src->sa.sa_family != AF_INET && src->sa.sa_family != AF_INET6)
+	if (src->remote.sa.sa_family != AF_INET && src->remote.sa.sa_family != AF_INET6)
 		type = 0;
 	switch (type) {
 	case MESSAGE_HANDSHAKE_INITIATION:

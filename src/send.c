@@ -14,7 +14,7 @@ static void send_to_peer(struct peer *peer, void *buf, size_t len, const struct 
 	struct device *dev = peer->device;
 	bool sent;
 
-	if (peer->endpoint.sa.sa_family == AF_UNSPEC)
+	if (peer->endpoint.remote.sa.sa_family == AF_UNSPEC)
 		return; /* nowhere to send yet; timers retry */
 	sent = key ? dev->io.send_data(dev->io.ctx, &peer->endpoint, buf, len - CRYPTO_AEAD_TAG_LEN,
 				       key, counter)

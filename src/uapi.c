@@ -72,8 +72,8 @@ void uapi_get(const struct device *dev, FILE *out)
 			crypto_wipe(hex, sizeof(hex));
 		}
 		fprintf(out, "protocol_version=1\n");
-		if (p->endpoint.sa.sa_family != AF_UNSPEC) {
-			sockaddr_format(&p->endpoint, text, sizeof(text));
+		if (p->endpoint.remote.sa.sa_family != AF_UNSPEC) {
+			sockaddr_format(&p->endpoint.remote, text, sizeof(text));
 			fprintf(out, "endpoint=%s\n", text);
 		}
 		fprintf(out, "last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n",

@@ -39,6 +39,12 @@ static int bind_one(int family, uint16_t port, uint32_t fwmark, bool gro, uint16
 	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
 		goto fail;
 	set_buffers(fd);
+	/* Each datagram tells the local address it arrived at, for answers to leave from. */
+	if (family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+		goto fail;
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
+		goto fail;
 	/* Joined datagrams come with their segment size; a kernel without it sends them singly. */
 	if (gro)
 		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));

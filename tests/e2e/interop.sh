@@ -168,11 +168,49 @@ in_a ip addr add 192.168.241.1/24 dev va
 in_a ip -6 addr add fd00:241::1/64 dev va nodad
 
 # ---- wireguard-go initiates to wgate, PSK, IPv4 underlay ----
-conf_for a "$PSK" 4 | start_wgate a
+conf_for a "$PSK" 4 | with_metrics | start_wgate a
 conf_for b "$PSK" 4 | start_wggo b
 check "wireguard-go->wgate: ping (wgate responds)" ping_ok in_b 10.241.0.1
 check "wireguard-go->wgate: ping over IPv6 inside" ping_ok in_b fd41::1
 check "wireguard-go->wgate: 50 MB TCP transfer arrives intact" tcp_transfer b a 10.241.0.1 50
+
+# second_address ADDR ENDPOINT...: A gains ADDR, B is pointed at each ENDPOINT in turn (A's
+# addresses); A answers from it, so B's endpoint stays there. Answered from the address the
+# routing table prefers, wireguard-go would move to that one: so both of A's are tried.
+second_address() {
+	local ep
+	if [[ $1 == *:* ]]; then
+		in_a ip addr add "$1" dev va nodad || return 1
+	else
+		in_a ip addr add "$1" dev va || return 1
+	fi
+	shift
+	for ep in "$@"; do
+		in_b wg set "$IF_B" peer "$PUB_A" endpoint "$ep" || return 1
+		ping_ok in_b 10.241.0.1 || return 1
+		ping_ok in_a 10.241.0.2 || return 1
+		in_b wg show "$IF_B" endpoints | grep -qF "$ep" || { in_b wg show "$IF_B" endpoints; return 1; }
+	done
+}
+check "wgate answers from the IPv6 address it was reached at, whichever of two" \
+	second_address fd00:241::5/64 "[fd00:241::5]:51820" "[fd00:241::1]:51820"
+check "wgate answers from the IPv4 address it was reached at, whichever of two" \
+	second_address 192.168.241.5/24 192.168.241.1:51820 192.168.241.5:51820
+
+# that address goes: wgate sends from its first one instead, and the peer follows
+source_gone() {
+	local before
+	scrape || return 1
+	before=$(metric wgate_datapath_sources_gone_total)
+	in_a ip addr del 192.168.241.5/24 dev va || return 1
+	ping_ok in_a 10.241.0.2 || return 1
+	in_b wg show "$IF_B" endpoints | grep -qF 192.168.241.1:51820 || { in_b wg show "$IF_B" endpoints; return 1; }
+	scrape || return 1
+	[ "$(metric wgate_datapath_sources_gone_total)" -gt "$before" ] ||
+		{ echo "sources gone: $before, then $(metric wgate_datapath_sources_gone_total)"; return 1; }
+}
+check "when that address goes, wgate answers from another and the peer follows" source_gone
+in_a ip -6 addr del fd00:241::5/64 dev va
 stop_side a
 stop_side b
 

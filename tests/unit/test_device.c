@@ -24,7 +24,8 @@
 
 struct node {
 	struct device dev;
-	union sockaddr_any addr;
+	union sockaddr_any addr, alias; /* alias: a second address, on the same port, if set */
+	unsigned stale_sources;		/* sends from an address that is not the node's */
 	uint8_t private_key[32], public_key[32];
 	uint8_t tun[64][2048];
 	size_t tun_len[64], tun_count;
@@ -34,7 +35,8 @@ struct node {
 };
 
 struct datagram {
-	union sockaddr_any from, to;
+	struct wire_addr from; /* local: the address the sender chose to send from */
+	union sockaddr_any to;
 	uint8_t data[2048];
 	size_t len;
 	bool to_seal; /* batched: a data message still in plaintext */
@@ -51,22 +53,47 @@ static struct datagram queue[4096];
 static size_t queue_len;
 static uint64_t now;
 
-static bool send_udp(void *ctx, const union sockaddr_any *to, const void *buf, size_t len)
+/* As a local_addr: the address of sa. */
+static struct local_addr local_of(const union sockaddr_any *sa)
+{
+	struct local_addr l = {.family = sa->sa.sa_family};
+
+	if (l.family == AF_INET)
+		l.v4 = sa->v4.sin_addr;
+	else if (l.family == AF_INET6)
+		l.v6 = sa->v6.sin6_addr;
+	return l;
+}
+
+static bool same_local(const struct local_addr *l, const union sockaddr_any *sa)
+{
+	struct wire_addr a = {.local = *l}, b = {.local = local_of(sa)};
+
+	return wire_addr_equal(&a, &b);
+}
+
+static bool send_udp(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
 {
 	struct node *n = ctx;
 	struct datagram *d = &queue[queue_len++];
 
 	assert_true(queue_len < 4096);
 	assert_true(len <= sizeof(d->data));
-	d->from = n->addr;
-	d->to = *to;
+	/* from the local address asked for; one that is not the node's falls back, as
+	 * the data path does when the kernel refuses it */
+	d->from.remote = n->addr;
+	if (to->local.family != AF_UNSPEC && same_local(&to->local, &n->alias))
+		d->from.remote = n->alias;
+	else if (to->local.family != AF_UNSPEC && !same_local(&to->local, &n->addr))
+		++n->stale_sources;
+	d->to = to->remote;
 	memcpy(d->data, buf, len);
 	d->len = len;
 	n->sent_types[((const uint8_t *)buf)[0] & 3 ? ((const uint8_t *)buf)[0] : 4]++;
 	return true;
 }
 
-static bool send_data(void *ctx, const union sockaddr_any *to, void *msg, size_t len,
+static bool send_data(void *ctx, const struct wire_addr *to, void *msg, size_t len,
 		      const struct aead_key *key, uint64_t counter)
 {
 	struct datagram *d = &queue[queue_len];
@@ -139,8 +166,11 @@ static size_t deliver(void)
 	for (size_t i = 0; i < n; ++i) {
 		to[i] = NULL;
 		for (size_t j = 0; j < node_count; ++j)
-			if (!nodes[j]->offline && sockaddr_equal(&nodes[j]->addr, &batch[i].to))
+			if (!nodes[j]->offline && (sockaddr_equal(&nodes[j]->addr, &batch[i].to) ||
+						   sockaddr_equal(&nodes[j]->alias, &batch[i].to)))
 				to[i] = nodes[j];
+		/* what a receive's IP_PKTINFO tells: the address it arrived at */
+		batch[i].from.local = local_of(&batch[i].to);
 		opens[i] = (struct device_open){0};
 		if (batched && to[i])
 			device_open_prepare(&to[i]->dev, batch[i].data, batch[i].len, now,
@@ -180,17 +210,17 @@ static void advance(uint64_t ns)
 	}
 }
 
-static void set_addr(struct node *n, const char *ip, uint16_t port)
+static void set_addr(union sockaddr_any *addr, const char *ip, uint16_t port)
 {
-	memset(&n->addr, 0, sizeof(n->addr));
+	memset(addr, 0, sizeof(*addr));
 	if (strchr(ip, ':')) {
-		n->addr.v6.sin6_family = AF_INET6;
-		inet_pton(AF_INET6, ip, &n->addr.v6.sin6_addr);
-		n->addr.v6.sin6_port = htons(port);
+		addr->v6.sin6_family = AF_INET6;
+		inet_pton(AF_INET6, ip, &addr->v6.sin6_addr);
+		addr->v6.sin6_port = htons(port);
 	} else {
-		n->addr.v4.sin_family = AF_INET;
-		inet_pton(AF_INET, ip, &n->addr.v4.sin_addr);
-		n->addr.v4.sin_port = htons(port);
+		addr->v4.sin_family = AF_INET;
+		inet_pton(AF_INET, ip, &addr->v4.sin_addr);
+		addr->v4.sin_port = htons(port);
 	}
 }
 
@@ -208,7 +238,7 @@ static struct node *new_node(const char *ip, uint16_t port)
 	assert_true(x25519_generate(n->private_key));
 	assert_true(x25519_public(n->public_key, n->private_key));
 	assert_true(device_set_private_key(&n->dev, n->private_key));
-	set_addr(n, ip, port);
+	set_addr(&n->addr, ip, port);
 	nodes[node_count++] = n;
 	return n;
 }
@@ -393,16 +423,56 @@ static void roaming_follows_the_sender(void **state)
 	pair();
 	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
 	deliver(), deliver(), deliver();
-	set_addr(a, "198.51.100.7", 3000); /* A moves */
+	set_addr(&a->addr, "198.51.100.7", 3000); /* A moves */
 	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
 	deliver();
 	assert_int_equal(b->tun_count, 2);
-	assert_true(sockaddr_equal(&b_to_a->endpoint, &a->addr));
+	assert_true(sockaddr_equal(&b_to_a->endpoint.remote, &a->addr));
 	assert_int_equal(b_to_a->stats.endpoint_changes, 1);
 	assert_int_equal(b->events[EVENT_ENDPOINT_CHANGED], 1);
 	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
 	deliver();
 	assert_int_equal(a->tun_count, 1);
+}
+
+/*
+ * B has two addresses and A was given the second: B answers from it (as
+ * IP_PKTINFO lets the daemon), so A's endpoint stays where A sent; without
+ * that, A would see B "roam" to its first address, which a NAT or firewall
+ * on the way would not let through.
+ */
+static void answers_leave_from_the_address_reached(void **state)
+{
+	(void)state;
+	pair();
+	set_addr(&b->alias, "192.0.2.99", 2000);
+	peer_set_endpoint(a_to_b, &b->alias);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->tun_count, 1);
+	assert_true(same_local(&b_to_a->endpoint.local, &b->alias));
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	deliver();
+	assert_int_equal(a->tun_count, 1);
+	assert_true(sockaddr_equal(&a_to_b->endpoint.remote, &b->alias));
+	assert_int_equal(a_to_b->stats.endpoint_changes, 0);
+	assert_int_equal(b->stale_sources, 0);
+
+	/* A now reaches B's first address: B follows, and that is no roaming of A */
+	peer_set_endpoint(a_to_b, &b->addr);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 2);
+	assert_true(same_local(&b_to_a->endpoint.local, &b->addr));
+	assert_int_equal(b_to_a->stats.endpoint_changes, 0);
+	assert_int_equal(b->events[EVENT_ENDPOINT_CHANGED], 0);
+
+	/* a configured endpoint leaves the source to the routing table */
+	peer_set_endpoint(b_to_a, &a->addr);
+	assert_int_equal(b_to_a->endpoint.local.family, AF_UNSPEC);
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	deliver();
+	assert_int_equal(a->tun_count, 2);
 }
 
 /* Rekey after REKEY_AFTER_TIME with traffic flowing: no packet lost. */
@@ -620,7 +690,7 @@ static void garbage_is_dropped(void **state)
 		}
 		if (i % 3 == 0 && len >= 148)
 			len = 148;
-		device_receive(&b->dev, buf, len, &a->addr, now);
+		device_receive(&b->dev, buf, len, &(struct wire_addr){.remote = a->addr}, now);
 	}
 	assert_int_equal(b->tun_count, 0);
 	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 0);
@@ -649,7 +719,7 @@ static void opened_ahead_for_a_replaced_session(void **state)
 	device_open_run(&batch_ctx, &op);
 	assert_true(op.ok);
 	++op.key_id;
-	device_receive_opened(&b->dev, copy.data, copy.len, &a->addr, now, &op);
+	device_receive_opened(&b->dev, copy.data, copy.len, &copy.from, now, &op);
 	assert_int_equal(b->tun_count, 1);
 	assert_int_equal(b->dev.stats.dropped[DROP_NO_SESSION], 1);
 	/* a message that is no data message is left to the device */
@@ -686,6 +756,7 @@ int main(void)
 	    cmocka_unit_test(spoofed_inner_source_dropped),
 	    cmocka_unit_test(replays_dropped),
 	    cmocka_unit_test(roaming_follows_the_sender),
+	    cmocka_unit_test(answers_leave_from_the_address_reached),
 	    cmocka_unit_test(rekey_without_loss),
 	    cmocka_unit_test(keepalive_after_receiving),
 	    cmocka_unit_test(persistent_keepalive),
