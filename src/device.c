@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icmp.h"
+
 /* Reports entering and leaving the under-load state once each. */
 static void note_load(struct device *dev, uint64_t now)
 {
@@ -241,21 +243,46 @@ bool device_under_load(struct device *dev, uint64_t now)
 	return now < dev->under_load_until;
 }
 
+/* Tells the sender of an undeliverable packet at once (icmp.h), a bounded number of times a second.
+ */
+static void send_unreachable(struct device *dev, const uint8_t *ip, size_t len, uint64_t now)
+{
+	uint8_t error[ICMP_UNREACHABLE_MAX];
+	size_t error_len;
+
+	if (now >= dev->icmp_window_start + NSEC_PER_SEC) {
+		dev->icmp_window_start = now;
+		dev->icmp_window_count = 0;
+	}
+	if (dev->icmp_window_count >= ICMP_ERRORS_PER_SECOND)
+		return;
+	error_len = icmp_unreachable(error, ip, len);
+	if (!error_len)
+		return;
+	++dev->icmp_window_count;
+	++dev->stats.icmp_unreachable_sent;
+	dev->io.write_tun(dev->io.ctx, error, error_len);
+}
+
 void device_send(struct device *dev, struct packet *packet, uint64_t now)
 {
 	const uint8_t *ip = packet_payload(packet);
 	struct allowedips_owner *owner = NULL;
+	struct peer *peer;
 
 	if (packet->len >= 20 && ip[0] >> 4 == 4)
 		owner = allowedips_lookup(&dev->allowedips, AF_INET, ip + 16);
 	else if (packet->len >= 40 && ip[0] >> 4 == 6)
 		owner = allowedips_lookup(&dev->allowedips, AF_INET6, ip + 24);
-	if (!owner) {
-		device_drop(dev, DROP_NO_PEER);
+	peer = owner ? container_of(owner, struct peer, allowedips) : NULL;
+	/* Like the kernel driver: no peer, or a peer nobody can reach yet, is unreachable. */
+	if (!peer || peer->endpoint.remote.sa.sa_family == AF_UNSPEC) {
+		device_drop(dev, peer ? DROP_NO_ENDPOINT : DROP_NO_PEER);
+		send_unreachable(dev, ip, packet->len, now);
 		packet_put(&dev->pool, packet);
 		return;
 	}
-	peer_send_packet(container_of(owner, struct peer, allowedips), packet, now);
+	peer_send_packet(peer, packet, now);
 }
 
 void device_run_timers(struct device *dev, uint64_t now)

@@ -65,6 +65,7 @@ enum drop_reason {
 	DROP_NO_SESSION,
 	DROP_ALLOWEDIPS,
 	DROP_NO_PEER,
+	DROP_NO_ENDPOINT, /* the destination's peer has no endpoint yet */
 	DROP_RATELIMIT,
 	DROP_STAGED_OVERFLOW,
 	DROP_REASON_COUNT
@@ -73,6 +74,7 @@ enum drop_reason {
 struct device_stats {
 	uint64_t dropped[DROP_REASON_COUNT];
 	uint64_t cookie_replies_sent;
+	uint64_t icmp_unreachable_sent; /* for packets no peer could take */
 	uint64_t handshake_initiations_received;
 };
 
@@ -101,6 +103,9 @@ struct device {
 	uint64_t under_load_until;
 	bool under_load_reported;
 	bool force_under_load; /* for tests */
+	/* ICMP errors for undeliverable packets, at most ICMP_ERRORS_PER_SECOND. */
+	uint64_t icmp_window_start;
+	unsigned icmp_window_count;
 	struct timer timer_gc;
 
 	/* Random words for timer jitter, drawn 16 at a time: one DRBG call costs more than a
@@ -116,6 +121,7 @@ enum {
 	DEFAULT_MTU = 1420,
 	/* More handshake messages than this within one second put the device under load. */
 	UNDER_LOAD_HANDSHAKES_PER_SECOND = 1024,
+	ICMP_ERRORS_PER_SECOND = 100,
 };
 
 bool device_init(struct device *dev, const struct device_io *io)

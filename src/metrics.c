@@ -19,6 +19,7 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_NO_SESSION] = "no_session",
     [DROP_ALLOWEDIPS] = "allowedips_mismatch",
     [DROP_NO_PEER] = "no_peer_for_destination",
+    [DROP_NO_ENDPOINT] = "no_endpoint",
     [DROP_RATELIMIT] = "ratelimit",
     [DROP_STAGED_OVERFLOW] = "staged_overflow",
 };
@@ -175,6 +176,10 @@ void metrics_render(const struct device *dev, const struct datapath *dp, const c
 				dev->stats.dropped[r]);
 	interface_series(out, ifname, "wgate_cookie_replies_sent_total", "counter",
 			 "Cookie replies sent while under load.", dev->stats.cookie_replies_sent);
+	interface_series(out, ifname, "wgate_icmp_unreachable_sent_total", "counter",
+			 "ICMP destination-unreachable errors written back for packets no peer "
+			 "could take (no peer for the destination, or no endpoint yet).",
+			 dev->stats.icmp_unreachable_sent);
 	interface_series(out, ifname, "wgate_under_load", "gauge",
 			 "1 while handshakes must carry a cookie (many handshake messages).",
 			 dev->force_under_load || now < dev->under_load_until);

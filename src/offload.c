@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
+
 enum {
 	TCP_FIN = 0x01,
 	TCP_PSH = 0x08,
@@ -16,108 +18,10 @@ enum {
 	UDP_CHECK_OFFSET = 6,
 };
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
-}
-
-/*
- * RFC 1071: the sum is independent of byte order as long as words are loaded
- * and the result stored in the same (native) order; carries collect in the
- * upper half of the 64-bit accumulator. Every buffer but the last must have
- * an even length.
- */
-uint64_t checksum_add(uint64_t sum, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t word;
-	uint16_t half = 0;
-
-	uint64_t a = 0, b = 0, c = 0, d = 0;
-
-	/* Four independent sums: the additions overlap instead of queueing. */
-	for (; len >= 16; len -= 16, p += 16) {
-		memcpy(&word, p, 4);
-		a += word;
-		memcpy(&word, p + 4, 4);
-		b += word;
-		memcpy(&word, p + 8, 4);
-		c += word;
-		memcpy(&word, p + 12, 4);
-		d += word;
-	}
-	sum += a + b + c + d;
-	for (; len >= 4; len -= 4, p += 4) {
-		memcpy(&word, p, 4);
-		sum += word;
-	}
-	if (len >= 2) {
-		memcpy(&half, p, 2);
-		sum += half;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		half = 0;
-		memcpy(&half, p, 1);
-		sum += half;
-	}
-	return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-uint16_t checksum_finish(uint64_t sum)
-{
-	return (uint16_t)~fold(sum);
-}
-
-/* The pseudo-header of RFC 793 / RFC 8200 section 8.1, summed. */
-static uint64_t pseudo_header_sum(const uint8_t *ip, int family, uint8_t protocol, size_t l4_len)
-{
-	uint8_t tail[8] = {0};
-
-	if (family == AF_INET) {
-		tail[1] = protocol;
-		put_be16(tail + 2, (uint16_t)l4_len);
-		return checksum_add(checksum_add(0, ip + 12, 8), tail, 4);
-	}
-	put_be32(tail, (uint32_t)l4_len);
-	tail[7] = protocol;
-	return checksum_add(checksum_add(0, ip + 8, 32), tail, 8);
-}
-
-static void store16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
 static void ipv4_set_checksum(uint8_t *ip, size_t header_len)
 {
 	memset(ip + 10, 0, 2);
-	store16(ip + 10, checksum_finish(checksum_add(0, ip, header_len)));
+	checksum_store(ip + 10, checksum_finish(checksum_add(0, ip, header_len)));
 }
 
 /* Sets the IP length fields for a packet of len bytes. */
@@ -191,7 +95,7 @@ static long split_whole(struct offload_split *s, uint8_t *out, size_t cap)
 		size_t start = s->hdr->csum_start;
 		uint16_t sum = checksum_finish(checksum_add(0, out + start, s->len - start));
 
-		store16(out + start + s->hdr->csum_offset, sum ? sum : 0xffff);
+		checksum_store(out + start + s->hdr->csum_offset, sum ? sum : 0xffff);
 	}
 	return (long)s->len;
 }
@@ -233,9 +137,10 @@ long offload_split_next(struct offload_split *s, uint8_t *out, size_t cap)
 		check = out + l4 + UDP_CHECK_OFFSET;
 	}
 	memset(check, 0, 2);
-	sum = checksum_finish(checksum_add(
-	    pseudo_header_sum(out, s->family, s->protocol, out_len - l4), out + l4, out_len - l4));
-	store16(check, sum || s->protocol == IPPROTO_TCP ? sum : 0xffff);
+	sum = checksum_finish(
+	    checksum_add(checksum_pseudo_header(out, s->family, s->protocol, out_len - l4),
+			 out + l4, out_len - l4));
+	checksum_store(check, sum || s->protocol == IPPROTO_TCP ? sum : 0xffff);
 	s->offset += chunk;
 	++s->index;
 	s->done = last;
@@ -364,8 +269,9 @@ static void flush_flow(struct offload_coalescer *c, struct offload_flow *f)
 			ipv4_set_checksum(f->buf, l4);
 		if (protocol == IPPROTO_UDP)
 			put_be16(f->buf + l4 + 4, (uint16_t)(f->len - l4));
-		store16(f->buf + l4 + check, (uint16_t)~checksum_finish(pseudo_header_sum(
-						 f->buf, family, protocol, f->len - l4)));
+		checksum_store(f->buf + l4 + check,
+			       (uint16_t)~checksum_finish(
+				   checksum_pseudo_header(f->buf, family, protocol, f->len - l4)));
 		hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		hdr.gso_type = protocol == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4
 			       : family == AF_INET     ? VIRTIO_NET_HDR_GSO_TCPV4

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checksum.h"
+
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
@@ -27,11 +29,6 @@ enum {
 	/* Datagrams per UDP super-packet: within UDP_MAX_SEGMENTS of every kernel with USO. */
 	OFFLOAD_UDP_MAX_SEGMENTS = 64,
 };
-
-/* The one's-complement sum of RFC 1071, unfolded: add buffers, then fold. */
-uint64_t checksum_add(uint64_t sum, const void *buf, size_t len);
-/* Folds to 16 bits and complements: the value stored in a header. */
-uint16_t checksum_finish(uint64_t sum);
 
 /* Walks the packets one TUN read contains. */
 struct offload_split {

@@ -110,6 +110,22 @@ check "wgate-wgate: 50 MB over IPv6 inside, other direction" tcp_transfer b a fd
 check "wgate-wgate: offloads as configured (${WGATE_NO_OFFLOAD:-all on}), batching where on" fast_path
 check "wgate-wgate: a UDP blast arrives in order (IPv4 inside)" udp_burst 10.241.0.1
 check "wgate-wgate: a UDP blast arrives in order (IPv6 inside)" udp_burst fd41::1
+
+# an address on the tunnel's subnet that no peer holds: refused at once, as the kernel
+# driver refuses it, rather than left to time out
+unreachable() {
+	local out
+	out=$(in_a ping -c 1 -W 3 10.241.0.77 2>&1) && return 1
+	grep -q 'From 10.241.0.77 .*Destination Host Unreachable' <<<"$out" || { echo "$out"; return 1; }
+	out=$(in_a ping -c 1 -W 3 fd41::77 2>&1) && return 1
+	grep -q 'From fd41::77 .*Address unreachable' <<<"$out" || { echo "$out"; return 1; }
+	# a TCP connect fails at once with "No route to host" (a timeout would take a minute)
+	out=$(in_a timeout 5 bash -c 'exec 3<>/dev/tcp/10.241.0.77/80' 2>&1) && return 1
+	grep -q 'No route to host' <<<"$out" || { echo "$out"; return 1; }
+	scrape || return 1
+	[ "$(metric wgate_icmp_unreachable_sent_total)" -ge 3 ]
+}
+check "wgate: a destination no peer holds is unreachable at once (ICMP), IPv4 and IPv6" unreachable
 stop_side a
 stop_side b
 

@@ -393,6 +393,50 @@ static void spoofed_inner_source_dropped(void **state)
 	assert_int_equal(a->dev.stats.dropped[DROP_NO_PEER], 1);
 }
 
+/*
+ * A packet no peer can take is answered at once with ICMP destination
+ * unreachable on the sender's own TUN (as the kernel driver does): for a
+ * destination no AllowedIPs hold, and for a peer with no endpoint yet. A
+ * bounded number each second.
+ */
+static void undeliverable_packets_answered_unreachable(void **state)
+{
+	(void)state;
+	pair();
+	send_ip(a, "10.0.0.1", "10.9.9.9", 40, 0);
+	assert_int_equal(queue_len, 0);
+	assert_int_equal(a->tun_count, 1);
+	assert_int_equal(a->tun_len[0], 28 + 40);
+	assert_int_equal(a->tun[0][20], 3);  /* destination unreachable */
+	assert_int_equal(a->tun[0][21], 1);  /* host */
+	assert_int_equal(a->tun[0][16], 10); /* to the sender, 10.0.0.1 */
+	assert_int_equal(a->tun[0][19], 1);
+	assert_int_equal(a->dev.stats.icmp_unreachable_sent, 1);
+
+	/* B has not heard from A: no endpoint, so nothing is staged and B learns so at once */
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	assert_int_equal(queue_len, 0);
+	assert_int_equal(b_to_a->staged.len, 0);
+	assert_int_equal(b->dev.stats.dropped[DROP_NO_ENDPOINT], 1);
+	assert_int_equal(b->tun_count, 1);
+	assert_int_equal(b->tun[0][20], 3);
+	/* once A has been heard from, the same packet goes through */
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	deliver();
+	assert_int_equal(a->tun_count, 2);
+
+	/* a flood gets ICMP_ERRORS_PER_SECOND answers a second, the next second more */
+	for (int i = 0; i < 3 * ICMP_ERRORS_PER_SECOND; ++i)
+		send_ip(a, "10.0.0.1", "10.9.9.9", 40, 0);
+	assert_int_equal(a->dev.stats.icmp_unreachable_sent, ICMP_ERRORS_PER_SECOND);
+	assert_int_equal(a->dev.stats.dropped[DROP_NO_PEER], 1 + 3 * ICMP_ERRORS_PER_SECOND);
+	now += SEC;
+	send_ip(a, "10.0.0.1", "10.9.9.9", 40, 0);
+	assert_int_equal(a->dev.stats.icmp_unreachable_sent, ICMP_ERRORS_PER_SECOND + 1);
+}
+
 static void replays_dropped(void **state)
 {
 	struct datagram copy;
@@ -756,6 +800,7 @@ int main(void)
 	    cmocka_unit_test(spoofed_inner_source_dropped),
 	    cmocka_unit_test(replays_dropped),
 	    cmocka_unit_test(roaming_follows_the_sender),
+	    cmocka_unit_test(undeliverable_packets_answered_unreachable),
 	    cmocka_unit_test(answers_leave_from_the_address_reached),
 	    cmocka_unit_test(rekey_without_loss),
 	    cmocka_unit_test(keepalive_after_receiving),

@@ -11,52 +11,9 @@
 
 #include "offload.h"
 
-static uint16_t naive_checksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static uint16_t stored(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Whether the L4 checksum of an IP packet verifies (naively). */
-static bool l4_checksum_ok(const uint8_t *pkt, size_t len)
-{
-	uint8_t buf[70000];
-	size_t l4 = pkt[0] >> 4 == 4 ? (size_t)(pkt[0] & 15) * 4 : 40, n = 0;
-	uint8_t protocol = pkt[0] >> 4 == 4 ? pkt[9] : pkt[6];
-
-	if (pkt[0] >> 4 == 4) {
-		memcpy(buf, pkt + 12, 8);
-		n = 8;
-		buf[n++] = 0;
-		buf[n++] = protocol;
-		buf[n++] = (uint8_t)((len - l4) >> 8);
-		buf[n++] = (uint8_t)(len - l4);
-	} else {
-		memcpy(buf, pkt + 8, 32);
-		n = 32;
-		buf[n++] = (uint8_t)((len - l4) >> 24);
-		buf[n++] = (uint8_t)((len - l4) >> 16);
-		buf[n++] = (uint8_t)((len - l4) >> 8);
-		buf[n++] = (uint8_t)(len - l4);
-		buf[n++] = 0;
-		buf[n++] = 0;
-		buf[n++] = 0;
-		buf[n++] = protocol;
-	}
-	memcpy(buf + n, pkt + l4, len - l4);
-	return naive_checksum(buf, n + len - l4) == 0;
 }
 
 static void rfc1071_example(void **state)
