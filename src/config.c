@@ -127,6 +127,16 @@ static bool strv_push(struct strv *strv, const char *s)
 	return true;
 }
 
+bool strv_equal(const struct strv *a, const struct strv *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (size_t i = 0; i < a->len; ++i)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
 static void strv_free(struct strv *strv)
 {
 	for (size_t i = 0; i < strv->len; ++i)

@@ -64,6 +64,9 @@ struct strv {
 	size_t len;
 };
 
+/* The same strings in the same order. */
+bool strv_equal(const struct strv *a, const struct strv *b);
+
 struct peer_config {
 	uint8_t public_key[KEY_LEN];
 	uint8_t preshared_key[KEY_LEN];

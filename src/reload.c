@@ -271,8 +271,7 @@ bool daemon_reload(struct daemon *d)
 		}
 	}
 	sync_routes(d, old, &next, old_table, new_table);
-	if (old->dns.len != next.dns.len || old->dns_search.len != next.dns_search.len ||
-	    (next.dns.len && strcmp(old->dns.v[0], next.dns.v[0]))) {
+	if (!strv_equal(&old->dns, &next.dns) || !strv_equal(&old->dns_search, &next.dns_search)) {
 		if (old->dns.len || old->dns_search.len)
 			netconf_dns_unset(d->ifname);
 		if (!netconf_dns_set(d->ifname, &next, err, sizeof(err)))

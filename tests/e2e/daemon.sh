@@ -52,6 +52,28 @@ dns_recorded() {
 }
 check "DNS is set through resolvconf on up and removed on down" dns_recorded
 
+# a reload that changes any DNS entry, not only the first, hands the new list to resolvconf
+dns_conf() { conf_for a "" 4; printf '[Interface]\nDNS = %s\n' "$1"; }
+dns_follows_reload() {
+	local list
+	dns_conf "10.241.0.53, 10.241.0.54" | start_wgate a || return 1
+	for list in "10.241.0.53, 10.241.0.55" "10.241.0.53, 10.241.0.55, corp.example" \
+		"10.241.0.53, 10.241.0.55, other.example"; do
+		: >"$TMP/resolvconf.calls"
+		dns_conf "$list" >"$TMP/$IF_A.conf"
+		"$WGATE" reload "$IF_A" >/dev/null || return 1
+		# the entry that changed is the last one
+		grep -qE "^(nameserver|search) ${list##*, }\$" "$TMP/resolvconf.calls" ||
+			{ echo "after DNS = $list:"; cat "$TMP/resolvconf.calls"; return 1; }
+	done
+	# the same list again leaves resolvconf alone
+	: >"$TMP/resolvconf.calls"
+	"$WGATE" reload "$IF_A" >/dev/null || return 1
+	[ ! -s "$TMP/resolvconf.calls" ] || { cat "$TMP/resolvconf.calls"; return 1; }
+}
+check "a reload that changes any DNS server or search domain updates resolvconf" dns_follows_reload
+stop_side a
+
 twice() {
 	local out
 	conf_for a "" 4 | start_wgate a || return 1
