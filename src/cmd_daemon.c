@@ -111,7 +111,7 @@ int wgated_main(int argc, char **argv)
 		log_init(ifname, true);
 	}
 	if (!daemon_prepare(d, err, sizeof(err))) {
-		log_error("event=error msg=\"%s\"", err);
+		log_error("event=start_failed msg=\"%s\"", err);
 		goto out;
 	}
 	if (!foreground) {

@@ -229,7 +229,7 @@ int cmd_up(int argc, char **argv)
 	}
 	/* After the fork: a signalfd in epoll answers for the process that registered it. */
 	if (!daemon_prepare(d, err, sizeof(err))) {
-		log_error("event=hook_failed msg=\"%s\"", err);
+		log_error("event=start_failed msg=\"%s\"", err);
 		goto down;
 	}
 	snprintf(d->config_path, sizeof(d->config_path), "%s", path);
