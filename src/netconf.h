@@ -23,12 +23,19 @@ bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict
 struct netconf_state {
 	uint32_t default_table; /* also the fwmark of the tunnel's own packets; 0 if none */
 	bool default_v4, default_v6;
+	bool firewall_v4, firewall_v6; /* nft table wgate-IFNAME installed, per family */
+	char ifname[16];
 };
 
 /*
  * Addresses, MTU, link up, routes. A /0 prefix is routed as wg-quick does:
  * in its own table, used by every packet not marked with that table's number,
- * which becomes the fwmark of the tunnel's own sockets (*fwmark, in and out).
+ * which becomes the fwmark of the tunnel's own sockets (*fwmark, in and out);
+ * and, as wg-quick does, an nft table wgate-IFNAME for that family drops
+ * packets for the interface's addresses that arrive elsewhere from a
+ * non-local source, and keeps the mark on the tunnel's UDP replies through
+ * conntrack (for strict reverse-path filtering). Without nft that part is
+ * skipped with a warning in the log.
  */
 bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
 		struct netconf_state *state, uint32_t *fwmark, char *err, size_t err_len);
