@@ -160,13 +160,16 @@ static const char *nft_command(void)
 static void firewall_up(const struct config *config, int family, struct netconf_state *state)
 {
 	const char *pf = family == AF_INET ? "ip" : "ip6";
-	char command[64], *script = NULL, text[64];
+	char command[300], *script = NULL, text[64];
 	size_t len = 0;
 	FILE *f = open_memstream(&script, &len);
 	int status;
 
 	if (!f)
 		return;
+	/* a table left behind by a daemon that was killed is replaced, not added to */
+	fprintf(f, "add table %s wgate-%s\ndelete table %s wgate-%s\n", pf, state->ifname, pf,
+		state->ifname);
 	fprintf(f, "add table %s wgate-%s\n", pf, state->ifname);
 	fprintf(f, "add chain %s wgate-%s preraw { type filter hook prerouting priority -300; }\n",
 		pf, state->ifname);
@@ -210,7 +213,7 @@ static void firewall_up(const struct config *config, int family, struct netconf_
 
 static void firewall_down(const struct netconf_state *state, int family)
 {
-	char command[96];
+	char command[300];
 
 	snprintf(command, sizeof(command), "%s delete table %s wgate-%s", nft_command(),
 		 family == AF_INET ? "ip" : "ip6", state->ifname);

@@ -15,6 +15,10 @@ in_a ip addr add 10.99.0.1/32 dev lo
 in_a ip addr add fd99::1/128 dev lo
 
 conf_for a "" 4 | start_wgate a
+# as if a daemon had been killed: its table is still there, to be replaced rather than added to
+printf '%s\n' "add table ip wgate-$IF_B" \
+	"add chain ip wgate-$IF_B premangle { type filter hook prerouting priority -150; }" \
+	"add rule ip wgate-$IF_B premangle meta l4proto udp meta mark set ct mark" | in_b nft -f -
 conf_for b "" 4 | sed 's|^AllowedIPs = .*|AllowedIPs = 0.0.0.0/0, ::/0|' | start_wgate b
 
 check "without the tunnel's default route B could not reach 10.99.0.1" \
@@ -29,12 +33,13 @@ check "the tunnel's own sockets carry the mark" \
 	bash -c "ip netns exec $NS_B ss -Hulne | grep -q 'fwmark:0xca6c'"
 
 # wg-quick's nft rules for a full tunnel: the tunnel's addresses reachable only through it,
-# and the mark kept on the tunnel's UDP replies through conntrack
+# and the mark kept on the tunnel's UDP replies through conntrack (each rule once)
 firewall() {
 	local fam addr rules
 	for fam in ip ip6; do
 		[ $fam = ip ] && addr=10.241.0.2 || addr=fd41::2
 		rules=$(in_b nft list table $fam "wgate-$IF_B") || return 1
+		[ "$(grep -c 'meta l4proto udp' <<<"$rules")" = 2 ] || { echo "$rules"; return 1; }
 		grep -q "iifname != \"$IF_B\" $fam daddr $addr fib saddr type != local drop" <<<"$rules" &&
 			grep -q 'meta l4proto udp meta mark 0x0000ca6c ct mark set meta mark' <<<"$rules" &&
 			grep -q 'meta l4proto udp meta mark set ct mark' <<<"$rules" || { echo "$rules"; return 1; }
