@@ -229,15 +229,21 @@ void device_event(struct device *dev, enum device_event event, const struct peer
 		dev->io.event(dev->io.ctx, event, peer);
 }
 
+/* The count of the second now falls in: started afresh when the last one is over. */
+static unsigned *this_second(struct second_count *w, uint64_t now)
+{
+	if (now >= w->start + NSEC_PER_SEC) {
+		w->start = now;
+		w->count = 0;
+	}
+	return &w->count;
+}
+
 bool device_under_load(struct device *dev, uint64_t now)
 {
 	if (dev->force_under_load)
 		return true;
-	if (now >= dev->load_window_start + NSEC_PER_SEC) {
-		dev->load_window_start = now;
-		dev->load_window_count = 0;
-	}
-	if (++dev->load_window_count > UNDER_LOAD_HANDSHAKES_PER_SECOND)
+	if (++*this_second(&dev->load_window, now) > UNDER_LOAD_HANDSHAKES_PER_SECOND)
 		dev->under_load_until = now + NSEC_PER_SEC;
 	note_load(dev, now);
 	return now < dev->under_load_until;
@@ -247,19 +253,16 @@ bool device_under_load(struct device *dev, uint64_t now)
  */
 static void send_unreachable(struct device *dev, const uint8_t *ip, size_t len, uint64_t now)
 {
+	unsigned *sent = this_second(&dev->icmp_window, now);
 	uint8_t error[ICMP_UNREACHABLE_MAX];
 	size_t error_len;
 
-	if (now >= dev->icmp_window_start + NSEC_PER_SEC) {
-		dev->icmp_window_start = now;
-		dev->icmp_window_count = 0;
-	}
-	if (dev->icmp_window_count >= ICMP_ERRORS_PER_SECOND)
+	if (*sent >= ICMP_ERRORS_PER_SECOND)
 		return;
 	error_len = icmp_unreachable(error, ip, len);
 	if (!error_len)
 		return;
-	++dev->icmp_window_count;
+	++*sent;
 	++dev->stats.icmp_unreachable_sent;
 	dev->io.write_tun(dev->io.ctx, error, error_len);
 }

@@ -78,6 +78,12 @@ struct device_stats {
 	uint64_t handshake_initiations_received;
 };
 
+/* Events counted in a one-second window. */
+struct second_count {
+	uint64_t start; /* monotonic ns */
+	unsigned count;
+};
+
 struct device {
 	struct noise_identity identity;
 	struct cookie_checker cookie_checker;
@@ -98,14 +104,12 @@ struct device {
 	unsigned mtu;
 
 	/* Under load (many handshake messages), handshakes need a cookie. */
-	uint64_t load_window_start;
-	unsigned load_window_count;
+	struct second_count load_window;
 	uint64_t under_load_until;
 	bool under_load_reported;
 	bool force_under_load; /* for tests */
 	/* ICMP errors for undeliverable packets, at most ICMP_ERRORS_PER_SECOND. */
-	uint64_t icmp_window_start;
-	unsigned icmp_window_count;
+	struct second_count icmp_window;
 	struct timer timer_gc;
 
 	/* Random words for timer jitter, drawn 16 at a time: one DRBG call costs more than a
