@@ -530,6 +530,18 @@ union send_control {
 	struct cmsghdr align;
 };
 
+/* Appends one control message to msg, whose control buffer has room for it. */
+static void add_control(struct msghdr *msg, int level, int type, const void *data, size_t len)
+{
+	struct cmsghdr *c = (struct cmsghdr *)((char *)msg->msg_control + msg->msg_controllen);
+
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	msg->msg_controllen += CMSG_SPACE(len);
+}
+
 /*
  * The message for len bytes of g's buffer at data: to its remote address,
  * from its local one when known, as one GSO send when segmented.
@@ -537,9 +549,6 @@ union send_control {
 static void group_message(struct msghdr *msg, struct iovec *iov, union send_control *control,
 			  const struct datapath_group *g, uint8_t *data, size_t len, bool segmented)
 {
-	struct cmsghdr *c = (struct cmsghdr *)control->buf;
-	size_t used = 0;
-
 	iov->iov_base = data;
 	iov->iov_len = len;
 	*msg = (struct msghdr){
@@ -547,39 +556,25 @@ static void group_message(struct msghdr *msg, struct iovec *iov, union send_cont
 	    .msg_namelen = sockaddr_len(&g->to.remote),
 	    .msg_iov = iov,
 	    .msg_iovlen = 1,
+	    .msg_control = control->buf,
 	};
 	if (segmented) {
 		uint16_t size = (uint16_t)g->segment_size;
 
-		c->cmsg_level = SOL_UDP;
-		c->cmsg_type = UDP_SEGMENT;
-		c->cmsg_len = CMSG_LEN(sizeof(size));
-		memcpy(CMSG_DATA(c), &size, sizeof(size));
-		used += CMSG_SPACE(sizeof(size));
-		c = (struct cmsghdr *)(control->buf + used);
+		add_control(msg, SOL_UDP, UDP_SEGMENT, &size, sizeof(size));
 	}
 	if (g->to.local.family == AF_INET) {
 		struct in_pktinfo info = {.ipi_spec_dst = g->to.local.v4};
 
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(info));
-		memcpy(CMSG_DATA(c), &info, sizeof(info));
-		used += CMSG_SPACE(sizeof(info));
+		add_control(msg, IPPROTO_IP, IP_PKTINFO, &info, sizeof(info));
 	} else if (g->to.local.family == AF_INET6) {
 		struct in6_pktinfo info = {.ipi6_addr = g->to.local.v6,
 					   .ipi6_ifindex = g->to.local.ifindex};
 
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(info));
-		memcpy(CMSG_DATA(c), &info, sizeof(info));
-		used += CMSG_SPACE(sizeof(info));
+		add_control(msg, IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof(info));
 	}
-	if (used) {
-		msg->msg_control = control->buf;
-		msg->msg_controllen = used;
-	}
+	if (!msg->msg_controllen)
+		msg->msg_control = NULL;
 }
 
 /* One datagram at a time: the fallback when a GSO send is refused. */
