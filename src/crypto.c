@@ -268,6 +268,8 @@ out:
 /* ---- ChaCha20-Poly1305 ---- */
 
 static _Atomic uint64_t last_key_id;
+/* What a context holds when it holds no key. */
+static const uint8_t no_key[CRYPTO_KEY_LEN];
 
 void aead_key_set(struct aead_key *key, const uint8_t bytes[CRYPTO_KEY_LEN])
 {
@@ -277,14 +279,12 @@ void aead_key_set(struct aead_key *key, const uint8_t bytes[CRYPTO_KEY_LEN])
 
 bool aead_ctx_init(struct aead_ctx *ctx)
 {
-	static const uint8_t zero[CRYPTO_KEY_LEN];
-
 	ctx->seal = EVP_CIPHER_CTX_new();
 	ctx->open = EVP_CIPHER_CTX_new();
 	ctx->seal_key = ctx->open_key = 0;
 	if (ctx->seal && ctx->open &&
-	    EVP_EncryptInit_ex2(ctx->seal, algs.chacha20_poly1305, zero, NULL, NULL) == 1 &&
-	    EVP_DecryptInit_ex2(ctx->open, algs.chacha20_poly1305, zero, NULL, NULL) == 1)
+	    EVP_EncryptInit_ex2(ctx->seal, algs.chacha20_poly1305, no_key, NULL, NULL) == 1 &&
+	    EVP_DecryptInit_ex2(ctx->open, algs.chacha20_poly1305, no_key, NULL, NULL) == 1)
 		return true;
 	ERR_clear_error();
 	aead_ctx_free(ctx);
@@ -301,11 +301,9 @@ void aead_ctx_free(struct aead_ctx *ctx)
 
 void aead_ctx_forget(struct aead_ctx *ctx)
 {
-	static const uint8_t zero[CRYPTO_KEY_LEN];
-
-	if (ctx->seal_key && EVP_EncryptInit_ex2(ctx->seal, NULL, zero, NULL, NULL) == 1)
+	if (ctx->seal_key && EVP_EncryptInit_ex2(ctx->seal, NULL, no_key, NULL, NULL) == 1)
 		ctx->seal_key = 0;
-	if (ctx->open_key && EVP_DecryptInit_ex2(ctx->open, NULL, zero, NULL, NULL) == 1)
+	if (ctx->open_key && EVP_DecryptInit_ex2(ctx->open, NULL, no_key, NULL, NULL) == 1)
 		ctx->open_key = 0;
 	ERR_clear_error();
 }

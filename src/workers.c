@@ -125,13 +125,12 @@ bool workers_init(struct workers *w, unsigned threads)
 	return ok;
 }
 
-static void wake_sleepers(struct workers *w)
+/* Wakes every helper asleep in next_run(), which then sees the new generation or stop. */
+static void wake_all(struct workers *w)
 {
-	if (atomic_load(&w->sleepers)) {
-		pthread_mutex_lock(&w->lock);
-		pthread_cond_broadcast(&w->start);
-		pthread_mutex_unlock(&w->lock);
-	}
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_broadcast(&w->start);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void workers_free(struct workers *w)
@@ -139,9 +138,7 @@ void workers_free(struct workers *w)
 	if (!w->threads)
 		return;
 	atomic_store(&w->stopping, true);
-	pthread_mutex_lock(&w->lock);
-	pthread_cond_broadcast(&w->start);
-	pthread_mutex_unlock(&w->lock);
+	wake_all(w);
 	for (unsigned i = 1; i < w->threads; ++i)
 		pthread_join(w->helpers[i], NULL);
 	pthread_cond_destroy(&w->start);
@@ -169,7 +166,8 @@ void workers_run(struct workers *w, workers_fn *fn, void *arg, size_t items, siz
 	atomic_store(&w->pending, active - 1);
 	/* publishes the fields above */
 	atomic_store(&w->generation, ((atomic_load(&w->generation) >> 8) + 1) << 8 | active);
-	wake_sleepers(w);
+	if (atomic_load(&w->sleepers))
+		wake_all(w);
 	slice(items, active, 0, &begin, &end);
 	fn(arg, 0, begin, end);
 	while (atomic_load(&w->pending))
