@@ -315,35 +315,36 @@ static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t cou
  * What a receive's control messages tell: the segment size of joined
  * datagrams (UDP_GRO; 0 when single), and the local address it arrived at.
  */
+/* Whether c is the control message level/type with len bytes at least; if so, copies them. */
+static bool read_one_control(const struct cmsghdr *c, int level, int type, void *out, size_t len)
+{
+	if (c->cmsg_level != level || c->cmsg_type != type || c->cmsg_len < CMSG_LEN(len))
+		return false;
+	memcpy(out, CMSG_DATA(c), len);
+	return true;
+}
+
 static size_t read_control(const struct msghdr *msg, struct local_addr *local)
 {
 	size_t segment_size = 0;
 
 	*local = (struct local_addr){.family = AF_UNSPEC};
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			int size;
+		struct in_pktinfo info4;
+		struct in6_pktinfo info6;
+		int size;
 
-			memcpy(&size, CMSG_DATA(c), sizeof(size));
+		if (read_one_control(c, SOL_UDP, UDP_GRO, &size, sizeof(size))) {
 			segment_size = size > 0 ? (size_t)size : 0;
-		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-			struct in_pktinfo info;
-
-			memcpy(&info, CMSG_DATA(c), sizeof(info));
+		} else if (read_one_control(c, IPPROTO_IP, IP_PKTINFO, &info4, sizeof(info4))) {
 			local->family = AF_INET;
-			local->v4 = info.ipi_spec_dst;
-		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-			struct in6_pktinfo info;
-
-			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			local->v4 = info4.ipi_spec_dst;
+		} else if (read_one_control(c, IPPROTO_IPV6, IPV6_PKTINFO, &info6, sizeof(info6))) {
 			local->family = AF_INET6;
-			local->v6 = info.ipi6_addr;
+			local->v6 = info6.ipi6_addr;
 			/* a link-local address means nothing without its link */
 			local->ifindex =
-			    IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr) ? info.ipi6_ifindex : 0;
+			    IN6_IS_ADDR_LINKLOCAL(&info6.ipi6_addr) ? info6.ipi6_ifindex : 0;
 		}
 	}
 	return segment_size;
@@ -530,7 +531,8 @@ union send_control {
 	struct cmsghdr align;
 };
 
-/* Appends one control message to msg, whose control buffer has room for it. */
+/* Appends one control message to msg, whose control buffer has room for it (see read_one_control).
+ */
 static void add_control(struct msghdr *msg, int level, int type, const void *data, size_t len)
 {
 	struct cmsghdr *c = (struct cmsghdr *)((char *)msg->msg_control + msg->msg_controllen);
