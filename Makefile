@@ -86,7 +86,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BIN)
 build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h fuzz/*.h)
 	$(Q)mkdir -p build-fuzz
-	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Isrc $(CRYPTO_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 check: wgate $(UNIT_BIN)

@@ -349,7 +349,7 @@ bool aead_open(struct aead_ctx *actx, const struct aead_key *key,
 {
 	EVP_CIPHER_CTX *ctx = actx->open;
 	bool load = actx->open_key != key->id;
-	uint8_t tag[CRYPTO_AEAD_TAG_LEN];
+	uint8_t tag[CRYPTO_AEAD_TAG_LEN], tail[CRYPTO_AEAD_TAG_LEN];
 	int out_len;
 
 	if (len > INT_MAX || ad_len > INT_MAX || !key->id)
@@ -360,10 +360,12 @@ bool aead_open(struct aead_ctx *actx, const struct aead_key *key,
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, sizeof(tag), tag) == 1 &&
 	    (!ad_len || EVP_DecryptUpdate(ctx, NULL, &out_len, ad, (int)ad_len) == 1) &&
 	    (!len || EVP_DecryptUpdate(ctx, dst, &out_len, src, (int)len) == 1) &&
-	    EVP_DecryptFinal_ex(ctx, dst + len, &out_len) == 1)
+	    /* a stream cipher's final step writes nothing; dst is NULL when len is 0 */
+	    EVP_DecryptFinal_ex(ctx, tail, &out_len) == 1)
 		return true;
 	/* Never hand out plaintext that failed authentication. */
-	crypto_wipe(dst, len);
+	if (len)
+		crypto_wipe(dst, len);
 	if (load)
 		actx->open_key = 0; /* the key may not have loaded */
 	ERR_clear_error();

@@ -204,9 +204,8 @@ void datapath_attach_tun(struct datapath *dp, int tun_fd)
 	}
 }
 
-/* Cuts one TUN read into packets for the device. */
-static void send_from_tun(struct datapath *dp, struct device *dev, const uint8_t *buf, size_t len,
-			  uint64_t now)
+void datapath_tun_input(struct datapath *dp, struct device *dev, const uint8_t *buf, size_t len,
+			uint64_t now)
 {
 	struct virtio_net_hdr plain = {0};
 	const struct virtio_net_hdr *hdr = &plain;
@@ -254,7 +253,7 @@ bool datapath_read_tun(struct datapath *dp, struct device *dev)
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		send_from_tun(dp, dev, dp->tun_buf, (size_t)n, now);
+		datapath_tun_input(dp, dev, dp->tun_buf, (size_t)n, now);
 		/* Out as soon as a GSO send's worth is ready: pipelined with the peer, not in
 		 * bursts. */
 		if (dp->tx_queued >= DATAPATH_GSO_MAX_BYTES)
@@ -293,7 +292,13 @@ static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t cou
 			     size_t len, size_t segment_size, const struct wire_addr *src,
 			     uint64_t now)
 {
-	if (!segment_size)
+	if (!len) {
+		/* Anyone may send an empty datagram: no message is that short. */
+		tally(dp, PATH_UDP_RECEIVE, 1);
+		device_drop(dev, DROP_MALFORMED);
+		return count;
+	}
+	if (!segment_size || segment_size > len)
 		segment_size = len;
 	tally(dp, PATH_UDP_RECEIVE, (len + segment_size - 1) / segment_size);
 	for (size_t off = 0; off < len; off += segment_size) {
@@ -312,18 +317,25 @@ static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t cou
 }
 
 /*
- * What a receive's control messages tell: the segment size of joined
- * datagrams (UDP_GRO; 0 when single), and the local address it arrived at.
+ * Whether c is the control message level/type with len bytes at least, all
+ * inside msg's control buffer; if so, copies them.
  */
-/* Whether c is the control message level/type with len bytes at least; if so, copies them. */
-static bool read_one_control(const struct cmsghdr *c, int level, int type, void *out, size_t len)
+static bool read_one_control(const struct msghdr *msg, const struct cmsghdr *c, int level,
+			     int type, void *out, size_t len)
 {
-	if (c->cmsg_level != level || c->cmsg_type != type || c->cmsg_len < CMSG_LEN(len))
+	size_t room = msg->msg_controllen - (size_t)((const char *)c - (const char *)msg->msg_control);
+
+	if (c->cmsg_level != level || c->cmsg_type != type || c->cmsg_len < CMSG_LEN(len) ||
+	    CMSG_LEN(len) > room)
 		return false;
 	memcpy(out, CMSG_DATA(c), len);
 	return true;
 }
 
+/*
+ * What a receive's control messages tell: the segment size of joined
+ * datagrams (UDP_GRO; 0 when single), and the local address it arrived at.
+ */
 static size_t read_control(const struct msghdr *msg, struct local_addr *local)
 {
 	size_t segment_size = 0;
@@ -334,12 +346,13 @@ static size_t read_control(const struct msghdr *msg, struct local_addr *local)
 		struct in6_pktinfo info6;
 		int size;
 
-		if (read_one_control(c, SOL_UDP, UDP_GRO, &size, sizeof(size))) {
+		if (read_one_control(msg, c, SOL_UDP, UDP_GRO, &size, sizeof(size))) {
 			segment_size = size > 0 ? (size_t)size : 0;
-		} else if (read_one_control(c, IPPROTO_IP, IP_PKTINFO, &info4, sizeof(info4))) {
+		} else if (read_one_control(msg, c, IPPROTO_IP, IP_PKTINFO, &info4, sizeof(info4))) {
 			local->family = AF_INET;
 			local->v4 = info4.ipi_spec_dst;
-		} else if (read_one_control(c, IPPROTO_IPV6, IPV6_PKTINFO, &info6, sizeof(info6))) {
+		} else if (read_one_control(msg, c, IPPROTO_IPV6, IPV6_PKTINFO, &info6,
+					    sizeof(info6))) {
 			local->family = AF_INET6;
 			local->v6 = info6.ipi6_addr;
 			/* a link-local address means nothing without its link */
@@ -388,21 +401,29 @@ void datapath_read_udp(struct datapath *dp, struct device *dev, int fd)
 		if (n <= 0)
 			return;
 		now = monotonic_ns();
-		{
-			size_t count = 0;
-
-			for (int i = 0; i < n; ++i) {
-				size_t segment_size = read_control(&msgs[i].msg_hdr, &src[i].local);
-
-				count = list_datagrams(dp, dev, count, iov[i].iov_base,
-						       msgs[i].msg_len, segment_size, &src[i], now);
-			}
-			receive_listed(dp, dev, count, now);
-		}
+		datapath_receive(dp, dev, msgs, (unsigned)n, src, now);
 		datapath_flush(dp);
 		if ((unsigned)n < slots)
 			return;
 	}
+}
+
+void datapath_receive(struct datapath *dp, struct device *dev, struct mmsghdr *msgs, unsigned n,
+		      struct wire_addr *src, uint64_t now)
+{
+	size_t count = 0;
+
+	for (unsigned i = 0; i < n; ++i) {
+		struct msghdr *m = &msgs[i].msg_hdr;
+		size_t segment_size = read_control(m, &src[i].local);
+		size_t len = msgs[i].msg_len;
+
+		if (m->msg_iovlen < 1 || len > m->msg_iov[0].iov_len)
+			len = m->msg_iovlen < 1 ? 0 : m->msg_iov[0].iov_len;
+		count = list_datagrams(dp, dev, count, m->msg_iov[0].iov_base, len, segment_size,
+				       &src[i], now);
+	}
+	receive_listed(dp, dev, count, now);
 }
 
 /* Whether a datagram of len bytes may join g as its next GSO segment. */

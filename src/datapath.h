@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "device.h"
@@ -125,6 +126,16 @@ void datapath_attach_tun(struct datapath *dp, int tun_fd);
 bool datapath_read_tun(struct datapath *dp, struct device *dev);
 /* Drains up to a batch of datagrams from fd into device_receive(). */
 void datapath_read_udp(struct datapath *dp, struct device *dev, int fd);
+/*
+ * Where received bytes enter, as recvmmsg(2) hands them over: n messages of
+ * any length (zero included), each with its control messages (UDP_GRO's
+ * segment size, the local address) and its source in src[i].remote.
+ */
+void datapath_receive(struct datapath *dp, struct device *dev, struct mmsghdr *msgs, unsigned n,
+		      struct wire_addr *src, uint64_t now);
+/* Where a TUN read enters: its virtio-net header (when the TUN has them), then the packet(s). */
+void datapath_tun_input(struct datapath *dp, struct device *dev, const uint8_t *buf, size_t len,
+			uint64_t now);
 /* The device's output, queued until datapath_flush(). */
 bool datapath_queue_udp(struct datapath *dp, const struct wire_addr *to, const void *buf,
 			size_t len);

@@ -53,15 +53,22 @@ enum {
 };
 
 /* Both macs end every handshake message. */
+/*
+ * Wire formats are read where the datagram lies: GRO joins datagrams of any
+ * size, so a message may start at any offset; packed structs make every
+ * field access safe at any alignment.
+ */
+#define WIRE_FORMAT __attribute__((packed))
+
 struct message_macs {
 	uint8_t mac1[CRYPTO_MAC_LEN];
 	uint8_t mac2[CRYPTO_MAC_LEN];
-};
+} WIRE_FORMAT;
 
 struct message_header {
 	uint8_t type;
 	uint8_t reserved[3]; /* zero */
-};
+} WIRE_FORMAT;
 
 struct message_handshake_initiation {
 	struct message_header header;
@@ -70,7 +77,7 @@ struct message_handshake_initiation {
 	uint8_t encrypted_static[CRYPTO_KEY_LEN + CRYPTO_AEAD_TAG_LEN];
 	uint8_t encrypted_timestamp[TAI64N_LEN + CRYPTO_AEAD_TAG_LEN];
 	struct message_macs macs;
-};
+} WIRE_FORMAT;
 
 struct message_handshake_response {
 	struct message_header header;
@@ -79,21 +86,21 @@ struct message_handshake_response {
 	uint8_t unencrypted_ephemeral[CRYPTO_KEY_LEN];
 	uint8_t encrypted_nothing[CRYPTO_AEAD_TAG_LEN];
 	struct message_macs macs;
-};
+} WIRE_FORMAT;
 
 struct message_handshake_cookie {
 	struct message_header header;
 	uint32_t receiver_index;
 	uint8_t nonce[COOKIE_NONCE_LEN];
 	uint8_t encrypted_cookie[COOKIE_LEN + CRYPTO_AEAD_TAG_LEN];
-};
+} WIRE_FORMAT;
 
 struct message_data {
 	struct message_header header;
 	uint32_t receiver_index;
 	uint64_t counter;
 	uint8_t encrypted_data[];
-};
+} WIRE_FORMAT;
 
 _Static_assert(sizeof(struct message_handshake_initiation) == 148, "initiation is 148 bytes");
 _Static_assert(sizeof(struct message_handshake_response) == 92, "response is 92 bytes");

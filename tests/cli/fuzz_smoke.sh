@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short libFuzzer run of every harness: a smoke test. For a long run:
-#   make fuzz && build-fuzz/config_fuzz fuzz/corpus/config
+#   make fuzz && build-fuzz/udp_receive_fuzz fuzz/corpus/udp_receive
 source "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${FUZZ_RUNS:-200000}
