@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers the subcommands share. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "encoding.h"
 
 int parse_run_options(const char *who, int argc, char **argv, void (*usage)(FILE *out),
 		      bool *foreground, const char **metrics, const char **name)
@@ -23,7 +25,7 @@ int parse_run_options(const char *who, int argc, char **argv, void (*usage)(FILE
 		} else if (!*name && argv[i][0] != '-') {
 			*name = argv[i];
 		} else {
-			fprintf(stderr, "%s: unexpected argument `%s'\n\n", who, argv[i]);
+			cli_error("%s: unexpected argument `%s'\n\n", who, argv[i]);
 			usage(stderr);
 			return 1;
 		}
@@ -81,5 +83,17 @@ void warn_if_world_accessible(const char *path)
 	if (stat(path, &file_st) || stat(dir, &dir_st))
 		return;
 	if (file_st.st_mode & dir_st.st_mode & S_IRWXO)
-		fprintf(stderr, "Warning: `%s' is world accessible\n", path);
+		cli_error("Warning: `%s' is world accessible\n", path);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	redact_keys(msg, sizeof(msg));
+	fputs(msg, stderr);
 }

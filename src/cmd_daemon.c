@@ -65,30 +65,30 @@ int wgated_main(int argc, char **argv)
 	}
 	log_init(ifname, false);
 	if (!daemon_init(d, ifname, err, sizeof(err))) {
-		fprintf(stderr, "wgated: %s\n", err);
+		cli_error("wgated: %s\n", err);
 		return 1;
 	}
 	d->exit_without_socket = true;
 	if (tun_fd < 0)
 		tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
 	if (tun_fd < 0) {
-		fprintf(stderr, "wgated: cannot create TUN interface `%s': %s\n", ifname,
+		cli_error("wgated: cannot create TUN interface `%s': %s\n", ifname,
 			strerror(errno));
 		goto out;
 	}
 	fcntl(tun_fd, F_SETFL, fcntl(tun_fd, F_GETFL) | O_NONBLOCK);
 	daemon_attach_tun(d, tun_fd);
 	if (uapi_listen(&d->uapi, ifname, uapi_fd, err, sizeof(err))) {
-		fprintf(stderr, "wgated: %s\n", err);
+		cli_error("wgated: %s\n", err);
 		goto out;
 	}
 	if (metrics && *metrics && metrics_listen(&d->metrics, metrics, err, sizeof(err))) {
-		fprintf(stderr, "wgated: %s\n", err);
+		cli_error("wgated: %s\n", err);
 		goto out;
 	}
 	ret = daemon_open_udp(d, 0, 0);
 	if (ret) {
-		fprintf(stderr, "wgated: cannot open a UDP socket: %s\n", strerror(-ret));
+		cli_error("wgated: cannot open a UDP socket: %s\n", strerror(-ret));
 		goto out;
 	}
 	d->dev.listen_port = d->udp.port;
@@ -96,7 +96,7 @@ int wgated_main(int argc, char **argv)
 		pid_t pid;
 
 		if (pipe2(ready, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-			fprintf(stderr, "wgated: cannot fork: %s\n", strerror(errno));
+			cli_error("wgated: cannot fork: %s\n", strerror(errno));
 			goto out;
 		}
 		if (pid > 0) {

@@ -43,7 +43,7 @@ int cmd_down(int argc, char **argv)
 		return !help;
 	}
 	if (!interface_from_arg(argv[1], path, sizeof(path), ifname, err, sizeof(err))) {
-		fprintf(stderr, "wgate down: %s\n", err);
+		cli_error("wgate down: %s\n", err);
 		return 1;
 	}
 	run_file_path(pidpath, sizeof(pidpath), ifname, "pid");
@@ -51,7 +51,7 @@ int cmd_down(int argc, char **argv)
 	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1) {
 		if (f)
 			fclose(f);
-		fprintf(stderr, "wgate down: `%s' is not run by wgate (no %s)\n", ifname, pidpath);
+		cli_error("wgate down: `%s' is not run by wgate (no %s)\n", ifname, pidpath);
 		return 1;
 	}
 	fclose(f);
@@ -64,14 +64,14 @@ int cmd_down(int argc, char **argv)
 		fclose(f);
 	}
 	if (strncmp(comm, "wgate", 5)) {
-		fprintf(stderr,
+		cli_error(
 			"wgate down: the daemon of `%s' (pid %d) is not running; removing %s\n",
 			ifname, pid, pidpath);
 		unlink(pidpath);
 		return 1;
 	}
 	if (kill(pid, SIGTERM) < 0) {
-		fprintf(stderr, "wgate down: cannot signal pid %d: %s\n", pid, strerror(errno));
+		cli_error("wgate down: cannot signal pid %d: %s\n", pid, strerror(errno));
 		return 1;
 	}
 	for (int i = 0; i < 300; ++i) {
@@ -81,6 +81,6 @@ int cmd_down(int argc, char **argv)
 			return 0;
 		nanosleep(&tick, NULL);
 	}
-	fprintf(stderr, "wgate down: pid %d did not stop within 15 s\n", pid);
+	cli_error("wgate down: pid %d did not stop within 15 s\n", pid);
 	return 1;
 }

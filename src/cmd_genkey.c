@@ -30,7 +30,7 @@ static int generate(int argc, char **argv, bool clamp)
 		      "Consider setting the umask to 077 and trying again.\n",
 		      stderr);
 	if (!(clamp ? x25519_generate(key) : crypto_random(key, sizeof(key)))) {
-		fprintf(stderr, "wgate %s: the system random number generator failed\n", argv[0]);
+		cli_error("wgate %s: the system random number generator failed\n", argv[0]);
 		goto out;
 	}
 	key_to_base64(base64, key);

@@ -23,23 +23,23 @@ int cmd_pubkey(int argc, char **argv)
 		return !help;
 	}
 	if (fread(base64, 1, KEY_BASE64_LEN, stdin) != KEY_BASE64_LEN) {
-		fprintf(stderr, "wgate pubkey: Key is not the correct length or format\n");
+		cli_error("wgate pubkey: Key is not the correct length or format\n");
 		goto out;
 	}
 	base64[KEY_BASE64_LEN] = '\0';
 	/* Only whitespace may follow the key, as wg(8) allows. */
 	while ((c = getchar()) != EOF) {
 		if (c && !isspace(c)) {
-			fprintf(stderr, "wgate pubkey: Trailing characters found after key\n");
+			cli_error("wgate pubkey: Trailing characters found after key\n");
 			goto out;
 		}
 	}
 	if (!key_from_base64(private_key, base64)) {
-		fprintf(stderr, "wgate pubkey: Key is not the correct length or format\n");
+		cli_error("wgate pubkey: Key is not the correct length or format\n");
 		goto out;
 	}
 	if (!x25519_public(public_key, private_key)) {
-		fprintf(stderr, "wgate pubkey: OpenSSL could not derive the public key\n");
+		cli_error("wgate pubkey: OpenSSL could not derive the public key\n");
 		goto out;
 	}
 	key_to_base64(base64, public_key);

@@ -55,19 +55,19 @@ int cmd_reload(int argc, char **argv)
 	if (!f || fscanf(f, "%d %4095[^\n]", &pid, config_path) != 2 || pid <= 1) {
 		if (f)
 			fclose(f);
-		fprintf(stderr, "wgate reload: `%s' is not run by `wgate up' (no %s)\n", argv[1],
+		cli_error("wgate reload: `%s' is not run by `wgate up' (no %s)\n", argv[1],
 			pidpath);
 		return 1;
 	}
 	fclose(f);
 	if (!config_load(&config, config_path, err, sizeof(err))) {
-		fprintf(stderr, "wgate reload: %s\nwgate reload: nothing was changed\n", err);
+		cli_error("wgate reload: %s\nwgate reload: nothing was changed\n", err);
 		return 1;
 	}
 	config_free(&config);
 	before = read_report(argv[1], report, sizeof(report));
 	if (kill(pid, SIGHUP) < 0) {
-		fprintf(stderr, "wgate reload: cannot signal pid %d: %s\n", pid, strerror(errno));
+		cli_error("wgate reload: cannot signal pid %d: %s\n", pid, strerror(errno));
 		return 1;
 	}
 	for (int i = 0; i < 200; ++i) {
@@ -78,11 +78,11 @@ int cmd_reload(int argc, char **argv)
 				printf("wgate reload: %s: applied %s\n", argv[1], config_path);
 				return 0;
 			}
-			fprintf(stderr, "wgate reload: %s", report);
+			cli_error("wgate reload: %s", report);
 			return 1;
 		}
 		nanosleep(&tick, NULL);
 	}
-	fprintf(stderr, "wgate reload: the daemon (pid %d) did not answer within 10 s\n", pid);
+	cli_error("wgate reload: the daemon (pid %d) did not answer within 10 s\n", pid);
 	return 1;
 }

@@ -46,7 +46,7 @@ static int send_request(const char *cmd, const char *ifname, char *request, size
 	crypto_wipe(request, len);
 	free(request);
 	if (!answer) {
-		fprintf(stderr, "wgate %s: cannot reach `%s': %s\n", cmd, ifname,
+		cli_error("wgate %s: cannot reach `%s': %s\n", cmd, ifname,
 			errno == ENOENT ? "no such interface (no control socket)"
 					: strerror(errno));
 		return 1;
@@ -54,7 +54,7 @@ static int send_request(const char *cmd, const char *ifname, char *request, size
 	status = strstr(answer, "errno=") ? atoi(strstr(answer, "errno=") + 6) : -EPROTO;
 	free(answer);
 	if (status) {
-		fprintf(stderr, "wgate %s: `%s' refused the change: %s; nothing was changed\n", cmd,
+		cli_error("wgate %s: `%s' refused the change: %s; nothing was changed\n", cmd,
 			ifname, strerror(-status));
 		return 1;
 	}
@@ -70,7 +70,7 @@ static bool key_from_file(uint8_t key[KEY_LEN], const char *path, const char *wh
 
 	text = read_file(path, 4096, &len, err, sizeof(err));
 	if (!text) {
-		fprintf(stderr, "wgate set: %s: %s\n", what, err);
+		cli_error("wgate set: %s: %s\n", what, err);
 		return false;
 	}
 	for (start = text; *start == ' ' || *start == '\t' || *start == '\n'; ++start)
@@ -80,7 +80,7 @@ static bool key_from_file(uint8_t key[KEY_LEN], const char *path, const char *wh
 		*--end = '\0';
 	ok = !*start ? (memset(key, 0, KEY_LEN), true) : key_from_base64(key, start);
 	if (!ok)
-		fprintf(stderr, "wgate set: %s: `%s' does not hold a base64 key\n", what, path);
+		cli_error("wgate set: %s: `%s' does not hold a base64 key\n", what, path);
 	crypto_wipe(text, len);
 	free(text);
 	return ok;
@@ -101,7 +101,7 @@ static bool endpoint_from_arg(union sockaddr_any *out, const char *arg)
 	if (ok)
 		*out = c.peers[0].endpoint.addr;
 	else
-		fprintf(stderr, "wgate set: %s\n", strchr(err, ' ') ? strchr(err, ' ') + 1 : err);
+		cli_error("wgate set: %s\n", strchr(err, ' ') ? strchr(err, ' ') + 1 : err);
 	config_free(&c); /* safe on the zeroed struct a failed parse leaves */
 	return ok;
 }
@@ -139,13 +139,13 @@ int cmd_set(int argc, char **argv)
 			continue;
 		}
 		if (!val) {
-			fprintf(stderr, "wgate set: `%s' needs a value\n", opt);
+			cli_error("wgate set: `%s' needs a value\n", opt);
 			goto fail;
 		}
 		++i;
 		if (!strcmp(opt, "listen-port") && !in_peer) {
 			if (!parse_uint(val, 65535, false, &n)) {
-				fprintf(stderr, "wgate set: listen-port `%s' is not a port\n", val);
+				cli_error("wgate set: listen-port `%s' is not a port\n", val);
 				goto fail;
 			}
 			fprintf(f, "listen_port=%" PRIu64 "\n", n);
@@ -165,7 +165,7 @@ int cmd_set(int argc, char **argv)
 			put_key(f, "private_key", key);
 		} else if (!strcmp(opt, "peer")) {
 			if (!key_from_base64(key, val)) {
-				fprintf(stderr, "wgate set: peer `%s' is not a base64 public key\n",
+				cli_error("wgate set: peer `%s' is not a base64 public key\n",
 					val);
 				goto fail;
 			}
@@ -183,7 +183,7 @@ int cmd_set(int argc, char **argv)
 			put_endpoint(f, &ep);
 		} else if (!strcmp(opt, "persistent-keepalive") && in_peer) {
 			if (!parse_uint_or_off(val, 65535, false, &n)) {
-				fprintf(stderr,
+				cli_error(
 					"wgate set: persistent-keepalive `%s' is not `off' or "
 					"seconds\n",
 					val);
@@ -215,7 +215,7 @@ int cmd_set(int argc, char **argv)
 			}
 			free(list);
 		} else {
-			fprintf(stderr, "wgate set: unknown or misplaced option `%s'\n", opt);
+			cli_error("wgate set: unknown or misplaced option `%s'\n", opt);
 			goto fail;
 		}
 	}
@@ -250,13 +250,13 @@ int cmd_syncconf(int argc, char **argv)
 	}
 	if (!config_load(&c, argv[2], err, sizeof(err)) ||
 	    !config_resolve_endpoints(&c, err, sizeof(err))) {
-		fprintf(stderr, "wgate syncconf: %s\nwgate syncconf: nothing was changed\n", err);
+		cli_error("wgate syncconf: %s\nwgate syncconf: nothing was changed\n", err);
 		config_free(&c);
 		return 1;
 	}
 	current = uapi_request(argv[1], "get=1\n\n");
 	if (!current) {
-		fprintf(stderr, "wgate syncconf: cannot reach `%s': %s\n", argv[1],
+		cli_error("wgate syncconf: cannot reach `%s': %s\n", argv[1],
 			strerror(errno));
 		config_free(&c);
 		return 1;

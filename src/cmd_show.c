@@ -313,12 +313,12 @@ static int show(int argc, char **argv, bool conf)
 		} else if (argv[i][0] != '-' && count < 1 && strlen(argv[i]) < IFNAMSIZ) {
 			snprintf(names[count++], IFNAMSIZ, "%s", argv[i]);
 		} else {
-			fprintf(stderr, "wgate %s: unexpected argument `%s'\n", argv[0], argv[i]);
+			cli_error("wgate %s: unexpected argument `%s'\n", argv[0], argv[i]);
 			return 1;
 		}
 	}
 	if (conf && count != 1) {
-		fprintf(stderr, "Usage: wgate showconf INTERFACE\n");
+		cli_error("Usage: wgate showconf INTERFACE\n");
 		return 1;
 	}
 	if (!count)
@@ -330,7 +330,7 @@ static int show(int argc, char **argv, bool conf)
 		char *text = uapi_request(names[i], "get=1\n\n");
 
 		if (!text || !parse(&s, text)) {
-			fprintf(stderr, "wgate %s: cannot read interface `%s': %s\n", argv[0],
+			cli_error("wgate %s: cannot read interface `%s': %s\n", argv[0],
 				names[i],
 				text		  ? "bad answer from its control socket"
 				: errno == ENOENT ? "no such interface (no control socket)"

@@ -31,7 +31,7 @@ int cmd_strip(int argc, char **argv)
 	path = config_path_for(argv[1], pathbuf, sizeof(pathbuf));
 	text = read_file(path, 64u << 20, &len, err, sizeof(err));
 	if (!text) {
-		fprintf(stderr, "wgate strip: %s\n", err);
+		cli_error("wgate strip: %s\n", err);
 		return 1;
 	}
 	warn_if_world_accessible(path);
@@ -40,7 +40,7 @@ int cmd_strip(int argc, char **argv)
 		config_strip(text, len, stdout);
 		config_free(&config);
 	} else {
-		fprintf(stderr, "wgate strip: %s\n", err);
+		cli_error("wgate strip: %s\n", err);
 	}
 	crypto_wipe(text, len);
 	free(text);

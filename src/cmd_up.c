@@ -111,11 +111,11 @@ int cmd_up(int argc, char **argv)
 		return status;
 	status = 1;
 	if (!interface_from_arg(arg, path, sizeof(path), ifname, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		return 1;
 	}
 	if (!config_load(&config, path, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		return 1;
 	}
 	/* Reloads read the file again, from whatever directory `wgate reload' runs in. */
@@ -128,41 +128,41 @@ int cmd_up(int argc, char **argv)
 	warn_if_world_accessible(path);
 	log_init(ifname, false);
 	if (!d->dev.peer_buckets && !daemon_init(d, ifname, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
 	if (if_nametoindex(ifname)) {
-		fprintf(stderr, "wgate up: interface `%s' already exists\n", ifname);
+		cli_error("wgate up: interface `%s' already exists\n", ifname);
 		goto out;
 	}
 	if (!config_resolve_endpoints(&config, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s: %s\n", path, err);
+		cli_error("wgate up: %s: %s\n", path, err);
 		goto out;
 	}
 	if (!metrics || !*metrics)
 		metrics = config.metrics_address;
 	if (metrics && metrics_listen(&d->metrics, metrics, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
 	if (netconf_table(&config, err, sizeof(err)) < -1) {
-		fprintf(stderr, "wgate up: %s: %s\n", path, err);
+		cli_error("wgate up: %s: %s\n", path, err);
 		goto out;
 	}
 	int ret = daemon_open_udp(d, config.listen_port, config.fwmark);
 	if (ret) {
-		fprintf(stderr, "wgate up: cannot listen on UDP port %u: %s%s\n",
+		cli_error("wgate up: cannot listen on UDP port %u: %s%s\n",
 			config.listen_port, strerror(-ret),
 			ret == -EADDRINUSE ? " (is another tunnel using it?)" : "");
 		goto out;
 	}
 	if (!netconf_run_hooks(&config.pre_up, ifname, true, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: PreUp: %s\n", err);
+		cli_error("wgate up: PreUp: %s\n", err);
 		goto out;
 	}
 	int tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
 	if (tun_fd < 0) {
-		fprintf(stderr, "wgate up: cannot create TUN interface `%s': %s%s\n", ifname,
+		cli_error("wgate up: cannot create TUN interface `%s': %s%s\n", ifname,
 			strerror(errno), tun_error_hint(errno));
 		goto out;
 	}
@@ -170,7 +170,7 @@ int cmd_up(int argc, char **argv)
 	tun_up = true;
 	ret = uapi_listen(&d->uapi, ifname, -1, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
 	d->ifindex = if_nametoindex(ifname);
@@ -180,7 +180,7 @@ int cmd_up(int argc, char **argv)
 	fwmark = config.fwmark;
 	routes_set = true;
 	if (!netconf_up(ifname, d->ifindex, &config, mtu, &netconf, &fwmark, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
 	if (fwmark != config.fwmark) {
@@ -189,32 +189,32 @@ int cmd_up(int argc, char **argv)
 		config.has_fwmark = true;
 		ret = udp_set_fwmark(&d->udp, fwmark);
 		if (ret) {
-			fprintf(stderr, "wgate up: cannot set fwmark %u: %s\n", fwmark,
+			cli_error("wgate up: cannot set fwmark %u: %s\n", fwmark,
 				strerror(-ret));
 			goto out;
 		}
 	}
 	if (!device_apply_config(&d->dev, &config, monotonic_ns())) {
-		fprintf(stderr, "wgate up: cannot apply the config: out of memory\n");
+		cli_error("wgate up: cannot apply the config: out of memory\n");
 		goto out;
 	}
 	d->dev.listen_port = d->udp.port;
 	if (!netconf_dns_set(ifname, &config, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: %s\n", err);
+		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
 	dns_set = config.dns.len || config.dns_search.len;
 	if (!netconf_run_hooks(&config.post_up, ifname, true, err, sizeof(err))) {
-		fprintf(stderr, "wgate up: PostUp: %s\n", err);
+		cli_error("wgate up: PostUp: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "[#] wgate: %s is up: UDP port %u, MTU %u, %zu peer%s\n", ifname,
+	cli_error("[#] wgate: %s is up: UDP port %u, MTU %u, %zu peer%s\n", ifname,
 		d->udp.port, mtu, d->dev.peer_count, d->dev.peer_count == 1 ? "" : "s");
 	if (!foreground) {
 		pid_t pid = fork();
 
 		if (pid < 0) {
-			fprintf(stderr, "wgate up: cannot fork: %s\n", strerror(errno));
+			cli_error("wgate up: cannot fork: %s\n", strerror(errno));
 			goto out;
 		}
 		if (pid > 0) {

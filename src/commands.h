@@ -27,6 +27,12 @@ int wgated_main(int argc, char **argv);
 
 /* True when argv holds exactly one argument and it asks for help. */
 bool wants_help(int argc, char **argv);
+/*
+ * Prints a message on standard error as fprintf would, with anything that may
+ * be key material hidden (redact_keys): what a user typed or pasted is quoted
+ * back only when it cannot be a secret.
+ */
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 /* Maps a bare interface name to /etc/wireguard/NAME.conf as wg-quick(8) does. */
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len);
 /* Whether name's first len bytes make an interface name by wg-quick's rule (1 to 15 of

@@ -90,8 +90,11 @@ __attribute__((format(printf, 2, 3))) static bool fail(struct parser *p, const c
 	int n = snprintf(p->err, p->err_len, "%s:%u: ", p->name, p->line);
 
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < p->err_len)
+	if (n >= 0 && (size_t)n < p->err_len) {
 		vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
+		/* whatever the mistake, the text quoted back never holds a key */
+		redact_keys(p->err + n, p->err_len - (size_t)n);
+	}
 	va_end(ap);
 	return false;
 }
@@ -567,12 +570,9 @@ static bool end_section(struct parser *p)
 	}
 	for (size_t i = 0; i + 1 < c->peers_len; ++i) {
 		if (crypto_equal(c->peers[i].public_key, peer->public_key, KEY_LEN)) {
-			char b64[KEY_BASE64_LEN + 1];
-
-			key_to_base64(b64, peer->public_key);
 			p->line = peer->line;
-			return fail(p, "this [Peer] repeats PublicKey %s of the [Peer] at line %u",
-				    b64, c->peers[i].line);
+			return fail(p, "this [Peer] repeats the PublicKey of the [Peer] at line %u",
+				    c->peers[i].line);
 		}
 	}
 	return true;

@@ -112,3 +112,118 @@ bool key_from_hex(uint8_t key[KEY_LEN], const char *hex)
 	}
 	return bad >= 0;
 }
+
+static bool key_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+enum { SECRET_RUN = 20, SECRET_SPREAD = 32, SECRET_PIECE = 6 };
+
+struct char_tally {
+	size_t len, upper, lower, digits;
+	bool hex; /* only hex digits */
+};
+
+static struct char_tally tally_chars(const char *text, size_t len)
+{
+	struct char_tally t = {.len = len, .hex = true};
+
+	for (size_t i = 0; i < len; ++i) {
+		char c = text[i];
+
+		t.upper += c >= 'A' && c <= 'Z';
+		t.lower += c >= 'a' && c <= 'z';
+		t.digits += c >= '0' && c <= '9';
+		t.hex &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	}
+	return t;
+}
+
+/*
+ * Whether one run of base64 characters looks like (part of) a key: random
+ * base64 mixes cases (a 44-character key has fewer than 3 capitals about once
+ * in ten million), hex mixes digits and letters; paths and host names do not.
+ */
+static bool run_secret(const char *run, size_t len)
+{
+	struct char_tally t = tally_chars(run, len);
+
+	return len >= SECRET_RUN && ((t.upper >= 3 && t.lower >= 3) ||
+				     (t.hex && t.digits >= 4 && t.digits + 4 <= len));
+}
+
+/* The same for quoted text, where a key may be split by stray characters. */
+static bool looks_secret(const char *text, size_t len)
+{
+	struct char_tally all = {.hex = true};
+	size_t run = 0;
+
+	for (size_t i = 0; i <= len; ++i) {
+		if (i < len && key_char(text[i])) {
+			++run;
+			continue;
+		}
+		if (run_secret(text + i - run, run))
+			return true;
+		if (run >= SECRET_PIECE) {
+			struct char_tally t = tally_chars(text + i - run, run);
+
+			all.len += t.len, all.upper += t.upper, all.lower += t.lower;
+		}
+		run = 0;
+	}
+	return all.len >= SECRET_SPREAD && all.upper >= 5 && all.lower >= 5;
+}
+
+/* Replaces msg[at, at + len) by with, within cap bytes (msg stays NUL-terminated). */
+static size_t splice(char *msg, size_t cap, size_t at, size_t len, const char *with)
+{
+	size_t total = strlen(msg), wlen = strlen(with);
+
+	if (total - len + wlen + 1 > cap) /* cannot happen for the replacements below */
+		wlen = len < wlen ? len : wlen;
+	memmove(msg + at + wlen, msg + at + len, total - at - len + 1);
+	memcpy(msg + at, with, wlen);
+	return wlen;
+}
+
+bool redact_keys(char *msg, size_t cap)
+{
+	bool hidden = false;
+	size_t i = 0;
+
+	if (!cap)
+		return false;
+	msg[cap - 1] = '\0';
+	while (msg[i]) {
+		if (msg[i] == '`') {
+			char *close = strchr(msg + i + 1, '\'');
+			size_t len = close ? (size_t)(close - (msg + i)) + 1 : strlen(msg + i);
+
+			if (looks_secret(msg + i + 1, len - 1)) {
+				i += splice(msg, cap, i, len, "(hidden)");
+				hidden = true;
+			} else {
+				i += len;
+			}
+			continue;
+		}
+		if (key_char(msg[i])) {
+			size_t len = 0;
+
+			while (key_char(msg[i + len]) || (len && msg[i + len] == '='))
+				++len;
+			if (run_secret(msg + i, len)) {
+				i += splice(msg, cap, i, len, "(hidden)");
+				hidden = true;
+			} else {
+				i += len;
+			}
+			continue;
+		}
+		++i;
+	}
+	return hidden;
+}

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	self = self ? self + 1 : argv[0];
 	if (!strcmp(self, "wgated")) {
 		if (!noise_init()) {
-			fprintf(stderr, "wgated: OpenSSL lacks an algorithm wgate needs\n");
+			cli_error("wgated: OpenSSL lacks an algorithm wgate needs\n");
 			return 1;
 		}
 		return wgated_main(argc, argv);
@@ -57,14 +57,14 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		if (!noise_init()) {
-			fprintf(stderr,
+			cli_error(
 				"wgate: OpenSSL lacks an algorithm wgate needs "
 				"(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");
 			return 1;
 		}
 		return commands[i].run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "wgate: unknown command `%s'\n\n", argv[1]);
+	cli_error("wgate: unknown command `%s'\n\n", argv[1]);
 	usage(stderr);
 	return 1;
 }

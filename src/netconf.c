@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "netlink.h"
 
@@ -51,6 +53,12 @@ static int run_shell(const char *command, const char *input)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		sigset_t none;
+
+		/* The daemon's blocked signals (its signalfd's) and ignored SIGPIPE are its own. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		if (input) {
 			dup2(pipefd[0], STDIN_FILENO);
 			close(pipefd[0]);
@@ -76,24 +84,31 @@ bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict
 		       size_t err_len)
 {
 	for (size_t i = 0; i < hooks->len; ++i) {
-		char *command = expand(hooks->v[i], ifname);
+		char *command = expand(hooks->v[i], ifname), *shown;
 		int status;
 
 		if (!command) {
 			snprintf(err, err_len, "out of memory");
 			return false;
 		}
-		log_info("event=hook command=\"%s\"", command);
+		/* a hook may carry a secret inline (wg set ... private-key <(echo ...)) */
+		shown = strdup(command);
+		if (shown)
+			redact_keys(shown, strlen(shown) + 1);
+		log_info("event=hook command=\"%s\"", shown ? shown : "(out of memory)");
 		status = run_shell(command, NULL);
+		crypto_wipe(command, strlen(command));
+		free(command);
 		if (status != 0) {
-			snprintf(err, err_len, "hook `%s' failed with status %d", command, status);
-			free(command);
+			snprintf(err, err_len, "hook `%s' failed with status %d",
+				 shown ? shown : "(out of memory)", status);
+			free(shown);
 			if (strict)
 				return false;
 			log_error("event=hook_failed msg=\"%s\"", err);
 			continue;
 		}
-		free(command);
+		free(shown);
 	}
 	return true;
 }

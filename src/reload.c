@@ -6,8 +6,10 @@
  * keeps its session; its AllowedIPs are brought in line one prefix at a time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "daemon.h"
@@ -181,9 +183,12 @@ static void write_status(struct daemon *d, bool ok, const char *message)
 {
 	char path[64];
 	FILE *f;
+	int fd;
 
 	run_file_path(path, sizeof(path), d->ifname, "reload");
-	f = fopen(path, "we");
+	unlink(path); /* created anew, 0600: the report quotes config errors */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f)
 		return;
 	fprintf(f, "generation=%u status=%s", ++d->reload_generation, ok ? "ok" : "error");

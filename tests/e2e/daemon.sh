@@ -52,6 +52,42 @@ dns_recorded() {
 }
 check "DNS is set through resolvconf on up and removed on down" dns_recorded
 
+# Hooks run as a shell would: nothing blocked, SIGPIPE not ignored (the daemon's own settings).
+hooks_get_default_signals() {
+	{
+		conf_for a "" 4
+		printf '[Interface]\nPreDown = grep -E "^Sig(Blk|Ign)" /proc/self/status >%s\n' "$TMP/sigs"
+	} | start_wgate a || return 1
+	"$WGATE" down "$IF_A" || return 1
+	grep -q '^SigBlk:[[:space:]]*0*$' "$TMP/sigs" || { cat "$TMP/sigs"; return 1; }
+	# SIGPIPE is signal 13: bit 12 of the ignored mask
+	(( (16#$(awk '/^SigIgn/ {print $2}' "$TMP/sigs") & 0x1000) == 0 )) || { cat "$TMP/sigs"; return 1; }
+}
+check "hooks start with no signal blocked and SIGPIPE at its default" hooks_get_default_signals
+
+# A hook that carries a key inline is logged with the key hidden (foreground: the log is stderr).
+hook_secret_hidden() {
+	local key pid
+	key=$(wg genkey)
+	{
+		conf_for a "" 4
+		printf '[Interface]\nPostUp = echo %s >/dev/null\nPostDown = false %s\n' "$key" "$key"
+	} >"$TMP/$IF_A.conf"
+	ip netns exec "$NS_A" "$WGATE" up -f "$TMP/$IF_A.conf" </dev/null >/dev/null 2>"$TMP/fg.log" &
+	pid=$!
+	for _ in $(seq 1 30); do
+		in_a ip link show "$IF_A" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	wait $pid
+	grep -q 'event=hook command="echo (hidden) >/dev/null"' "$TMP/fg.log" &&
+		grep -q "hook \`false (hidden)' failed" "$TMP/fg.log" || { cat "$TMP/fg.log"; return 1; }
+	! grep -qF "${key:0:12}" "$TMP/fg.log"
+}
+check "a key written inline in a hook is hidden in the log" hook_secret_hidden
+
+
 # a reload that changes any DNS entry, not only the first, hands the new list to resolvconf
 dns_conf() { conf_for a "" 4; printf '[Interface]\nDNS = %s\n' "$1"; }
 dns_follows_reload() {

@@ -224,7 +224,7 @@ static void errors_name_file_line_and_text(void **state)
 	     "test.conf:3: PersistentKeepalive `1d' is not `off' or a number of seconds from 0 to "
 	     "65535"},
 	    {"[Peer]\nPublicKey = " KEY_A "\n[Peer]\nPublicKey = " KEY_A "\n",
-	     "test.conf:3: this [Peer] repeats PublicKey " KEY_A " of the [Peer] at line 1"},
+	     "test.conf:3: this [Peer] repeats the PublicKey of the [Peer] at line 1"},
 	    {"[Peer]\nListenPort = 1\n",
 	     "test.conf:2: ListenPort belongs in [Interface], not in [Peer]"},
 	    {"[Interface]\nPublicKey = " KEY_A "\n",
@@ -261,6 +261,103 @@ static void secrets_are_not_echoed(void **state)
 	snprintf(text, sizeof(text), "[Peer]\nPublicKey = " KEY_A "\nPresharedKey = %s\n", bad);
 	assert_false(parse(&c, text));
 	assert_null(strstr(err, "yAnz5"));
+}
+
+/* Whether any 8 characters of the key, in base64 or in hex (either case), appear in text. */
+static bool quotes_key(const char *text, const char *base64, const char *hex)
+{
+	char window[9] = {0};
+
+	for (size_t i = 0; base64[i + 8]; ++i) {
+		memcpy(window, base64 + i, 8);
+		if (strstr(text, window))
+			return true;
+	}
+	for (size_t i = 0; hex[i + 8]; ++i) {
+		memcpy(window, hex + i, 8);
+		if (strcasestr(text, window))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Every way a secret can be mistyped or pasted, for 100 random keys: the
+ * error names the line, and no 8 characters of the key appear in it, in any
+ * encoding.
+ */
+static void no_mistake_echoes_a_key(void **state)
+{
+	static const char *const shapes[] = {
+	    "[Interface]\nPrivateKey %s\n",	   "[Interface]\nPrivateKey: %s\n",
+	    "[Interface]\n%s\n",		   "[Interface]\nPrivateKey = %s extra\n",
+	    "[Interface]\nPrivate Key = %s\n",	   "[Interface]\nPrivateKye = %s\n",
+	    "[Interface]\nPrivateKey == %s\n",	   "[Peer]\nPublicKey = " KEY_A "\nPresharedKey %s\n",
+	    "[%s]\n",				   "[Interface]\nPrivateKey = \"%s\"\n",
+	    "[Interface]\nListenPort = %s\n",	   "[Interface]\nDNS = %s\n",
+	    "[Peer]\nPublicKey = " KEY_A "\nEndpoint = %s\n", "[Interface]\nTable = %s\n",
+	};
+	uint8_t key[KEY_LEN];
+	char b64[KEY_BASE64_LEN + 1], hex[KEY_HEX_LEN + 1], text[512], mangled[128];
+
+	(void)state;
+	for (int round = 0; round < 100; ++round) {
+		assert_true(crypto_random(key, sizeof(key)));
+		key_to_base64(b64, key);
+		key_to_hex(hex, key);
+		for (int form = 0; form < 5; ++form) {
+			const char *secret = form == 0 ? b64 : form == 1 ? hex : mangled;
+
+			if (form == 2) /* a typo: one character swapped for another */
+				snprintf(mangled, sizeof(mangled), "%.20s-%s", b64, b64 + 21);
+			if (form == 3) /* pasted in pieces */
+				snprintf(mangled, sizeof(mangled), "%.11s %.11s %.11s %s", b64, b64 + 11,
+					 b64 + 22, b64 + 33);
+			if (form == 4) /* cut short */
+				snprintf(mangled, sizeof(mangled), "%.30s", b64);
+			for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); ++i) {
+				struct config c;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+				snprintf(text, sizeof(text), shapes[i], secret); /* each takes one %s */
+#pragma GCC diagnostic pop
+				memset(err, 0, sizeof(err));
+				if (parse(&c, text)) {
+					config_free(&c);
+					continue; /* a well-formed key where one belongs */
+				}
+				if (quotes_key(err, b64, hex)) {
+					print_error("shape %zu form %d quotes the key: %s\n", i, form, err);
+					fail();
+				}
+				assert_non_null(strstr(err, "test.conf:"));
+			}
+		}
+	}
+	crypto_wipe(key, sizeof(key));
+}
+
+/* Hiding what may be a key does not hide what cannot be one. */
+static void redaction_keeps_ordinary_text(void **state)
+{
+	static const char *const kept[] = {
+	    "Endpoint `api-gateway.example.com:51820' has no port",
+	    "/etc/wireguard/a-very-long-interface-config-name.conf:3: unknown key `Adress'",
+	    "Table `main table' is not `auto'",
+	    "DNS server `fd00:1234:5678:9abc::53' is not an IP address",
+	};
+	char msg[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); ++i) {
+		snprintf(msg, sizeof(msg), "%s", kept[i]);
+		assert_false(redact_keys(msg, sizeof(msg)));
+		assert_string_equal(msg, kept[i]);
+	}
+	snprintf(msg, sizeof(msg), "unknown key `PrivateKey " KEY_B "' here, and " KEY_C " there");
+	assert_true(redact_keys(msg, sizeof(msg)));
+	assert_string_equal(msg, "unknown key (hidden) here, and (hidden) there");
 }
 
 static void nul_bytes_rejected(void **state)
@@ -394,6 +491,8 @@ int main(void)
 	    cmocka_unit_test(both_formats_and_their_quirks),
 	    cmocka_unit_test(errors_name_file_line_and_text),
 	    cmocka_unit_test(secrets_are_not_echoed),
+	    cmocka_unit_test(no_mistake_echoes_a_key),
+	    cmocka_unit_test(redaction_keeps_ordinary_text),
 	    cmocka_unit_test(nul_bytes_rejected),
 	    cmocka_unit_test(host_names_resolve),
 	    cmocka_unit_test(ip_prefixes),
