@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "encoding.h"
+#include "uapi.h"
 
 int parse_run_options(const char *who, int argc, char **argv, void (*usage)(FILE *out),
 		      bool *foreground, const char **metrics, const char **name)
@@ -56,9 +57,13 @@ bool wants_help(int argc, char **argv)
 
 bool interface_name_ok(const char *name, size_t len)
 {
-	return len >= 1 && len < IFNAMSIZ &&
-	       strspn(name,
-		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") >= len;
+	char copy[IFNAMSIZ];
+
+	if (len >= IFNAMSIZ)
+		return false;
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	return uapi_name_valid(copy);
 }
 
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len)

@@ -59,8 +59,14 @@ int wgated_main(int argc, char **argv)
 	ret = parse_run_options("wgated", argc, argv, usage, &foreground, &metrics, &ifname);
 	if (ret >= 0)
 		return ret;
-	if (!ifname || strlen(ifname) >= IFNAMSIZ || tun_fd == -2 || uapi_fd == -2) {
+	if (!ifname || tun_fd == -2 || uapi_fd == -2) {
 		usage(stderr);
+		return 1;
+	}
+	if (!uapi_name_valid(ifname)) {
+		cli_error("wgated: `%s' is not an interface name: 1 to 15 letters, digits or _=+.- "
+			  "(not . or ..)\n",
+			  ifname);
 		return 1;
 	}
 	log_init(ifname, false);

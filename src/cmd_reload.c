@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "uapi.h"
 #include "config.h"
 #include "daemon.h"
 
@@ -39,7 +40,7 @@ int cmd_reload(int argc, char **argv)
 	int pid = 0;
 	FILE *f;
 
-	if (argc != 2 || wants_help(argc, argv) || strlen(argv[1]) >= IFNAMSIZ) {
+	if (argc != 2 || wants_help(argc, argv) || !uapi_name_valid(argv[1])) {
 		bool help = wants_help(argc, argv);
 
 		fprintf(help ? stdout : stderr,

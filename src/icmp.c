@@ -73,17 +73,46 @@ static bool ipv6_is_unspecified(const uint8_t *a)
 	return !memcmp(a, any, 16);
 }
 
-/* Whether an IPv6 packet is an ICMPv6 error or a fragment other than the first. */
+/*
+ * Whether an IPv6 packet is an ICMPv6 error or a fragment other than the
+ * first (RFC 4443 2.4 (e)), looking through its extension headers (RFC 8200
+ * 4: Hop-by-Hop, Routing, Destination Options, Fragment, and AH, RFC 4302).
+ * A chain too long or cut short to tell is given no error either.
+ */
 static bool ipv6_no_error_due(const uint8_t *ip, size_t total)
 {
 	uint8_t next = ip[6];
+	size_t at = 40;
 
-	if (next == IPPROTO_FRAGMENT) {
-		if (total < 48 || be16(ip + 42) & 0xfff8)
-			return true; /* truncated, or not the first fragment */
-		return false;
+	for (int headers = 0; headers < 8; ++headers) {
+		switch (next) {
+		case IPPROTO_ICMPV6:
+			return at >= total || ip[at] < ICMPV6_INFO_MIN;
+		case IPPROTO_FRAGMENT:
+			if (at + 8 > total || be16(ip + at + 2) & 0xfff8)
+				return true; /* cut short, or not the first fragment */
+			next = ip[at];
+			at += 8;
+			break;
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (at + 8 > total)
+				return true;
+			next = ip[at];
+			at += ((size_t)ip[at + 1] + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if (at + 8 > total)
+				return true;
+			next = ip[at];
+			at += ((size_t)ip[at + 1] + 2) * 4;
+			break;
+		default:
+			return false; /* an upper layer that is not ICMPv6 */
+		}
 	}
-	return next == IPPROTO_ICMPV6 && (total == 40 || ip[40] < ICMPV6_INFO_MIN);
+	return true;
 }
 
 static size_t ipv6_unreachable(uint8_t *out, const uint8_t *ip, size_t len)

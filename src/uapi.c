@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,15 @@ out:
 
 /* ---- the socket ---- */
 
+bool uapi_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len >= 1 && len < IFNAMSIZ && strcmp(name, ".") && strcmp(name, "..") &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") ==
+		   len;
+}
+
 int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *err, size_t err_len)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -350,6 +360,11 @@ int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *er
 	int probe, *listen_fd = &server->conns.listen_fd;
 
 	memset(server, 0, sizeof(*server));
+	server->conns.listen_fd = -1;
+	if (!uapi_name_valid(ifname)) {
+		snprintf(err, err_len, "`%s' is not an interface name", ifname);
+		return -EINVAL;
+	}
 	snprintf(server->path, sizeof(server->path), UAPI_SOCKET_DIR "/%s.sock", ifname);
 	if (fd >= 0) {
 		*listen_fd = fd;
@@ -471,6 +486,12 @@ char *uapi_request(const char *ifname, const char *request)
 	FILE *f;
 	ssize_t n;
 
+	if (!uapi_name_valid(ifname)) {
+		if (fd >= 0)
+			close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), UAPI_SOCKET_DIR "/%s.sock", ifname);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;

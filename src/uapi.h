@@ -22,6 +22,13 @@
 /* Where the control sockets live, as NAME.sock: shared by every implementation. */
 #define UAPI_SOCKET_DIR "/var/run/wireguard"
 
+/*
+ * Whether name can be an interface's: 1 to 15 of wg-quick's characters
+ * (letters, digits, _=+.-), not "." or "..". Every path built from a name
+ * (its socket, pid file, reload report) is built only from one that is.
+ */
+bool uapi_name_valid(const char *name);
+
 /* What a set may ask of the daemon beyond the device itself. */
 struct uapi_ops {
 	void *ctx;

@@ -161,6 +161,54 @@ static void no_error_where_none_is_due(void **state)
 }
 
 /* Random packets, and random mutations of valid ones: whatever comes out is a valid error. */
+/*
+ * An ICMPv6 error behind extension headers (Hop-by-Hop, Destination Options,
+ * Routing, a first Fragment, AH) is still an error: no error for it; the same
+ * chain in front of UDP or an ICMPv6 echo request gets one.
+ */
+static void ipv6_errors_behind_extension_headers(void **state)
+{
+	static const uint8_t chains[][3] = {
+	    {0, 255, 255}, {60, 255, 255}, {43, 255, 255}, {44, 255, 255},
+	    {51, 255, 255}, {0, 60, 255},  {0, 43, 60},	   {0, 44, 60},
+	};
+	uint8_t pkt[200], err[ICMP_UNREACHABLE_MAX];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(chains) / sizeof(chains[0]); ++c) {
+		for (int upper = 0; upper < 3; ++upper) {
+			/* upper 0: ICMPv6 destination unreachable; 1: echo request; 2: UDP */
+			uint8_t last = upper == 2 ? 17 : 58;
+			size_t at = 40, len = ipv6(pkt, sizeof(pkt), "fd00::1", "fd00::99", chains[c][0], 0);
+
+			for (int h = 0; h < 3 && chains[c][h] != 255; ++h) {
+				uint8_t kind = chains[c][h];
+
+				memset(pkt + at, 0, 16);
+				pkt[at] = h + 1 < 3 && chains[c][h + 1] != 255 ? chains[c][h + 1] : last;
+				if (kind == 44) {
+					at += 8; /* fragment offset 0: the first fragment */
+				} else if (kind == 51) {
+					pkt[at + 1] = 2; /* AH: (2 + 2) * 4 = 16 bytes */
+					at += 16;
+				} else {
+					pkt[at + 1] = 1; /* (1 + 1) * 8 = 16 bytes */
+					at += 16;
+				}
+			}
+			pkt[at] = upper == 0 ? 1 : upper == 1 ? 128 : 0;
+			if (upper == 0 && icmp_unreachable(err, pkt, len))
+				fail_msg("an error for an ICMPv6 error behind chain %zu", c);
+			if (upper > 0 && !icmp_unreachable(err, pkt, len))
+				fail_msg("no error for upper %d behind chain %zu", upper, c);
+		}
+	}
+	/* a chain that runs past the packet: no error */
+	ipv6(pkt, 48, "fd00::1", "fd00::99", 0, 58);
+	pkt[41] = 20;
+	assert_int_equal(icmp_unreachable(err, pkt, 48), 0);
+}
+
 static void random_input_gives_valid_errors_or_none(void **state)
 {
 	uint8_t pkt[1500], err[ICMP_UNREACHABLE_MAX];
@@ -201,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(ipv4_host_unreachable),
 	    cmocka_unit_test(ipv6_address_unreachable),
 	    cmocka_unit_test(no_error_where_none_is_due),
+	    cmocka_unit_test(ipv6_errors_behind_extension_headers),
 	    cmocka_unit_test(random_input_gives_valid_errors_or_none),
 	};
 
