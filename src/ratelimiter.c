@@ -29,7 +29,8 @@ bool ratelimiter_init(struct ratelimiter *rl, size_t max_entries)
 		rl->bucket_count *= 2;
 	rl->buckets = calloc(rl->bucket_count, sizeof(*rl->buckets));
 	rl->max = max_entries;
-	return rl->buckets && crypto_random(&rl->seed, sizeof(rl->seed));
+	return rl->buckets && crypto_random(&rl->seed, sizeof(rl->seed)) &&
+	       crypto_random(&rl->victim_seed, sizeof(rl->victim_seed));
 }
 
 void ratelimiter_free(struct ratelimiter *rl)
@@ -47,6 +48,21 @@ static size_t bucket_of(const struct ratelimiter *rl, uint64_t key, int family)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return (size_t)(z ^ (z >> 31)) & (rl->bucket_count - 1);
+}
+
+/* Unlinks and returns an entry from a random non-empty bucket (the table is not empty). */
+static struct ratelimiter_entry *evict_random(struct ratelimiter *rl)
+{
+	size_t i = rl->victim_seed++ * 0x9e3779b97f4a7c15ull & (rl->bucket_count - 1);
+	struct ratelimiter_entry *e;
+
+	if (rl->victim_seed % 4096 == 0 && !crypto_random(&rl->victim_seed, sizeof(rl->victim_seed)))
+		++rl->victim_seed; /* a fresh secret now and then, so no victim can be aimed at */
+	while (!rl->buckets[i])
+		i = (i + 1) & (rl->bucket_count - 1);
+	e = rl->buckets[i];
+	rl->buckets[i] = e->next;
+	return e;
 }
 
 bool ratelimiter_allow(struct ratelimiter *rl, int family, const void *addr, uint64_t now)
@@ -69,18 +85,26 @@ bool ratelimiter_allow(struct ratelimiter *rl, int family, const void *addr, uin
 			return allowed;
 		}
 	}
-	if (rl->count >= rl->max)
-		return false;
-	e = malloc(sizeof(*e));
-	if (!e)
-		return false;
+	if (rl->count >= rl->max) {
+		/*
+		 * A full table must not lock new sources out (a flood from many
+		 * addresses would keep a real peer from ever handshaking): a random
+		 * entry makes room, and the newcomer gets this one message, no burst.
+		 */
+		e = evict_random(rl);
+		e->tokens = 0;
+	} else {
+		e = malloc(sizeof(*e));
+		if (!e)
+			return false;
+		++rl->count;
+		e->tokens = TOKEN_MAX - PACKET_COST;
+	}
 	e->key = key;
 	e->family = family;
 	e->last_time = now;
-	e->tokens = TOKEN_MAX - PACKET_COST;
 	e->next = *head;
 	*head = e;
-	++rl->count;
 	return true;
 }
 

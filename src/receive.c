@@ -145,7 +145,6 @@ static void handle_handshake(struct device *dev, uint8_t *buf, size_t len,
 {
 	struct cookie_source cs;
 	enum cookie_mac_state mac;
-	bool under_load = device_under_load(dev, now);
 
 	cookie_source_of(&cs, &src->remote);
 	mac = cookie_validate(&dev->cookie_checker, buf, len, &cs, now);
@@ -153,7 +152,12 @@ static void handle_handshake(struct device *dev, uint8_t *buf, size_t len,
 		device_drop(dev, DROP_BAD_MAC);
 		return;
 	}
-	if (under_load) {
+	/*
+	 * Only messages that pass mac1 (made by someone who knows our public
+	 * key) count toward the load: junk shaped like handshakes costs one
+	 * BLAKE2s and must not keep the device in cookie mode.
+	 */
+	if (device_under_load(dev, now)) {
 		if (mac != COOKIE_VALID_MAC1_MAC2) {
 			struct message_handshake_cookie reply;
 			uint32_t sender = le32(buf + 4);

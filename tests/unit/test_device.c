@@ -647,6 +647,44 @@ static void cookies_under_load(void **state)
 	assert_int_equal(b->tun_count, 1);
 }
 
+/*
+ * The load that switches cookies on is counted in handshake messages that
+ * pass mac1: 5000 initiation-shaped datagrams of junk within a second leave
+ * the device out of cookie mode; as many copies of a real initiation (valid
+ * mac1, then refused as replays) put it in.
+ */
+static void only_mac1_valid_messages_make_load(void **state)
+{
+	struct wire_addr from = {0};
+	uint8_t junk[sizeof(struct message_handshake_initiation)], init[sizeof(junk)];
+	size_t init_len;
+
+	(void)state;
+	pair();
+	from.remote = a->addr;
+	for (int i = 0; i < 5000; ++i) {
+		assert_true(crypto_random(junk, sizeof(junk)));
+		junk[0] = MESSAGE_HANDSHAKE_INITIATION;
+		junk[1] = junk[2] = junk[3] = 0;
+		device_receive(&b->dev, junk, sizeof(junk), &from, now + (uint64_t)i * 100000);
+	}
+	assert_int_equal(b->events[EVENT_UNDER_LOAD_ENTERED], 0);
+	assert_true(b->dev.stats.dropped[DROP_BAD_MAC] >= 5000);
+	assert_false(now + SEC / 2 < b->dev.under_load_until);
+
+	/* A's real initiation, caught on the way */
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	assert_int_equal(queue_len, 1);
+	init_len = queue[0].len;
+	memcpy(init, queue[0].data, init_len);
+	queue_len = 0;
+	for (int i = 0; i < UNDER_LOAD_HANDSHAKES_PER_SECOND + 10; ++i) {
+		memcpy(junk, init, init_len);
+		device_receive(&b->dev, junk, init_len, &from, now + SEC / 2);
+	}
+	assert_true(now + SEC / 2 < b->dev.under_load_until);
+}
+
 static void wrong_key_never_handshakes(void **state)
 {
 	uint8_t wrong[32];
@@ -809,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(jitter_from_the_pool),
 	    cmocka_unit_test(keys_expire),
 	    cmocka_unit_test(cookies_under_load),
+	    cmocka_unit_test(only_mac1_valid_messages_make_load),
 	    cmocka_unit_test(wrong_key_never_handshakes),
 	    cmocka_unit_test(ipv6_inside_and_outside),
 	    cmocka_unit_test(many_peers),

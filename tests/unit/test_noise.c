@@ -329,11 +329,35 @@ static void rate_limits(void **state)
 	/* idle entries are collected */
 	ratelimiter_gc(&rl, now + 20 * NSEC_PER_SEC);
 	assert_int_equal(rl.count, 0);
-	/* a full table refuses new sources */
-	for (uint32_t i = 0; i < 100; ++i)
-		assert_true(ratelimiter_allow(&rl, AF_INET, &i, now));
-	uint32_t one_more = 100;
-	assert_false(ratelimiter_allow(&rl, AF_INET, &one_more, now));
+	/*
+	 * A flood from ten times as many sources as the table holds, each
+	 * sending 5 a round: a new source still gets through at once, the
+	 * table stays at its size, and sources evicted and back get one
+	 * message each time, not a burst.
+	 */
+	int flood_allowed = 0, legit_allowed = 0;
+	for (int round = 0; round < 20; ++round) {
+		uint64_t t = now + (uint64_t)round * NSEC_PER_SEC / 10;
+		uint8_t legit[4] = {192, 0, 2, (uint8_t)round};
+
+		for (uint32_t i = 0; i < 1000; ++i) {
+			uint32_t src = 0x0a000000u + i;
+
+			for (int k = 0; k < 5; ++k)
+				flood_allowed += ratelimiter_allow(&rl, AF_INET, &src, t);
+		}
+		legit_allowed += ratelimiter_allow(&rl, AF_INET, legit, t);
+		assert_true(rl.count <= 100);
+	}
+	/* about one per source and round, of the 5 each sent (100000 in all) */
+	assert_in_range(flood_allowed, 20 * 900, 20 * 1100);
+	assert_int_equal(legit_allowed, 20);
+	/* a source already in the table keeps its rate */
+	uint8_t steady[4] = {192, 0, 2, 200};
+	int steady_allowed = 0;
+	for (int i = 0; i < 50; ++i)
+		steady_allowed += ratelimiter_allow(&rl, AF_INET, steady, now + 3 * NSEC_PER_SEC);
+	assert_int_equal(steady_allowed, 1); /* let in while full: no burst */
 	ratelimiter_free(&rl);
 }
 
