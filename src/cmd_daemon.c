@@ -88,7 +88,8 @@ int wgated_main(int argc, char **argv)
 		cli_error("wgated: %s\n", err);
 		goto out;
 	}
-	if (metrics && *metrics && metrics_listen(&d->metrics, metrics, err, sizeof(err))) {
+	if (metrics && *metrics && metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname, monotonic_ns, err,
+					    sizeof(err))) {
 		cli_error("wgated: %s\n", err);
 		goto out;
 	}

@@ -141,7 +141,8 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!metrics || !*metrics)
 		metrics = config.metrics_address;
-	if (metrics && metrics_listen(&d->metrics, metrics, err, sizeof(err))) {
+	if (metrics && metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname, monotonic_ns, err,
+					    sizeof(err))) {
 		cli_error("wgate up: %s\n", err);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,7 +18,7 @@ static void release(char *buf, size_t len)
 	free(buf);
 }
 
-enum conn_read_result conn_read(struct conn *c, size_t max)
+enum conn_read_result conn_read(struct conn *c, size_t max, uint64_t now)
 {
 	for (;;) {
 		ssize_t n;
@@ -37,11 +38,14 @@ enum conn_read_result conn_read(struct conn *c, size_t max)
 		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1);
 		if (n > 0) {
 			c->in_len += (size_t)n;
+			c->active = now;
 			continue;
 		}
 		c->in[c->in_len] = '\0';
-		if (n == 0)
+		if (n == 0) {
+			c->in_closed = true;
 			return CONN_EOF;
+		}
 		return errno == EAGAIN || errno == EINTR ? CONN_OPEN : CONN_ERROR;
 	}
 }
@@ -66,17 +70,34 @@ void conn_queue(struct conn *c, char *text, size_t len)
 	release(text, len);
 }
 
-bool conn_flush(struct conn *c)
+bool conn_flush(struct conn *c, uint64_t now)
 {
 	while (c->out_done < c->out_len) {
 		ssize_t n =
 		    send(c->fd, c->out + c->out_done, c->out_len - c->out_done, MSG_NOSIGNAL);
 
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return true;
+			c->broken = true; /* the client is gone */
+			return false;
+		}
 		c->out_done += (size_t)n;
+		c->active = now;
 	}
 	return false;
+}
+
+bool conn_pending(const struct conn *c)
+{
+	return !c->broken && c->out_done < c->out_len;
+}
+
+uint32_t conn_events(const struct conn *c)
+{
+	if (conn_pending(c))
+		return EPOLLOUT;
+	return c->in_closed ? 0 : EPOLLIN;
 }
 
 void conn_consume(struct conn *c, size_t n)
@@ -86,20 +107,26 @@ void conn_consume(struct conn *c, size_t n)
 	c->in_len -= n;
 }
 
-struct conn *conn_accept(struct conn_set *set)
+struct conn *conn_accept(struct conn_set *set, uint64_t now)
 {
 	int fd = accept4(set->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct conn *c;
 
 	if (fd < 0)
 		return NULL;
-	if (set->len == sizeof(set->conns) / sizeof(set->conns[0])) {
-		close(fd);
-		return NULL;
+	if (set->len == CONN_MAX) {
+		struct conn *idlest = &set->conns[0];
+
+		for (size_t i = 1; i < set->len; ++i)
+			if (set->conns[i].active < idlest->active)
+				idlest = &set->conns[i];
+		conn_close(set, idlest);
+		++set->evicted;
 	}
 	c = &set->conns[set->len++];
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->opened = c->active = now;
 	return c;
 }
 
@@ -123,4 +150,19 @@ void conn_close_all(struct conn_set *set)
 {
 	while (set->len)
 		conn_close(set, &set->conns[0]);
+}
+
+void conn_expire(struct conn_set *set, uint64_t now)
+{
+	for (size_t i = 0; i < set->len;) {
+		struct conn *c = &set->conns[i];
+
+		if (now - c->active > (uint64_t)CONN_IDLE_SECONDS * 1000000000u ||
+		    now - c->opened > (uint64_t)CONN_LIFETIME_SECONDS * 1000000000u) {
+			conn_close(set, c); /* the last one moves into slot i */
+			++set->expired;
+		} else {
+			++i;
+		}
+	}
 }

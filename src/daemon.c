@@ -106,7 +106,6 @@ bool daemon_init(struct daemon *d, const char *ifname, char *err, size_t err_len
 	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
 	d->udp.fd4 = d->udp.fd6 = -1;
 	d->uapi.conns.listen_fd = -1;
-	d->metrics.conns.listen_fd = -1;
 	if (!datapath_features_parse(getenv("WGATE_NO_OFFLOAD"), &features, err, err_len))
 		return false;
 	if (!workers_count_parse(threads_wanted, &threads)) {
@@ -184,13 +183,12 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
-	d->metrics.datapath = &d->dp; /* metrics_listen() starts from a clean slate */
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epoll_fd < 0 || sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    !watch(d, d->tun_fd) || !watch(d, d->udp.fd4) || !watch(d, d->udp.fd6) ||
 	    !watch(d, d->signal_fd) || !watch(d, d->uapi.conns.listen_fd) ||
-	    !watch(d, d->metrics.conns.listen_fd)) {
+	    !watch(d, metrics_fd(&d->metrics))) {
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
@@ -230,55 +228,29 @@ static void read_signals(struct daemon *d)
 	}
 }
 
-/* Re-arms a connection's events: output pending means waiting to write too. */
+/* Re-arms a control connection's events (conn_events). */
 static void rearm(struct daemon *d, const struct conn *c)
 {
-	struct epoll_event ev = {.events = EPOLLIN | (c->out_done < c->out_len ? EPOLLOUT : 0),
-				 .data.fd = c->fd};
+	struct epoll_event ev = {.events = conn_events(c), .data.fd = c->fd};
 
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
-static bool serve_metrics(struct daemon *d, int fd, uint32_t events)
-{
-	struct conn *c;
-
-	if (fd == d->metrics.conns.listen_fd) {
-		while ((c = conn_accept(&d->metrics.conns)))
-			if (!watch(d, c->fd))
-				conn_close(&d->metrics.conns, c);
-		return true;
-	}
-	c = conn_find(&d->metrics.conns, fd);
-	if (!c)
-		return false;
-	if (events & EPOLLOUT)
-		conn_flush(c);
-	if (metrics_serve(&d->metrics, c, &d->dev, d->ifname, monotonic_ns()))
-		rearm(d, c);
-	return true;
 }
 
 static void serve_control(struct daemon *d, int fd, uint32_t events)
 {
 	struct uapi_ops ops = {.ctx = d, .rebind = daemon_rebind};
+	uint64_t now = monotonic_ns();
 	struct conn *c;
 
 	if (fd == d->uapi.conns.listen_fd) {
-		while ((c = conn_accept(&d->uapi.conns)))
+		while ((c = conn_accept(&d->uapi.conns, now)))
 			if (!watch(d, c->fd))
 				conn_close(&d->uapi.conns, c);
 		return;
 	}
 	c = conn_find(&d->uapi.conns, fd);
-	if (!c)
-		return;
-	if (events & EPOLLOUT)
-		conn_flush(c);
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
-	    !uapi_serve(&d->uapi, c, &d->dev, &ops, monotonic_ns()))
-		return; /* closed, and so gone from epoll */
-	rearm(d, c);
+	if (c && uapi_serve(&d->uapi, c, &d->dev, &ops, events, now))
+		rearm(d, c);
 }
 
 /* Once a second: follow the interface's MTU, and notice a removed control socket. */
@@ -296,6 +268,7 @@ static void maintenance(struct daemon *d, uint64_t now)
 		d->dev.mtu = (unsigned)ifr.ifr_mtu;
 	if (fd >= 0)
 		close(fd);
+	conn_expire(&d->uapi.conns, now);
 	if (d->exit_without_socket && d->uapi.conns.listen_fd >= 0 &&
 	    !uapi_socket_present(&d->uapi)) {
 		log_info("event=stopping reason=\"control socket removed\"");
@@ -306,18 +279,30 @@ static void maintenance(struct daemon *d, uint64_t now)
 int daemon_run(struct daemon *d)
 {
 	struct epoll_event events[16];
+	uint64_t http_due = 0; /* when the metrics server wants to run without input */
 
 	while (!d->stop) {
 		uint64_t now = monotonic_ns(), next;
+		long http_ms;
 		int timeout, n;
 
 		device_run_timers(&d->dev, now);
 		maintenance(d, now);
+		if (http_due && now >= http_due) { /* idle timeouts and lifetimes of connections */
+			http_due = 0;
+			metrics_run(&d->metrics, now);
+		}
 		datapath_flush(&d->dp);
 		next = device_next_timer(&d->dev);
 		if (next > d->next_maintenance)
 			next = d->next_maintenance;
 		timeout = next <= now ? 0 : (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+		http_ms = metrics_timeout_ms(&d->metrics);
+		if (http_ms >= 0) {
+			http_due = now + (uint64_t)http_ms * NSEC_PER_MSEC;
+			if (http_ms < timeout)
+				timeout = (int)http_ms;
+		}
 		n = epoll_wait(d->epoll_fd, events, 16, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("event=epoll_failed error=\"%s\"", strerror(errno));
@@ -332,7 +317,9 @@ int daemon_run(struct daemon *d)
 				read_signals(d);
 			else if (fd == d->udp.fd4 || fd == d->udp.fd6)
 				datapath_read_udp(&d->dp, &d->dev, fd);
-			else if (!serve_metrics(d, fd, events[i].events))
+			else if (fd == metrics_fd(&d->metrics))
+				metrics_run(&d->metrics, monotonic_ns());
+			else
 				serve_control(d, fd, events[i].events);
 			datapath_flush(&d->dp);
 		}

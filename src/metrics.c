@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The Prometheus text exposition format (version 0.0.4) over a minimal HTTP/1.1. */
+/* The Prometheus text exposition format (version 0.0.4), snapshots of it, and its HTTP server. */
 #include "metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,37 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_STAGED_OVERFLOW] = "staged_overflow",
 };
 
+/* What a scrape shows of one peer, copied from the device. */
+struct snapshot_peer {
+	uint8_t public_key[KEY_LEN];
+	struct peer_stats stats;
+	long long latest_handshake; /* UNIX seconds, 0 for never */
+	double keypair_age;	    /* seconds, -1 for none */
+	char *friendly_name;	    /* or NULL */
+	size_t first_prefix, prefix_count;
+};
+
+struct snapshot_prefix {
+	int family;
+	uint8_t addr[16], cidr;
+};
+
+struct metrics_snapshot {
+	unsigned refs;
+	uint64_t taken;
+	char ifname[IFNAMSIZ];
+	struct snapshot_peer *peers;
+	size_t peer_count;
+	struct snapshot_prefix *prefixes;
+	size_t prefix_count;
+	struct device_stats stats;
+	bool under_load;
+	bool has_datapath;
+	unsigned features, threads;
+	struct datapath_stats datapath;
+	uint64_t shared_runs;
+};
+
 /* A label value with \, " and newline escaped, as the format requires. */
 static void put_escaped(FILE *out, const char *s)
 {
@@ -37,24 +69,22 @@ static void put_escaped(FILE *out, const char *s)
 	}
 }
 
-static void peer_labels(FILE *out, const char *ifname, const struct peer *p, bool full)
+static void peer_labels(FILE *out, const struct metrics_snapshot *s, const struct snapshot_peer *p,
+			bool full)
 {
 	char b64[KEY_BASE64_LEN + 1], ip[INET6_ADDRSTRLEN];
-	struct allowedips_node *it = NULL;
-	int family;
-	uint8_t addr[16], cidr;
-	bool first = true;
 
 	key_to_base64(b64, p->public_key);
 	fprintf(out, "{interface=\"");
-	put_escaped(out, ifname);
+	put_escaped(out, s->ifname);
 	fprintf(out, "\",public_key=\"%s\"", b64);
 	if (full) {
 		fprintf(out, ",allowed_ips=\"");
-		while ((it = allowedips_next(&p->allowedips, it, &family, addr, &cidr))) {
-			inet_ntop(family, addr, ip, sizeof(ip));
-			fprintf(out, "%s%s/%u", first ? "" : ",", ip, cidr);
-			first = false;
+		for (size_t i = 0; i < p->prefix_count; ++i) {
+			const struct snapshot_prefix *a = &s->prefixes[p->first_prefix + i];
+
+			inet_ntop(a->family, a->addr, ip, sizeof(ip));
+			fprintf(out, "%s%s/%u", i ? "," : "", ip, a->cidr);
 		}
 		fputc('"', out);
 		if (p->friendly_name) {
@@ -81,16 +111,63 @@ static void interface_series(FILE *out, const char *ifname, const char *name, co
 	fprintf(out, "\"} %llu\n", value);
 }
 
-/* One series per peer of a per-peer value. */
-#define PER_PEER(name, type, help, full, fmt, expr)                                                \
-	do {                                                                                       \
-		family_header(out, name, type, help);                                              \
-		for (const struct peer *p = dev->first_peer; p; p = p->next) {                     \
-			fputs(name, out);                                                          \
-			peer_labels(out, ifname, p, full);                                         \
-			fprintf(out, " " fmt "\n", expr);                                          \
-		}                                                                                  \
-	} while (0)
+/* The families with one series per peer, in the order they are rendered. */
+static const struct peer_family {
+	const char *name, *type, *help;
+	bool full_labels; /* allowed_ips and friendly_name too, as the exporter has them */
+	void (*value)(FILE *out, const struct snapshot_peer *p);
+} peer_families[];
+
+#define COUNTER_VALUE(fn, field)                                                                   \
+	static void fn(FILE *out, const struct snapshot_peer *p)                                   \
+	{                                                                                          \
+		fprintf(out, "%llu", (unsigned long long)p->stats.field);                          \
+	}
+COUNTER_VALUE(tx_bytes, tx_bytes)
+COUNTER_VALUE(rx_bytes, rx_bytes)
+COUNTER_VALUE(tx_packets, tx_packets)
+COUNTER_VALUE(rx_packets, rx_packets)
+COUNTER_VALUE(initiated, handshakes_initiated)
+COUNTER_VALUE(completed, handshakes_completed)
+COUNTER_VALUE(failed, handshakes_failed)
+COUNTER_VALUE(endpoint_changes, endpoint_changes)
+
+static void handshake_time(FILE *out, const struct snapshot_peer *p)
+{
+	fprintf(out, "%lld", p->latest_handshake);
+}
+
+static void keypair_age(FILE *out, const struct snapshot_peer *p)
+{
+	fprintf(out, "%.3f", p->keypair_age);
+}
+
+static const struct peer_family peer_families[] = {
+    {"wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", true, tx_bytes},
+    {"wireguard_received_bytes_total", "counter", "Bytes received from the peer.", true,
+     rx_bytes},
+    {"wireguard_latest_handshake_seconds", "gauge",
+     "UNIX time of the latest handshake with the peer, 0 for never.", true, handshake_time},
+    {"wgate_latest_handshake_timestamp_seconds", "gauge",
+     "UNIX time of the latest handshake, as Prometheus names timestamps; 0 for never.", false,
+     handshake_time},
+    {"wgate_peer_sent_packets_total", "counter",
+     "Data packets sent to the peer, keepalives included.", false, tx_packets},
+    {"wgate_peer_received_packets_total", "counter",
+     "Data packets received from the peer, keepalives included.", false, rx_packets},
+    {"wgate_handshakes_initiated_total", "counter", "Handshake initiations sent to the peer.",
+     false, initiated},
+    {"wgate_handshakes_completed_total", "counter",
+     "Handshakes completed with the peer, either side initiating.", false, completed},
+    {"wgate_handshakes_failed_total", "counter",
+     "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", false, failed},
+    {"wgate_endpoint_changes_total", "counter",
+     "Times the peer's endpoint moved to a new source address (roaming).", false,
+     endpoint_changes},
+    {"wgate_keypair_age_seconds", "gauge",
+     "Age of the keypair in use with the peer, -1 when there is none.", false, keypair_age},
+};
+enum { PEER_FAMILIES = sizeof(peer_families) / sizeof(peer_families[0]) };
 
 /* One series per label value: name{interface="...",label="value"} */
 static void labelled_series(FILE *out, const char *ifname, const char *name, const char *label,
@@ -110,100 +187,359 @@ static void per_path(FILE *out, const char *ifname, const char *name, const char
 		labelled_series(out, ifname, name, "path", datapath_path_name(p), counts[p]);
 }
 
-static void datapath_series(FILE *out, const struct datapath *dp, const char *ifname)
+static void datapath_series(FILE *out, const struct metrics_snapshot *s)
 {
+	const char *ifname = s->ifname;
+
 	family_header(out, "wgate_offload_enabled", "gauge",
 		      "1 when a data path feature is in use: tun (TSO and coalescing), udp-gso, "
 		      "udp-gro, mmsg, tun-uso (UDP segmentation offload on the TUN).");
 	for (unsigned f = 1; f < DATAPATH_ALL; f <<= 1)
 		labelled_series(out, ifname, "wgate_offload_enabled", "offload",
-				datapath_feature_name(f), !!(dp->features & f));
+				datapath_feature_name(f), !!(s->features & f));
 	per_path(out, ifname, "wgate_datapath_batches_total",
 		 "System-call units on the data path: TUN reads and writes, UDP messages.",
-		 dp->stats.batches);
+		 s->datapath.batches);
 	per_path(out, ifname, "wgate_datapath_packets_total",
-		 "IP packets and datagrams carried in those batches.", dp->stats.packets);
+		 "IP packets and datagrams carried in those batches.", s->datapath.packets);
 	interface_series(out, ifname, "wgate_datapath_threads", "gauge",
-			 "Threads that seal and open data packets (WGATE_THREADS).",
-			 dp->workers.threads ? dp->workers.threads : dp->threads);
+			 "Threads that seal and open data packets (WGATE_THREADS).", s->threads);
 	interface_series(out, ifname, "wgate_datapath_shared_batches_total", "counter",
 			 "Batches whose sealing or opening was spread over more than one thread.",
-			 dp->workers.shared_runs);
+			 s->shared_runs);
 	interface_series(out, ifname, "wgate_datapath_sources_gone_total", "counter",
 			 "Sends refused from the local address a peer had reached, no longer this "
 			 "host's; sent again from the address the routing table picks.",
-			 dp->stats.sources_gone);
+			 s->datapath.sources_gone);
+}
+
+/* The series for the interface as a whole, after the per-peer families. */
+static void interface_block(FILE *out, const struct metrics_snapshot *s)
+{
+	const char *ifname = s->ifname;
+
+	family_header(out, "wgate_packets_dropped_total", "counter", "Packets dropped, by reason.");
+	for (int r = 0; r < DROP_REASON_COUNT; ++r)
+		labelled_series(out, ifname, "wgate_packets_dropped_total", "reason", drop_names[r],
+				s->stats.dropped[r]);
+	interface_series(out, ifname, "wgate_cookie_replies_sent_total", "counter",
+			 "Cookie replies sent while under load.", s->stats.cookie_replies_sent);
+	interface_series(out, ifname, "wgate_icmp_unreachable_sent_total", "counter",
+			 "ICMP destination-unreachable errors written back for packets no peer "
+			 "could take (no peer for the destination, or no endpoint yet).",
+			 s->stats.icmp_unreachable_sent);
+	interface_series(out, ifname, "wgate_under_load", "gauge",
+			 "1 while handshakes must carry a cookie (many handshake messages).",
+			 s->under_load);
+	interface_series(out, ifname, "wgate_peers", "gauge", "Configured peers.", s->peer_count);
+	if (s->has_datapath)
+		datapath_series(out, s);
+	family_header(out, "wgate_build_info", "gauge", "wgate's version; always 1.");
+	fprintf(out, "wgate_build_info{version=\"%s\"} 1\n", WGATE_VERSION);
+}
+
+struct metrics_snapshot *metrics_snapshot_take(const struct device *dev, const struct datapath *dp,
+					       const char *ifname, uint64_t now)
+{
+	struct metrics_snapshot *s = calloc(1, sizeof(*s));
+	size_t prefixes = 0, cap = 0;
+
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->taken = now;
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	s->peers = calloc(dev->peer_count ? dev->peer_count : 1, sizeof(*s->peers));
+	if (!s->peers)
+		goto fail;
+	for (const struct peer *p = dev->first_peer; p; p = p->next) {
+		struct snapshot_peer *sp = &s->peers[s->peer_count++];
+		struct allowedips_node *it = NULL;
+		struct snapshot_prefix a;
+
+		memcpy(sp->public_key, p->public_key, KEY_LEN);
+		sp->stats = p->stats;
+		sp->latest_handshake = (long long)p->last_handshake.tv_sec;
+		sp->keypair_age =
+		    p->current ? (double)(now - p->current->birth) / NSEC_PER_SEC : -1.0;
+		if (p->friendly_name && !(sp->friendly_name = strdup(p->friendly_name)))
+			goto fail;
+		sp->first_prefix = prefixes;
+		while ((it = allowedips_next(&p->allowedips, it, &a.family, a.addr, &a.cidr))) {
+			if (prefixes == cap) {
+				size_t bigger = cap ? cap * 2 : 1024;
+				void *grown = reallocarray(s->prefixes, bigger, sizeof(a));
+
+				if (!grown)
+					goto fail;
+				s->prefixes = grown;
+				cap = bigger;
+			}
+			s->prefixes[prefixes++] = a;
+		}
+		sp->prefix_count = prefixes - sp->first_prefix;
+	}
+	s->prefix_count = prefixes;
+	s->stats = dev->stats;
+	s->under_load = dev->force_under_load || now < dev->under_load_until;
+	if (dp) {
+		s->has_datapath = true;
+		s->features = dp->features;
+		s->threads = dp->workers.threads ? dp->workers.threads : dp->threads;
+		s->datapath = dp->stats;
+		s->shared_runs = dp->workers.shared_runs;
+	}
+	return s;
+fail:
+	metrics_snapshot_put(s);
+	return NULL;
+}
+
+void metrics_snapshot_put(struct metrics_snapshot *s)
+{
+	if (!s || --s->refs)
+		return;
+	for (size_t i = 0; i < s->peer_count; ++i)
+		free(s->peers[i].friendly_name);
+	free(s->peers);
+	free(s->prefixes);
+	free(s);
+}
+
+/* Where a rendering stands: the family (PEER_FAMILIES is the interface block) and the peer. */
+struct render_cursor {
+	unsigned family;
+	size_t peer;
+	bool header_done;
+};
+
+/* Renders the next units until about budget bytes are out; false once everything is. */
+static bool render_some(const struct metrics_snapshot *s, struct render_cursor *c, FILE *out,
+			long budget)
+{
+	long start = ftell(out);
+
+	while (c->family <= PEER_FAMILIES) {
+		const struct peer_family *f;
+
+		if (start >= 0 && ftell(out) - start >= budget)
+			return true;
+		if (c->family == PEER_FAMILIES) {
+			interface_block(out, s);
+			++c->family;
+			break;
+		}
+		f = &peer_families[c->family];
+		if (!c->header_done) {
+			family_header(out, f->name, f->type, f->help);
+			c->header_done = true;
+		}
+		for (unsigned n = 0; c->peer < s->peer_count && n < 64; ++n, ++c->peer) {
+			fputs(f->name, out);
+			peer_labels(out, s, &s->peers[c->peer], f->full_labels);
+			fputc(' ', out);
+			f->value(out, &s->peers[c->peer]);
+			fputc('\n', out);
+		}
+		if (c->peer == s->peer_count) {
+			++c->family;
+			c->peer = 0;
+			c->header_done = false;
+		}
+	}
+	return false;
+}
+
+void metrics_snapshot_render(const struct metrics_snapshot *s, FILE *out)
+{
+	struct render_cursor c = {0};
+
+	while (render_some(s, &c, out, 1L << 30))
+		;
 }
 
 void metrics_render(const struct device *dev, const struct datapath *dp, const char *ifname,
 		    FILE *out, uint64_t now)
 {
-	PER_PEER("wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", true, "%llu",
-		 (unsigned long long)p->stats.tx_bytes);
-	PER_PEER("wireguard_received_bytes_total", "counter", "Bytes received from the peer.", true,
-		 "%llu", (unsigned long long)p->stats.rx_bytes);
-	PER_PEER("wireguard_latest_handshake_seconds", "gauge",
-		 "UNIX time of the latest handshake with the peer, 0 for never.", true, "%lld",
-		 (long long)p->last_handshake.tv_sec);
-	PER_PEER("wgate_latest_handshake_timestamp_seconds", "gauge",
-		 "UNIX time of the latest handshake, as Prometheus names timestamps; 0 for never.",
-		 false, "%lld", (long long)p->last_handshake.tv_sec);
-	PER_PEER("wgate_peer_sent_packets_total", "counter",
-		 "Data packets sent to the peer, keepalives included.", false, "%llu",
-		 (unsigned long long)p->stats.tx_packets);
-	PER_PEER("wgate_peer_received_packets_total", "counter",
-		 "Data packets received from the peer, keepalives included.", false, "%llu",
-		 (unsigned long long)p->stats.rx_packets);
-	PER_PEER("wgate_handshakes_initiated_total", "counter",
-		 "Handshake initiations sent to the peer.", false, "%llu",
-		 (unsigned long long)p->stats.handshakes_initiated);
-	PER_PEER("wgate_handshakes_completed_total", "counter",
-		 "Handshakes completed with the peer, either side initiating.", false, "%llu",
-		 (unsigned long long)p->stats.handshakes_completed);
-	PER_PEER("wgate_handshakes_failed_total", "counter",
-		 "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", false, "%llu",
-		 (unsigned long long)p->stats.handshakes_failed);
-	PER_PEER("wgate_endpoint_changes_total", "counter",
-		 "Times the peer's endpoint moved to a new source address (roaming).", false,
-		 "%llu", (unsigned long long)p->stats.endpoint_changes);
-	PER_PEER("wgate_keypair_age_seconds", "gauge",
-		 "Age of the keypair in use with the peer, -1 when there is none.", false, "%.3f",
-		 p->current ? (double)(now - p->current->birth) / NSEC_PER_SEC : -1.0);
+	struct metrics_snapshot *s = metrics_snapshot_take(dev, dp, ifname, now);
 
-	family_header(out, "wgate_packets_dropped_total", "counter", "Packets dropped, by reason.");
-	for (int r = 0; r < DROP_REASON_COUNT; ++r)
-		labelled_series(out, ifname, "wgate_packets_dropped_total", "reason", drop_names[r],
-				dev->stats.dropped[r]);
-	interface_series(out, ifname, "wgate_cookie_replies_sent_total", "counter",
-			 "Cookie replies sent while under load.", dev->stats.cookie_replies_sent);
-	interface_series(out, ifname, "wgate_icmp_unreachable_sent_total", "counter",
-			 "ICMP destination-unreachable errors written back for packets no peer "
-			 "could take (no peer for the destination, or no endpoint yet).",
-			 dev->stats.icmp_unreachable_sent);
-	interface_series(out, ifname, "wgate_under_load", "gauge",
-			 "1 while handshakes must carry a cookie (many handshake messages).",
-			 dev->force_under_load || now < dev->under_load_until);
-	interface_series(out, ifname, "wgate_peers", "gauge", "Configured peers.", dev->peer_count);
-	if (dp)
-		datapath_series(out, dp, ifname);
-	family_header(out, "wgate_build_info", "gauge", "wgate's version; always 1.");
-	fprintf(out, "wgate_build_info{version=\"%s\"} 1\n", WGATE_VERSION);
+	if (s)
+		metrics_snapshot_render(s, out);
+	metrics_snapshot_put(s);
 }
 
-int metrics_listen(struct metrics_server *server, const char *address, char *err, size_t err_len)
+/* One response being streamed: the snapshot it shows and the text not yet handed to MHD. */
+struct stream {
+	struct metrics_server *server;
+	struct metrics_snapshot *snapshot;
+	struct render_cursor cursor;
+	char *text;
+	size_t len, done;
+	bool finished;
+};
+
+static void release_snapshot(struct metrics_server *server, struct metrics_snapshot *s)
+{
+	if (s->refs == 1) /* the last holder: one snapshot fewer alive */
+		--server->snapshots;
+	metrics_snapshot_put(s);
+}
+
+/*
+ * The snapshot for a new scrape: the newest if it is under a second old, or
+ * when two are alive already (slow clients hold the other); else a new one.
+ */
+static struct metrics_snapshot *snapshot_for_scrape(struct metrics_server *server, uint64_t now)
+{
+	struct metrics_snapshot *fresh;
+
+	if (server->newest && (now - server->newest->taken < NSEC_PER_SEC || server->snapshots >= 2)) {
+		++server->newest->refs;
+		return server->newest;
+	}
+	fresh = metrics_snapshot_take(server->device, server->datapath, server->ifname, now);
+	if (!fresh)
+		return NULL;
+	if (server->newest)
+		release_snapshot(server, server->newest);
+	server->newest = fresh;
+	++server->snapshots;
+	++fresh->refs; /* one for the server, one for the stream */
+	return fresh;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+
+	(void)pos;
+	while (st->done == st->len) {
+		FILE *f;
+
+		free(st->text);
+		st->text = NULL;
+		st->len = st->done = 0;
+		if (st->finished)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		f = open_memstream(&st->text, &st->len);
+		if (!f)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		st->finished = !render_some(st->snapshot, &st->cursor, f, METRICS_CHUNK);
+		if (fclose(f))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (max > st->len - st->done)
+		max = st->len - st->done;
+	memcpy(buf, st->text + st->done, max);
+	st->done += max;
+	return (ssize_t)max;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	free(st->text);
+	release_snapshot(st->server, st->snapshot);
+	free(st);
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *connection, unsigned status,
+				 const char *text)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_response(connection, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **request_state)
+{
+	struct metrics_server *server = cls;
+	struct MHD_Response *r;
+	struct stream *st;
+	enum MHD_Result ret;
+
+	(void)version, (void)upload_data;
+	if (!*request_state) { /* headers in; answer once the (ignored) body is too */
+		*request_state = server;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+				 "wgate serves GET /metrics only\n");
+	if (strcmp(url, "/metrics"))
+		return send_text(connection, MHD_HTTP_NOT_FOUND, "wgate serves /metrics only\n");
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return MHD_NO;
+	st->server = server;
+	st->snapshot = snapshot_for_scrape(server, server->clock());
+	if (!st->snapshot) {
+		free(st);
+		return send_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
+	}
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, METRICS_CHUNK, stream_read, st,
+					      stream_free);
+	if (!r) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(connection, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	++server->scrapes;
+	return ret;
+}
+
+/* Keeps the open connections with their start, for the lifetime deadline. */
+static void track(void *cls, struct MHD_Connection *connection, void **socket_state,
+		  enum MHD_ConnectionNotificationCode code)
+{
+	struct metrics_server *server = cls;
+
+	(void)socket_state;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED && server->conn_count < METRICS_CONNECTIONS) {
+		server->conns[server->conn_count++] =
+		    (struct metrics_connection){connection, server->clock()};
+		return;
+	}
+	for (unsigned i = 0; code == MHD_CONNECTION_NOTIFY_CLOSED && i < server->conn_count; ++i) {
+		if (server->conns[i].connection == connection) {
+			server->conns[i] = server->conns[--server->conn_count];
+			return;
+		}
+	}
+}
+
+int metrics_listen(struct metrics_server *server, const char *address, const struct device *dev,
+		   const struct datapath *dp, const char *ifname, uint64_t (*clock)(void), char *err,
+		   size_t err_len)
 {
 	union sockaddr_any addr;
 	int fd, one = 1;
 
 	memset(server, 0, sizeof(*server));
-	server->conns.listen_fd = -1;
 	if (!metrics_address_parse(address, &addr)) {
 		snprintf(err, err_len, "metrics address `%s' is not IP:port", address);
 		return -EINVAL;
 	}
 	fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, &addr.sa, sockaddr_len(&addr)) < 0 || listen(fd, 16) < 0) {
+	    bind(fd, &addr.sa, sockaddr_len(&addr)) < 0 || listen(fd, 64) < 0) {
 		int saved = errno;
 
 		snprintf(err, err_len, "cannot serve metrics on %s: %s", address, strerror(saved));
@@ -211,71 +547,85 @@ int metrics_listen(struct metrics_server *server, const char *address, char *err
 			close(fd);
 		return -saved;
 	}
-	server->conns.listen_fd = fd;
+	server->device = dev;
+	server->datapath = dp;
+	server->ifname = ifname;
+	server->clock = clock;
+	server->httpd = MHD_start_daemon(
+	    MHD_USE_EPOLL, 0, NULL, NULL, answer, server,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)METRICS_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)METRICS_CONNECTIONS_PER_ADDRESS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)METRICS_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+	    MHD_OPTION_NOTIFY_CONNECTION, track, server, MHD_OPTION_END);
+	if (!server->httpd) {
+		snprintf(err, err_len, "cannot serve metrics on %s: the HTTP server did not start",
+			 address);
+		close(fd);
+		return -EIO;
+	}
 	return 0;
+}
+
+int metrics_fd(const struct metrics_server *server)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (!server->httpd)
+		return -1;
+	info = MHD_get_daemon_info(server->httpd, MHD_DAEMON_INFO_EPOLL_FD);
+	return info ? info->epoll_fd : -1;
+}
+
+void metrics_run(struct metrics_server *server, uint64_t now)
+{
+	if (!server->httpd)
+		return;
+	/* A connection past its lifetime is shut down; the server then sees it close. */
+	for (unsigned i = 0; i < server->conn_count; ++i) {
+		struct metrics_connection *c = &server->conns[i];
+		const union MHD_ConnectionInfo *info;
+
+		if (now - c->opened < (uint64_t)METRICS_LIFETIME_SECONDS * NSEC_PER_SEC)
+			continue;
+		info = MHD_get_connection_info(c->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info && info->connect_fd >= 0)
+			shutdown(info->connect_fd, SHUT_RDWR);
+		c->opened = UINT64_MAX / 2; /* once */
+		++server->expired;
+	}
+	MHD_run(server->httpd);
+}
+
+long metrics_timeout_ms(const struct metrics_server *server)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	long wait;
+
+	if (!server->httpd)
+		return -1;
+	wait = MHD_get_timeout(server->httpd, &ms) == MHD_YES ? (long)ms : -1;
+	if (server->conn_count && (wait < 0 || wait > 1000))
+		wait = 1000; /* the lifetime check */
+	return wait;
+}
+
+bool metrics_add_connection(struct metrics_server *server, int fd)
+{
+	struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	return server->httpd &&
+	       MHD_add_connection(server->httpd, fd, (struct sockaddr *)&from, sizeof(from)) ==
+		   MHD_YES;
 }
 
 void metrics_close(struct metrics_server *server)
 {
-	conn_close_all(&server->conns);
-	if (server->conns.listen_fd >= 0)
-		close(server->conns.listen_fd);
-	server->conns.listen_fd = -1;
-}
-
-static void reply(struct conn *c, const char *status, const char *type, const char *body,
-		  size_t body_len)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return;
-	fprintf(
-	    f,
-	    "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-	    status, type, body_len);
-	fwrite(body, 1, body_len, f);
-	fclose(f);
-	conn_queue(c, text, len);
-}
-
-bool metrics_serve(struct metrics_server *server, struct conn *c, const struct device *dev,
-		   const char *ifname, uint64_t now)
-{
-	enum conn_read_result r = conn_read(c, 16384);
-	char *end;
-
-	if (r == CONN_ERROR) {
-		conn_close(&server->conns, c);
-		return false;
-	}
-	end = c->in_len ? strstr(c->in, "\r\n\r\n") : NULL;
-	if (!end)
-		end = c->in_len ? strstr(c->in, "\n\n") : NULL;
-	if (end && c->out_len == 0) {
-		if (!strncmp(c->in, "GET /metrics ", 13) || !strncmp(c->in, "GET /metrics?", 13)) {
-			char *body = NULL;
-			size_t body_len = 0;
-			FILE *f = open_memstream(&body, &body_len);
-
-			if (f) {
-				metrics_render(dev, server->datapath, ifname, f, now);
-				fclose(f);
-				reply(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body,
-				      body_len);
-				free(body);
-			}
-		} else {
-			static const char msg[] = "wgate serves /metrics only\n";
-
-			reply(c, "404 Not Found", "text/plain", msg, sizeof(msg) - 1);
-		}
-	}
-	/* One request per connection: done once the answer is out. */
-	if (conn_flush(c) || (!c->out_len && r == CONN_OPEN))
-		return true;
-	conn_close(&server->conns, c);
-	return false;
+	if (server->httpd)
+		MHD_stop_daemon(server->httpd);
+	server->httpd = NULL;
+	if (server->newest)
+		release_snapshot(server, server->newest);
+	server->newest = NULL;
 }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -446,16 +447,18 @@ static void respond(struct conn *c, const struct device *dev, bool get, int stat
 }
 
 bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
-		const struct uapi_ops *ops, uint64_t now)
+		const struct uapi_ops *ops, uint32_t events, uint64_t now)
 {
-	enum conn_read_result r = conn_read(c, MAX_REQUEST);
-
-	if (r == CONN_ERROR) {
+	if (events & EPOLLOUT && conn_flush(c, now))
+		return true; /* still answering: the next request waits, unread */
+	if (c->broken || (!conn_pending(c) && !c->in_closed &&
+			  events & (EPOLLIN | EPOLLHUP | EPOLLERR) &&
+			  conn_read(c, MAX_REQUEST, now) == CONN_ERROR)) {
 		conn_close(&server->conns, c);
 		return false;
 	}
-	/* Answer every complete request: a first line, then lines up to an empty one. */
-	for (;;) {
+	/* One request at a time: a first line, then lines up to an empty one. */
+	while (!conn_pending(c) && !c->broken) {
 		char *end = c->in_len >= 2 ? memmem(c->in, c->in_len, "\n\n", 2) : NULL;
 		size_t used;
 
@@ -469,9 +472,10 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 		else
 			respond(c, dev, false, -EPROTO);
 		conn_consume(c, used);
+		conn_flush(c, now);
 	}
 	/* A client that has said all it will say is answered, then let go. */
-	if (conn_flush(c) || r == CONN_OPEN)
+	if (!c->broken && (conn_pending(c) || !c->in_closed))
 		return true;
 	conn_close(&server->conns, c);
 	return false;

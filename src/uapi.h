@@ -59,11 +59,14 @@ void uapi_close(struct uapi_server *server);
 /* True while our socket file is still the one in the directory. */
 bool uapi_socket_present(const struct uapi_server *server);
 /*
- * Reads what the client sent and answers every complete request. Returns
- * false when the client is gone (it is then closed and removed).
+ * Serves a client after epoll reported events for it: sends what is pending,
+ * reads what it sent, and answers its complete requests one at a time (the
+ * next is read only once the answer before it has left). Returns false when
+ * the client is gone (it is then closed and removed); otherwise wait for
+ * conn_events(client).
  */
 bool uapi_serve(struct uapi_server *server, struct conn *client, struct device *dev,
-		const struct uapi_ops *ops, uint64_t now);
+		const struct uapi_ops *ops, uint32_t events, uint64_t now);
 
 /*
  * The client side: sends one request to ifname's socket and returns the
