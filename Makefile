@@ -89,7 +89,7 @@ fuzz: $(FUZZ_BIN)
 build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h fuzz/*.h)
 	$(Q)mkdir -p build-fuzz
 	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Isrc $(CRYPTO_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+		-Isrc $(CRYPTO_CFLAGS) $(MHD_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 check: wgate $(UNIT_BIN)
 	$(Q)WGATE=$(abspath $(BUILD)/wgate) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
