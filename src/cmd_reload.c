@@ -79,6 +79,11 @@ int cmd_reload(int argc, char **argv)
 				printf("wgate reload: %s: applied %s\n", argv[1], config_path);
 				return 0;
 			}
+			if (strstr(report, "status=partial") && strstr(report, "message=")) {
+				cli_error("wgate reload: %s: applied %s except: %s", argv[1],
+					  config_path, strstr(report, "message=") + 8);
+				return 1;
+			}
 			cli_error("wgate reload: %s", report);
 			return 1;
 		}

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "secret_stream.h"
 #include "uapi.h"
 
 static void put_key(FILE *f, const char *name, const uint8_t key[KEY_LEN])
@@ -52,6 +53,7 @@ static int send_request(const char *cmd, const char *ifname, char *request, size
 		return 1;
 	}
 	status = strstr(answer, "errno=") ? atoi(strstr(answer, "errno=") + 6) : -EPROTO;
+	crypto_wipe(answer, strlen(answer));
 	free(answer);
 	if (status) {
 		cli_error("wgate %s: `%s' refused the change: %s; nothing was changed\n", cmd,
@@ -108,6 +110,7 @@ static bool endpoint_from_arg(union sockaddr_any *out, const char *arg)
 
 int cmd_set(int argc, char **argv)
 {
+	struct secret_stream rq; /* the request may carry keys */
 	char *request = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -126,7 +129,7 @@ int cmd_set(int argc, char **argv)
 		    "Changes a running interface as wg set does; all or nothing.\n");
 		return !help;
 	}
-	f = open_memstream(&request, &len);
+	f = secret_stream_open(&rq);
 	if (!f)
 		return 1;
 	fputs("set=1\n", f);
@@ -220,13 +223,14 @@ int cmd_set(int argc, char **argv)
 		}
 	}
 	fputs("\n", f);
-	fclose(f);
+	request = secret_stream_close(&rq, &len);
 	crypto_wipe(key, sizeof(key));
-	return send_request("set", argv[1], request, len);
+	return request ? send_request("set", argv[1], request, len) : 1;
 fail:
-	fclose(f);
+	request = secret_stream_close(&rq, &len);
 	crypto_wipe(key, sizeof(key));
-	crypto_wipe(request, len);
+	if (request)
+		crypto_wipe(request, len);
 	free(request);
 	return 1;
 }
@@ -234,6 +238,7 @@ fail:
 int cmd_syncconf(int argc, char **argv)
 {
 	struct config c;
+	struct secret_stream rq;
 	char err[512], *request = NULL, *current, *line, *save;
 	size_t len = 0, current_len;
 	FILE *f;
@@ -262,9 +267,10 @@ int cmd_syncconf(int argc, char **argv)
 		return 1;
 	}
 	current_len = strlen(current);
-	f = open_memstream(&request, &len);
+	f = secret_stream_open(&rq);
 	if (!f) {
 		config_free(&c);
+		crypto_wipe(current, current_len);
 		free(current);
 		return 1;
 	}
@@ -304,9 +310,9 @@ int cmd_syncconf(int argc, char **argv)
 		}
 	}
 	fputs("\n", f);
-	fclose(f);
+	request = secret_stream_close(&rq, &len);
 	crypto_wipe(current, current_len);
 	free(current);
 	config_free(&c);
-	return send_request("syncconf", argv[1], request, len);
+	return request ? send_request("syncconf", argv[1], request, len) : 1;
 }

@@ -337,6 +337,7 @@ static int show(int argc, char **argv, bool conf)
 						  : strerror(errno));
 			if (text) {
 				shown_free(&s);
+				crypto_wipe(text, strlen(text)); /* it holds the keys */
 				free(text);
 			}
 			status = 1;
@@ -352,7 +353,7 @@ static int show(int argc, char **argv, bool conf)
 			print_text(names[i], &s);
 		}
 		shown_free(&s);
-		crypto_wipe(text, strlen(text));
+		crypto_wipe(text, strlen(text)); /* it holds the keys */
 		free(text);
 	}
 	if (json)

@@ -234,6 +234,7 @@ int cmd_up(int argc, char **argv)
 		goto down;
 	}
 	snprintf(d->config_path, sizeof(d->config_path), "%s", path);
+	config_wipe_secrets(&config); /* the device holds the keys; reloads compare with it */
 	d->config = &config;
 	d->netconf = &netconf;
 	log_info("event=up port=%u peers=%zu", d->udp.port, d->dev.peer_count);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "hashindex.h"
 
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
 
@@ -80,6 +81,7 @@ struct parser {
 	unsigned line;
 	enum section section;
 	unsigned seen[KEY_COUNT]; /* line of each key's first use in this section */
+	struct hash_index peer_keys; /* the peers so far, by public key */
 	char *err;
 	size_t err_len;
 };
@@ -99,6 +101,10 @@ __attribute__((format(printf, 2, 3))) static bool fail(struct parser *p, const c
 	return false;
 }
 
+/*
+ * Makes room for one more element. The old array is wiped before it is freed
+ * (realloc would not): peers hold preshared keys.
+ */
 static bool grow(void **array, size_t *cap, size_t len, size_t size)
 {
 	size_t new_cap = *cap ? *cap * 2 : 4;
@@ -106,10 +112,14 @@ static bool grow(void **array, size_t *cap, size_t len, size_t size)
 
 	if (len < *cap)
 		return true;
-	bigger = reallocarray(*array, new_cap, size);
+	bigger = calloc(new_cap, size);
 	if (!bigger)
 		return false;
-	memset((char *)bigger + *cap * size, 0, (new_cap - *cap) * size);
+	if (*array) {
+		memcpy(bigger, *array, *cap * size);
+		crypto_wipe(*array, *cap * size);
+		free(*array);
+	}
 	*array = bigger;
 	*cap = new_cap;
 	return true;
@@ -560,6 +570,7 @@ static bool end_section(struct parser *p)
 {
 	struct config *c = p->config;
 	struct peer_config *peer;
+	size_t earlier;
 
 	if (p->section != SECTION_PEER)
 		return true;
@@ -568,12 +579,13 @@ static bool end_section(struct parser *p)
 		p->line = peer->line;
 		return fail(p, "this [Peer] has no PublicKey");
 	}
-	for (size_t i = 0; i + 1 < c->peers_len; ++i) {
-		if (crypto_equal(c->peers[i].public_key, peer->public_key, KEY_LEN)) {
-			p->line = peer->line;
-			return fail(p, "this [Peer] repeats the PublicKey of the [Peer] at line %u",
-				    c->peers[i].line);
-		}
+	hash_index_rebase(&p->peer_keys, c->peers); /* the array may have moved */
+	if (!hash_index_add(&p->peer_keys, c->peers_len - 1, &earlier))
+		return fail(p, "out of memory");
+	if (earlier != HASH_INDEX_NONE) {
+		p->line = peer->line;
+		return fail(p, "this [Peer] repeats the PublicKey of the [Peer] at line %u",
+			    c->peers[earlier].line);
 	}
 	return true;
 }
@@ -662,16 +674,24 @@ static bool parse_line(struct parser *p, char *line)
 	return apply(p, (enum key)key, value);
 }
 
+static const void *peer_key_of(const void *items, size_t pos)
+{
+	return ((const struct peer_config *)items)[pos].public_key;
+}
+
 bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,
 		  size_t err_len)
 {
 	struct parser p = {
 	    .config = config, .name = name ? name : "config", .err = err, .err_len = err_len};
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = malloc(len + 1); /* the longest line there can be: it never moves */
 	bool ok = true;
 
 	memset(config, 0, sizeof(*config));
+	if (!line || !hash_index_init(&p.peer_keys, 64, KEY_LEN, peer_key_of, NULL)) {
+		ok = fail(&p, "out of memory");
+		goto out;
+	}
 	if (memchr(text, '\0', len)) {
 		const char *nul = memchr(text, '\0', len);
 
@@ -685,16 +705,6 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 		const char *nl = memchr(text + start, '\n', len - start);
 		size_t line_len = (nl ? (size_t)(nl - text) : len) - start;
 
-		if (line_len + 1 > cap) {
-			char *bigger = realloc(line, line_len + 1);
-
-			if (!bigger) {
-				ok = fail(&p, "out of memory");
-				break;
-			}
-			line = bigger;
-			cap = line_len + 1;
-		}
 		memcpy(line, text + start, line_len);
 		line[line_len] = '\0';
 		++p.line;
@@ -705,7 +715,8 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 	if (ok)
 		ok = end_section(&p);
 out:
-	free(line);
+	free(line); /* wiped line by line */
+	hash_index_free(&p.peer_keys);
 	if (!ok)
 		config_free(config);
 	return ok;
@@ -827,6 +838,13 @@ bool config_resolve_endpoints(struct config *config, char *err, size_t err_len)
 		freeaddrinfo(res);
 	}
 	return true;
+}
+
+void config_wipe_secrets(struct config *config)
+{
+	crypto_wipe(config->private_key, sizeof(config->private_key));
+	for (size_t i = 0; i < config->peers_len; ++i)
+		crypto_wipe(config->peers[i].preshared_key, sizeof(config->peers[i].preshared_key));
 }
 
 void config_free(struct config *config)

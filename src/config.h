@@ -112,6 +112,11 @@ bool config_resolve_endpoints(struct config *config, char *err, size_t err_len)
     __attribute__((warn_unused_result));
 /* Wipes and frees everything; the struct is left zeroed. */
 void config_free(struct config *config);
+/*
+ * Wipes the private and preshared keys, keeping whether each was set: for a
+ * config kept after its keys went to the device (to diff the next reload).
+ */
+void config_wipe_secrets(struct config *config);
 
 /*
  * Writes the part of a config that wg(8) understands: every line except the

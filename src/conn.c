@@ -61,9 +61,11 @@ void conn_queue(struct conn *c, char *text, size_t len)
 		c->out_done = 0;
 		return;
 	}
-	joined = realloc(c->out, c->out_len + len);
+	joined = malloc(c->out_len + len); /* not realloc: the old buffer is wiped first */
 	if (joined) {
+		memcpy(joined, c->out, c->out_len);
 		memcpy(joined + c->out_len, text, len);
+		release(c->out, c->out_len);
 		c->out = joined;
 		c->out_len += len;
 	}

@@ -296,6 +296,7 @@ int daemon_run(struct daemon *d)
 		next = device_next_timer(&d->dev);
 		if (next > d->next_maintenance)
 			next = d->next_maintenance;
+		log_flush();
 		timeout = next <= now ? 0 : (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 		http_ms = metrics_timeout_ms(&d->metrics);
 		if (http_ms >= 0) {

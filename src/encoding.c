@@ -123,12 +123,11 @@ enum { SECRET_RUN = 20, SECRET_SPREAD = 32, SECRET_PIECE = 6 };
 
 struct char_tally {
 	size_t len, upper, lower, digits;
-	bool hex; /* only hex digits */
 };
 
 static struct char_tally tally_chars(const char *text, size_t len)
 {
-	struct char_tally t = {.len = len, .hex = true};
+	struct char_tally t = {.len = len};
 
 	for (size_t i = 0; i < len; ++i) {
 		char c = text[i];
@@ -136,28 +135,33 @@ static struct char_tally tally_chars(const char *text, size_t len)
 		t.upper += c >= 'A' && c <= 'Z';
 		t.lower += c >= 'a' && c <= 'z';
 		t.digits += c >= '0' && c <= '9';
-		t.hex &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 	}
 	return t;
 }
 
+/* Whether at least two of the classes (capitals, small letters, digits) have n or more. */
+static bool mixes(const struct char_tally *t, size_t n)
+{
+	return (t->upper >= n) + (t->lower >= n) + (t->digits >= n) >= 2;
+}
+
 /*
  * Whether one run of base64 characters looks like (part of) a key: random
- * base64 mixes cases (a 44-character key has fewer than 3 capitals about once
- * in ten million), hex mixes digits and letters; paths and host names do not.
+ * base64 and hex mix capitals, small letters and digits; words, paths and host
+ * names rarely do. A 30-character piece of a random key escapes this about
+ * once in 100,000 (both of two classes under 3).
  */
 static bool run_secret(const char *run, size_t len)
 {
 	struct char_tally t = tally_chars(run, len);
 
-	return len >= SECRET_RUN && ((t.upper >= 3 && t.lower >= 3) ||
-				     (t.hex && t.digits >= 4 && t.digits + 4 <= len));
+	return len >= SECRET_RUN && mixes(&t, 3);
 }
 
 /* The same for quoted text, where a key may be split by stray characters. */
 static bool looks_secret(const char *text, size_t len)
 {
-	struct char_tally all = {.hex = true};
+	struct char_tally all = {0};
 	size_t run = 0;
 
 	for (size_t i = 0; i <= len; ++i) {
@@ -171,10 +175,11 @@ static bool looks_secret(const char *text, size_t len)
 			struct char_tally t = tally_chars(text + i - run, run);
 
 			all.len += t.len, all.upper += t.upper, all.lower += t.lower;
+			all.digits += t.digits;
 		}
 		run = 0;
 	}
-	return all.len >= SECRET_SPREAD && all.upper >= 5 && all.lower >= 5;
+	return all.len >= SECRET_SPREAD && mixes(&all, 5);
 }
 
 /* Replaces msg[at, at + len) by with, within cap bytes (msg stays NUL-terminated). */

@@ -28,11 +28,12 @@ bool key_from_hex(uint8_t key[KEY_LEN], const char *hex);
  * Hides anything in a message that may be key material, in place, so that no
  * error or log line quotes a secret whatever the mistake (a key pasted with a
  * typo, a missing `=', in hex, in a hook). A run of 20 or more base64
- * characters that mixes cases (as random base64 does, and paths or host names
- * do not), or of hex mixing digits and letters, is key-like. A `quoted' token
- * holding one, or 32 mixed-case characters in runs of 6 or more (a key split
- * by stray characters), becomes `(hidden)' whole; outside quotes the run
- * alone does. Returns whether anything was hidden.
+ * characters with 3 or more of at least two of capitals, small letters and
+ * digits (as random base64 and hex have, and words, paths and host names
+ * rarely) is key-like. A `quoted' token holding one, or 32 such characters
+ * in runs of 6 or more with 5 of two classes (a key split by stray
+ * characters), becomes `(hidden)' whole; outside quotes the run alone does.
+ * Returns whether anything was hidden.
  */
 bool redact_keys(char *msg, size_t cap);
 

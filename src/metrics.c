@@ -386,14 +386,17 @@ static void release_snapshot(struct metrics_server *server, struct metrics_snaps
 }
 
 /*
- * The snapshot for a new scrape: the newest if it is under a second old, or
- * when two are alive already (slow clients hold the other); else a new one.
+ * The snapshot for a new scrape: a fresh one, unless another scrape is still
+ * streaming the newest and it is under a second old (concurrent scrapes share
+ * it), or two are alive already (slow clients hold them: memory stays bounded).
  */
 static struct metrics_snapshot *snapshot_for_scrape(struct metrics_server *server, uint64_t now)
 {
 	struct metrics_snapshot *fresh;
+	bool streaming = server->newest && server->newest->refs > 1;
 
-	if (server->newest && (now - server->newest->taken < NSEC_PER_SEC || server->snapshots >= 2)) {
+	if (server->newest && ((streaming && now - server->newest->taken < NSEC_PER_SEC) ||
+			       server->snapshots >= 2)) {
 		++server->newest->refs;
 		return server->newest;
 	}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* rtnetlink requests, each sent on its own socket and acknowledged. */
+/* rtnetlink requests on one socket, each acknowledged before the next. */
 #include "netlink.h"
 
 #include <errno.h>
@@ -7,7 +7,10 @@
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,37 +18,76 @@
 /* Requests are small; acknowledgements carry at most the request back. */
 enum { NETLINK_BUFFER_SIZE = 8192 };
 
+/*
+ * One socket serves every request of the process, opened at the first: a
+ * reload of 100k routes costs a send and a receive each, not a socket too.
+ * The sequence number tells this request's acknowledgement from a stale one.
+ */
+static struct mnl_socket *shared_socket(unsigned *portid)
+{
+	static struct mnl_socket *nl;
+	static unsigned port;
+
+	if (!nl) {
+		nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+		if (!nl)
+			return NULL;
+		if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			int saved = errno;
+
+			mnl_socket_close(nl);
+			nl = NULL;
+			errno = saved;
+			return NULL;
+		}
+		port = mnl_socket_get_portid(nl);
+		/*
+		 * Acknowledgements without the request echoed back, room for a
+		 * batch's worth of them, and never a wait of more than a second
+		 * for one the kernel could not queue.
+		 */
+		setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &(int){1},
+			   sizeof(int));
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &(int){1 << 20},
+			   sizeof(int));
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO,
+			   &(struct timeval){.tv_sec = 1}, sizeof(struct timeval));
+	}
+	*portid = port;
+	return nl;
+}
+
+/* Sequence numbers for every request of the process, so acknowledgements match. */
+static unsigned next_seq(void)
+{
+	static unsigned seq;
+
+	if (!seq)
+		seq = (unsigned)time(NULL);
+	return ++seq;
+}
+
 /* Sends one request and waits for its acknowledgement. */
 static int transact(struct nlmsghdr *nlh)
 {
 	char buf[NETLINK_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	unsigned seq = (unsigned)time(NULL), portid;
+	unsigned portid, seq;
+	struct mnl_socket *nl = shared_socket(&portid);
 	int ret;
 
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = seq = next_seq();
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = mnl_cb_run(buf, (size_t)ret, seq, portid, NULL, NULL);
-	ret = ret < 0 ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, NULL, NULL);
+	} while (ret < 0 && errno == EPROTO); /* an acknowledgement of an earlier request */
+	return ret < 0 ? -errno : 0;
 }
 
 /* A link request of this type for ifindex; attributes may follow. */
@@ -116,9 +158,10 @@ int netlink_address_del(unsigned ifindex, const struct ip_prefix *prefix)
 	return address_request(RTM_DELADDR, ifindex, prefix);
 }
 
-static int route(int type, unsigned ifindex, const struct ip_prefix *prefix, uint32_t table)
+/* Puts a route request for prefix at buf (room for one); returns its header. */
+static struct nlmsghdr *route_request(char *buf, int type, unsigned ifindex,
+				      const struct ip_prefix *prefix, uint32_t table)
 {
-	char buf[NETLINK_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 	uint8_t dst[16] = {0};
@@ -142,19 +185,103 @@ static int route(int type, unsigned ifindex, const struct ip_prefix *prefix, uin
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	if (table >= 256)
 		mnl_attr_put_u32(nlh, RTA_TABLE, table);
-	return transact(nlh);
+	return nlh;
 }
 
 int netlink_route_add(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table)
 {
-	int ret = route(RTM_NEWROUTE, ifindex, prefix, table);
+	char buf[NETLINK_BUFFER_SIZE];
+	int ret = transact(route_request(buf, RTM_NEWROUTE, ifindex, prefix, table));
 
 	return ret == -EEXIST ? 0 : ret;
 }
 
 int netlink_route_del(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table)
 {
-	return route(RTM_DELROUTE, ifindex, prefix, table);
+	char buf[NETLINK_BUFFER_SIZE];
+
+	return transact(route_request(buf, RTM_DELROUTE, ifindex, prefix, table));
+}
+
+enum { BATCH_BYTES = 8192, ROUTE_REQUEST_MAX = 128 }; /* 64 requests at most */
+
+/* Reads acknowledgements until every request numbered [first, first + n) has one. */
+static void collect_acks(struct mnl_socket *nl, unsigned first, size_t n,
+			 const struct ip_prefix *const *prefixes, bool add,
+			 netlink_route_failed *failed, void *ctx)
+{
+	enum { ACKS_PER_READ = 64, ACK_ROOM = 512 };
+	static char bufs[ACKS_PER_READ][ACK_ROOM];
+	struct mmsghdr msgs[ACKS_PER_READ];
+	struct iovec iov[ACKS_PER_READ];
+	size_t acked = 0;
+
+	while (acked < n) {
+		int got;
+
+		/* each acknowledgement is a datagram of its own: many per system call */
+		for (int i = 0; i < ACKS_PER_READ; ++i) {
+			iov[i] = (struct iovec){bufs[i], ACK_ROOM};
+			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		}
+		got = recvmmsg(mnl_socket_get_fd(nl), msgs, ACKS_PER_READ, MSG_WAITFORONE, NULL);
+		if (got <= 0)
+			return; /* the socket failed or timed out: the rest are not known */
+		for (int m = 0; m < got; ++m) {
+			struct nlmsghdr *nlh = (struct nlmsghdr *)bufs[m];
+			int left = (int)msgs[m].msg_len;
+
+			for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				unsigned i = nlh->nlmsg_seq - first;
+
+				if (nlh->nlmsg_type != NLMSG_ERROR || i >= n)
+					continue; /* not one of ours */
+				++acked;
+				if (e->error && !(add && e->error == -EEXIST) && failed)
+					failed(ctx, prefixes[i], e->error);
+			}
+		}
+	}
+}
+
+size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const *prefixes,
+		      size_t n, uint32_t table, netlink_route_failed *failed, void *ctx)
+{
+	static char batch[BATCH_BYTES];
+	unsigned portid;
+	struct mnl_socket *nl = shared_socket(&portid);
+	size_t done = 0;
+
+	if (!nl) {
+		for (size_t i = 0; failed && i < n; ++i)
+			failed(ctx, prefixes[i], -errno);
+		return n;
+	}
+	while (done < n) {
+		size_t used = 0, count = 0;
+		unsigned first = next_seq();
+
+		/* As many requests as fit, sent at once, acknowledged together. */
+		while (done + count < n && used + ROUTE_REQUEST_MAX <= sizeof(batch)) {
+			struct nlmsghdr *nlh =
+			    route_request(batch + used, add ? RTM_NEWROUTE : RTM_DELROUTE, ifindex,
+					  prefixes[done + count], table);
+
+			nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+			nlh->nlmsg_seq = count ? next_seq() : first;
+			used += NLMSG_ALIGN(nlh->nlmsg_len);
+			++count;
+		}
+		if (mnl_socket_sendto(nl, batch, used) < 0) {
+			for (size_t i = 0; failed && i < count; ++i)
+				failed(ctx, prefixes[done + i], -errno);
+		} else {
+			collect_acks(nl, first, count, prefixes + done, add, failed, ctx);
+		}
+		done += count;
+	}
+	return n;
 }
 
 int netlink_rule(bool add, int family, uint32_t table, uint32_t fwmark, bool not_fwmark,

@@ -7,7 +7,9 @@
  */
 #include "uapi.h"
 
+#include "crypto.h"
 #include "log.h"
+#include "secret_stream.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -433,17 +435,19 @@ bool uapi_socket_present(const struct uapi_server *server)
 
 static void respond(struct conn *c, const struct device *dev, bool get, int status)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	struct secret_stream out; /* a get answer carries the keys */
+	FILE *f = secret_stream_open(&out);
+	char *text;
+	size_t len;
 
 	if (!f)
 		return;
 	if (get && !status)
 		uapi_get(dev, f);
 	fprintf(f, "errno=%d\n\n", status);
-	fclose(f);
-	conn_queue(c, text, len);
+	text = secret_stream_close(&out, &len);
+	if (text)
+		conn_queue(c, text, len);
 }
 
 bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
@@ -485,9 +489,9 @@ char *uapi_request(const char *ifname, const char *request)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t len = strlen(request), done = 0, used = 0;
-	char *text = NULL, buf[4096];
-	FILE *f;
+	size_t len = strlen(request), done = 0;
+	struct secret_stream answer;
+	char buf[4096];
 	ssize_t n;
 
 	if (!uapi_name_valid(ifname)) {
@@ -505,19 +509,18 @@ char *uapi_request(const char *ifname, const char *request)
 			goto fail;
 		done += (size_t)n;
 	}
-	f = open_memstream(&text, &used);
-	if (!f)
+	if (!secret_stream_open(&answer))
 		goto fail;
 	/* The response ends with its errno line and an empty line. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, (size_t)n, f);
-		fflush(f);
-		if (used >= 2 && !memcmp(text + used - 2, "\n\n", 2) && strstr(text, "errno="))
+		fwrite(buf, 1, (size_t)n, answer.file);
+		if (answer.len >= 2 && !memcmp(answer.data + answer.len - 2, "\n\n", 2) &&
+		    strstr(answer.data, "errno="))
 			break;
 	}
-	fclose(f);
+	crypto_wipe(buf, sizeof(buf));
 	close(fd);
-	return text;
+	return secret_stream_close(&answer, NULL);
 fail:
 	if (fd >= 0) {
 		int saved = errno;

@@ -198,6 +198,18 @@ foreground() {
 }
 check "in the foreground, logs go to stderr and SIGTERM stops it cleanly" foreground
 
+# In the background without a syslog at /dev/log, no line is lost: a file of its own.
+log_without_syslog() {
+	[ -S /dev/log ] && { echo "# syslog present: the fallback is not used here"; return 0; }
+	conf_for a "" 4 | start_wgate a || return 1
+	"$WGATE" down "$IF_A" || return 1
+	local f=/var/log/wgate/"$IF_A".log
+	[ "$(stat -c %a "$f")" = 600 ] || return 1
+	grep -q 'event=log_fallback' "$f" && grep -q 'event=up ' "$f" && grep -q 'event=down' "$f" ||
+		{ cat "$f"; return 1; }
+}
+check "without syslog, a background daemon logs to /var/log/wgate/IF.log (0600)" log_without_syslog
+
 random_port_and_fwmark() {
 	conf_for a "" 4 | grep -v ListenPort | sed '2a FwMark = 0x1234' | start_wgate a || return 1
 	in_a ss -Hulne >"$TMP/ss" 2>/dev/null

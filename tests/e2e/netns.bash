@@ -25,7 +25,9 @@ netns_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -f /var/run/wireguard/"$IF_A".sock /var/run/wireguard/"$IF_B".sock
-	rm -f /run/wgate/"$IF_A".pid /run/wgate/"$IF_B".pid
+	rm -f /run/wgate/"$IF_A".pid /run/wgate/"$IF_B".pid /run/wgate/"$IF_A".reload /run/wgate/"$IF_B".reload
+	rm -f /var/log/wgate/"$IF_A".log /var/log/wgate/"$IF_B".log
+	rmdir /var/log/wgate 2>/dev/null
 	rm -rf "$TMP"
 }
 trap netns_cleanup EXIT
