@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,44 +203,52 @@ static void print_text(const char *ifname, struct shown *s)
 	}
 }
 
-static void print_json(const char *ifname, struct shown *s, bool first)
+static void add_string(json_object *obj, const char *name, const char *value)
 {
+	json_object_object_add(obj, name, value ? json_object_new_string(value) : NULL);
+}
+
+/* One interface as the wgate.show/1 schema has it (wgate(8)); json-c escapes every string. */
+static json_object *interface_json(const char *ifname, struct shown *s)
+{
+	json_object *iface = json_object_new_object(), *peers = json_object_new_array();
 	char b64[KEY_BASE64_LEN + 1];
 	long long now = (long long)time(NULL);
 
-	printf("%s{\"name\":\"%s\"", first ? "" : ",", ifname);
+	add_string(iface, "name", ifname);
 	if (s->has_private_key) {
 		key_to_base64(b64, s->public_key);
-		printf(",\"public_key\":\"%s\"", b64);
+		add_string(iface, "public_key", b64);
 	}
-	printf(",\"listen_port\":%u,\"fwmark\":%u,\"peers\":[", s->listen_port, s->fwmark);
+	json_object_object_add(iface, "listen_port", json_object_new_int64(s->listen_port));
+	json_object_object_add(iface, "fwmark", json_object_new_int64(s->fwmark));
 	for (size_t i = 0; i < s->peers_len; ++i) {
 		struct shown_peer *p = &s->peers[i];
-		char *ips = p->allowed_ips, *item, *save = NULL;
-		bool first_ip = true;
+		json_object *peer = json_object_new_object(), *ips = json_object_new_array();
+		char *item, *save = NULL;
 
 		key_to_base64(b64, p->public_key);
-		printf("%s{\"public_key\":\"%s\",\"preshared_key\":%s,", i ? "," : "", b64,
-		       p->has_psk ? "true" : "false");
-		if (*p->endpoint)
-			printf("\"endpoint\":\"%s\",", p->endpoint);
-		else
-			printf("\"endpoint\":null,");
-		printf("\"allowed_ips\":[");
-		for (item = ips ? strtok_r(ips, ", ", &save) : NULL; item;
-		     item = strtok_r(NULL, ", ", &save)) {
-			printf("%s\"%s\"", first_ip ? "" : ",", item);
-			first_ip = false;
-		}
-		printf("],\"latest_handshake\":%lld,", p->handshake_sec);
-		if (p->handshake_sec)
-			printf("\"latest_handshake_age_seconds\":%lld,", now - p->handshake_sec);
-		else
-			printf("\"latest_handshake_age_seconds\":null,");
-		printf("\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"persistent_keepalive\":%u}", p->rx,
-		       p->tx, p->keepalive);
+		add_string(peer, "public_key", b64);
+		json_object_object_add(peer, "preshared_key", json_object_new_boolean(p->has_psk));
+		add_string(peer, "endpoint", *p->endpoint ? p->endpoint : NULL);
+		for (item = p->allowed_ips ? strtok_r(p->allowed_ips, ", ", &save) : NULL; item;
+		     item = strtok_r(NULL, ", ", &save))
+			json_object_array_add(ips, json_object_new_string(item));
+		json_object_object_add(peer, "allowed_ips", ips);
+		json_object_object_add(peer, "latest_handshake",
+				       json_object_new_int64(p->handshake_sec));
+		json_object_object_add(peer, "latest_handshake_age_seconds",
+				       p->handshake_sec
+					   ? json_object_new_int64(now - p->handshake_sec)
+					   : NULL);
+		json_object_object_add(peer, "rx_bytes", json_object_new_uint64(p->rx));
+		json_object_object_add(peer, "tx_bytes", json_object_new_uint64(p->tx));
+		json_object_object_add(peer, "persistent_keepalive",
+				       json_object_new_int64(p->keepalive));
+		json_object_array_add(peers, peer);
 	}
-	printf("]}");
+	json_object_object_add(iface, "peers", peers);
+	return iface;
 }
 
 static void print_conf(struct shown *s)
@@ -297,6 +306,7 @@ static size_t list_interfaces(char names[][IFNAMSIZ], size_t max)
 static int show(int argc, char **argv, bool conf)
 {
 	static char names[256][IFNAMSIZ];
+	json_object *doc = NULL, *interfaces = NULL;
 	bool json = false;
 	size_t count = 0;
 	int status = 0;
@@ -323,8 +333,12 @@ static int show(int argc, char **argv, bool conf)
 	}
 	if (!count)
 		count = list_interfaces(names, 256);
-	if (json)
-		printf("{\"schema\":\"wgate.show/1\",\"interfaces\":[");
+	if (json) {
+		doc = json_object_new_object();
+		interfaces = json_object_new_array();
+		json_object_object_add(doc, "schema", json_object_new_string("wgate.show/1"));
+		json_object_object_add(doc, "interfaces", interfaces);
+	}
 	for (size_t i = 0; i < count; ++i) {
 		struct shown s;
 		char *text = uapi_request(names[i], "get=1\n\n");
@@ -344,7 +358,7 @@ static int show(int argc, char **argv, bool conf)
 			continue;
 		}
 		if (json)
-			print_json(names[i], &s, i == 0);
+			json_object_array_add(interfaces, interface_json(names[i], &s));
 		else if (conf)
 			print_conf(&s);
 		else {
@@ -356,8 +370,11 @@ static int show(int argc, char **argv, bool conf)
 		crypto_wipe(text, strlen(text)); /* it holds the keys */
 		free(text);
 	}
-	if (json)
-		printf("]}\n");
+	if (json) {
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	}
 	return status;
 }
 
