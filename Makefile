@@ -35,13 +35,15 @@ MNL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmnl 2>/dev/null)
 MNL_LIBS := $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
+SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
-CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS)
-LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) $(MHD_LIBS) $(JSON_LIBS) -pthread
+CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS) $(SECCOMP_CFLAGS)
+LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) $(MHD_LIBS) $(JSON_LIBS) $(SECCOMP_LIBS) -pthread
 
 ifeq ($(V),)
 Q := @

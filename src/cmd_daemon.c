@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "daemon.h"
 #include "log.h"
+#include "monitor.h"
 #include "tun.h"
 
 static struct daemon daemon_state;
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 int wgated_main(int argc, char **argv)
 {
 	struct daemon *d = &daemon_state;
+	struct monitor monitor;
 	const char *ifname = NULL, *fg = getenv("WG_PROCESS_FOREGROUND");
 	const char *metrics = getenv("WGATE_METRICS");
 	bool foreground = fg && !strcmp(fg, "1");
@@ -117,18 +119,17 @@ int wgated_main(int argc, char **argv)
 		setsid();
 		log_init(ifname, true);
 	}
-	if (!daemon_prepare(d, err, sizeof(err))) {
-		log_error("event=start_failed msg=\"%s\"", err);
-		goto out;
-	}
 	if (!foreground) {
+		/* the socket listens already: clients wait in its backlog until the child serves */
 		if (write(ready[1], "1", 1) != 1)
 			log_error("event=error msg=\"cannot signal readiness\"");
 		close(ready[1]);
 		stdio_to_dev_null();
 	}
 	log_info("event=up port=%u", d->udp.port);
-	status = daemon_run(d);
+	/* the event loop goes to a sandboxed child; this process monitors it */
+	status = monitor_run(&monitor, d);
+	monitor_stop(&monitor);
 	log_info("event=down");
 out:
 	daemon_free(d);

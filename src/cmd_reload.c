@@ -84,7 +84,11 @@ int cmd_reload(int argc, char **argv)
 					  config_path, strstr(report, "message=") + 8);
 				return 1;
 			}
-			cli_error("wgate reload: %s", report);
+			if (strstr(report, "message="))
+				cli_error("wgate reload: %s: %s\nwgate reload: nothing was changed\n",
+					  argv[1], strstr(report, "message=") + 8);
+			else
+				cli_error("wgate reload: %s", report);
 			return 1;
 		}
 		nanosleep(&tick, NULL);

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "monitor.h"
 #include "netconf.h"
 #include "tun.h"
 
@@ -101,6 +102,7 @@ int cmd_up(int argc, char **argv)
 	bool foreground = false, tun_up = false, dns_set = false, config_loaded = false;
 	bool routes_set = false;
 	struct netconf_state netconf = {0};
+	struct monitor monitor = {0};
 	uint32_t fwmark;
 	const char *arg = NULL, *metrics = getenv("WGATE_METRICS");
 	unsigned mtu;
@@ -228,20 +230,16 @@ int cmd_up(int argc, char **argv)
 	} else {
 		write_pid_file(ifname, getpid(), path);
 	}
-	/* After the fork: a signalfd in epoll answers for the process that registered it. */
-	if (!daemon_prepare(d, err, sizeof(err))) {
-		log_error("event=start_failed msg=\"%s\"", err);
-		goto down;
-	}
 	snprintf(d->config_path, sizeof(d->config_path), "%s", path);
 	config_wipe_secrets(&config); /* the device holds the keys; reloads compare with it */
 	d->config = &config;
 	d->netconf = &netconf;
 	log_info("event=up port=%u peers=%zu", d->udp.port, d->dev.peer_count);
-	status = daemon_run(d);
-down:
+	/* After the fork: the event loop goes to a sandboxed child, this process monitors. */
+	status = monitor_run(&monitor, d);
 	if (!netconf_run_hooks(&config.pre_down, ifname, false, err, sizeof(err)))
 		log_error("event=hook_failed msg=\"%s\"", err);
+	monitor_stop(&monitor);
 	run_file_path(pidpath, sizeof(pidpath), ifname, "pid");
 	unlink(pidpath);
 	run_file_path(pidpath, sizeof(pidpath), ifname, "reload");

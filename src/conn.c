@@ -129,6 +129,16 @@ struct conn *conn_accept(struct conn_set *set, uint64_t now)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->opened = c->active = now;
+	c->uid = c->pid = -1;
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			c->uid = (long)cred.uid;
+			c->pid = (long)cred.pid;
+		}
+	}
 	return c;
 }
 

@@ -25,6 +25,7 @@ struct conn {
 	bool in_closed;		  /* the client shut its side: answer, then close */
 	bool broken;		  /* a send failed: the client is gone, close at once */
 	uint64_t opened, active; /* monotonic ns: accepted, last read or written */
+	long uid, pid;		  /* the client's (SO_PEERCRED), -1 when unknown */
 };
 
 enum {

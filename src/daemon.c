@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
 #include "tun.h"
 
 uint64_t monotonic_ns(void)
@@ -103,7 +105,7 @@ bool daemon_init(struct daemon *d, const char *ifname, char *err, size_t err_len
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
-	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
+	d->tun_fd = d->epoll_fd = d->signal_fd = d->privsep_channel = d->ioctl_fd = -1;
 	d->udp.fd4 = d->udp.fd6 = -1;
 	d->uapi.conns.listen_fd = -1;
 	if (!datapath_features_parse(getenv("WGATE_NO_OFFLOAD"), &features, err, err_len))
@@ -153,12 +155,17 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark)
 	int ret;
 
 	if (port && port == d->udp.port) {
-		ret = udp_set_fwmark(&d->udp, fwmark);
+		/* sandboxed, the monitor sets marks: they need CAP_NET_ADMIN */
+		ret = d->privsep_channel >= 0 ? privsep_mark(d->privsep_channel, &d->udp, fwmark)
+					      : udp_set_fwmark(&d->udp, fwmark);
 		if (!ret)
 			d->dev.fwmark = fwmark;
 		return ret;
 	}
-	ret = udp_open(&fresh, port, fwmark, d->dp.features & DATAPATH_UDP_GRO);
+	ret = d->privsep_channel >= 0
+		  ? privsep_bind(d->privsep_channel, &fresh, port, fwmark,
+				 d->dp.features & DATAPATH_UDP_GRO)
+		  : udp_open(&fresh, port, fwmark, d->dp.features & DATAPATH_UDP_GRO);
 	if (ret)
 		return ret;
 	unwatch(d, d->udp.fd4);
@@ -192,6 +199,7 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
+	d->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* the MTU, each second */
 	if (!datapath_start_threads(&d->dp)) {
 		snprintf(err, err_len, "cannot start %u data path threads", d->dp.threads);
 		return false;
@@ -249,7 +257,13 @@ static void serve_control(struct daemon *d, int fd, uint32_t events)
 		return;
 	}
 	c = conn_find(&d->uapi.conns, fd);
-	if (c && uapi_serve(&d->uapi, c, &d->dev, &ops, events, now))
+	if (!c)
+		return;
+	/* the monitor's requests are its reloads */
+	ops.via = d->privsep_channel >= 0 && c->pid == (long)getppid() ? "reload" : "control_socket";
+	ops.uid = c->uid;
+	ops.pid = c->pid;
+	if (uapi_serve(&d->uapi, c, &d->dev, &ops, events, now))
 		rearm(d, c);
 }
 
@@ -263,12 +277,22 @@ static void maintenance(struct daemon *d, uint64_t now)
 		return;
 	d->next_maintenance = now + NSEC_PER_SEC;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* a socket kept for the question, opened before any sandbox forbids new ones */
+	fd = d->ioctl_fd;
 	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
 		d->dev.mtu = (unsigned)ifr.ifr_mtu;
-	if (fd >= 0)
-		close(fd);
 	conn_expire(&d->uapi.conns, now);
+	{
+		int last;
+		uint64_t denied = sandbox_denied(&last);
+
+		if (denied != d->sandbox_denied_logged) {
+			log_error("event=sandbox_denied count=%llu last_syscall=%d msg=\"a system call "
+				  "outside the sandbox's allow-list failed with EPERM\"",
+				  (unsigned long long)denied, last);
+			d->sandbox_denied_logged = denied;
+		}
+	}
 	if (d->exit_without_socket && d->uapi.conns.listen_fd >= 0 &&
 	    !uapi_socket_present(&d->uapi)) {
 		log_info("event=stopping reason=\"control socket removed\"");
@@ -332,8 +356,10 @@ void daemon_free(struct daemon *d)
 {
 	uapi_close(&d->uapi);
 	metrics_close(&d->metrics);
-	device_free(&d->dev);
-	datapath_free(&d->dp);
+	if (!d->handed_over) { /* a monitor freed them when the child took over */
+		device_free(&d->dev);
+		datapath_free(&d->dp);
+	}
 	udp_close(&d->udp);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);
@@ -341,5 +367,7 @@ void daemon_free(struct daemon *d)
 		close(d->epoll_fd);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
-	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
+	if (d->ioctl_fd >= 0)
+		close(d->ioctl_fd);
+	d->tun_fd = d->epoll_fd = d->signal_fd = d->privsep_channel = d->ioctl_fd = -1;
 }

@@ -20,12 +20,17 @@ struct daemon {
 	char ifname[IFNAMSIZ];
 	unsigned ifindex;
 	int tun_fd, epoll_fd, signal_fd;
+	int ioctl_fd; /* a datagram socket for interface ioctls (the MTU) */
 	struct udp udp;
 	struct datapath dp;
 	struct device dev;
 	struct uapi_server uapi;
 	struct metrics_server metrics;
 	bool exit_without_socket; /* stop when the control socket file disappears */
+	int privsep_channel;	  /* to the monitor when sandboxed (privsep.h), else -1 */
+	bool handed_over;	  /* in the monitor: the device and data path are the child's */
+	unsigned mtu;		  /* in the monitor: the MTU it set */
+	uint64_t sandbox_denied_logged;
 	/* Set by wgate up, for reloads (SIGHUP); wgated has none. */
 	char config_path[4096];
 	struct config *config;

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reload: the running interface follows its config file again. Unlike
- * `wg syncconf', which handles peers only, this also applies Address, MTU,
- * routes and DNS. A peer whose key, preshared key and endpoint did not change
- * keeps its session; its AllowedIPs are brought in line one prefix at a time.
+ * Reload, in the monitor (privsep.h): the running interface follows its
+ * config file again. Unlike `wg syncconf', which handles peers only, this also
+ * applies Address, MTU, routes and DNS. The device's part is compared with
+ * what runs (a get over the control socket) and handed to the sandboxed child
+ * as one set request, which it applies all or nothing; only then do the
+ * monitor's own changes follow. A peer whose key, preshared key and endpoint
+ * did not change keeps its session; its AllowedIPs change one prefix at a time.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -18,6 +24,8 @@
 #include "hashindex.h"
 #include "log.h"
 #include "netlink.h"
+#include "privsep.h"
+#include "secret_stream.h"
 
 /*
  * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
@@ -170,74 +178,167 @@ __attribute__((format(printf, 2, 3))) static void fell_short(struct shortfall *s
 	log_error("event=reload_warning msg=\"%s\"", s->text);
 }
 
-/*
- * Brings one device peer in line with its new config, compared with what
- * runs (a preshared key or keepalive set with `wg set' is replaced too);
- * logs what changed. old is the peer's previous config, or NULL.
- */
-static bool update_peer(struct daemon *d, struct peer *peer, const struct config_index *oldx,
-			const struct peer_config *old, const struct config_index *newx,
-			const struct peer_config *new, uint64_t now)
+static void put_key(FILE *f, const char *name, const uint8_t key[KEY_LEN])
 {
-	char name[KEY_BASE64_LEN + 1], text[64];
-	struct ip_prefix gone[64];
-	size_t gone_len;
-	int family;
-	uint8_t addr[16], cidr;
+	char hex[KEY_HEX_LEN + 1];
 
-	key_to_base64(name, new->public_key);
-	if (peer->has_preshared_key != new->has_preshared_key ||
-	    (new->has_preshared_key &&
-	     !crypto_equal(peer->handshake.preshared_key, new->preshared_key, KEY_LEN))) {
-		peer_set_preshared_key(peer, new->has_preshared_key ? new->preshared_key : NULL);
-		log_info("event=audit via=reload action=peer_changed peer=%s fields=preshared_key",
-			 name);
-	}
-	if (new->endpoint.addr.sa.sa_family != AF_UNSPEC &&
-	    (!old || !same_endpoint(&old->endpoint, &new->endpoint))) {
-		peer_set_endpoint(peer, &new->endpoint.addr);
-		if (old)
-			log_info(
-			    "event=audit via=reload action=peer_changed peer=%s fields=endpoint",
-			    name);
-	}
-	/* AllowedIPs: drop what the new config lacks (in rounds of 64), add what it brings */
-	do {
-		gone_len = 0;
-		for (struct allowedips_node *it = NULL;
-		     gone_len < 64 &&
-		     (it = allowedips_next(&peer->allowedips, it, &family, addr, &cidr));) {
-			struct ip_prefix p = {.family = family, .cidr = cidr};
+	key_to_hex(hex, key);
+	fprintf(f, "%s=%s\n", name, hex);
+	crypto_wipe(hex, sizeof(hex));
+}
 
-			memcpy(&p.addr, addr, family == AF_INET ? 4 : 16);
-			if (!peer_has_prefix(newx, new, &p))
-				gone[gone_len++] = p;
-		}
-		for (size_t i = 0; i < gone_len; ++i) {
-			allowedips_remove(&d->dev.allowedips, gone[i].family, &gone[i].addr,
-					  gone[i].cidr, &peer->allowedips);
-			ip_prefix_format(&gone[i], text, sizeof(text));
-			log_info("event=audit via=reload action=peer_changed peer=%s "
-				 "fields=allowed_ips removed=%s",
-				 name, text);
-		}
-	} while (gone_len == 64);
-	for (size_t i = 0; i < new->allowed_ips_len; ++i) {
-		const struct ip_prefix *p = &new->allowed_ips[i];
+/* The running peers' AllowedIPs by (peer, prefix), as a config_index has a config's. */
+struct running_index {
+	struct prefix_item *items;
+	struct hash_index by_peer_prefix;
+};
 
-		if (old && !peer_has_prefix(oldx, old, p)) {
-			ip_prefix_format(p, text, sizeof(text));
-			log_info("event=audit via=reload action=peer_changed peer=%s "
-				 "fields=allowed_ips added=%s",
-				 name, text);
-		}
-		if (!allowedips_insert(&d->dev.allowedips, p->family, &p->addr, p->cidr,
-				       &peer->allowedips))
-			return false;
+static bool running_build(struct running_index *r, const struct uapi_state *state)
+{
+	size_t total = 0, n = 0, found;
+
+	for (size_t i = 0; i < state->peers_len; ++i)
+		total += state->peers[i].allowed_ips_len;
+	r->items = calloc(total ? total : 1, sizeof(*r->items));
+	if (!r->items || !hash_index_init(&r->by_peer_prefix, total, sizeof(struct prefix_item),
+					  peer_prefix_of, r->items)) {
+		free(r->items);
+		r->items = NULL;
+		return false;
 	}
-	if (peer->persistent_keepalive != new->persistent_keepalive)
-		peer_set_persistent_keepalive(peer, new->persistent_keepalive, now);
+	for (size_t i = 0; i < state->peers_len; ++i) {
+		for (size_t j = 0; j < state->peers[i].allowed_ips_len; ++j) {
+			r->items[n] = item_of((uint32_t)i, &state->peers[i].allowed_ips[j]);
+			if (!hash_index_add(&r->by_peer_prefix, n++, &found))
+				return false;
+		}
+	}
 	return true;
+}
+
+static void running_free(struct running_index *r)
+{
+	hash_index_free(&r->by_peer_prefix);
+	free(r->items);
+}
+
+/* Whether running peer number pos has the prefix. */
+static bool running_has(const struct running_index *r, size_t pos, const struct ip_prefix *p)
+{
+	struct prefix_item it = item_of((uint32_t)pos, p);
+
+	return hash_index_find(&r->by_peer_prefix, &it) != HASH_INDEX_NONE;
+}
+
+/*
+ * What one peer of the new config needs, compared with the running peer (NULL:
+ * not there) and its previous config (NULL: not in the old file): keys and
+ * keepalive as they run, the endpoint only when the file changed it (so
+ * roaming is not undone), AllowedIPs prefix by prefix.
+ */
+static void peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
+			 const struct running_index *ri, const struct config_index *newx,
+			 const struct peer_config *old, const struct peer_config *new)
+{
+	static const uint8_t none[KEY_LEN];
+	const struct uapi_peer_state *running = pos == HASH_INDEX_NONE ? NULL : &state->peers[pos];
+	bool psk = !running || running->has_preshared_key != new->has_preshared_key ||
+		   (new->has_preshared_key &&
+		    !crypto_equal(running->preshared_key, new->preshared_key, KEY_LEN));
+	bool endpoint = new->endpoint.addr.sa.sa_family != AF_UNSPEC &&
+			(!running || !old || !same_endpoint(&old->endpoint, &new->endpoint));
+	bool keepalive = !running || running->persistent_keepalive != new->persistent_keepalive;
+	size_t gone = 0, added = 0;
+	char text[64];
+
+	for (size_t i = 0; running && i < running->allowed_ips_len; ++i)
+		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
+	for (size_t i = 0; i < new->allowed_ips_len; ++i)
+		added += !running || !running_has(ri, pos, &new->allowed_ips[i]);
+	if (running && !psk && !endpoint && !keepalive && !gone && !added)
+		return; /* nothing to change: nothing to say, nothing in the audit trail */
+	put_key(f, "public_key", new->public_key);
+	if (psk)
+		put_key(f, "preshared_key", new->has_preshared_key ? new->preshared_key : none);
+	if (endpoint) {
+		sockaddr_format(&new->endpoint.addr, text, sizeof(text));
+		fprintf(f, "endpoint=%s\n", text);
+	}
+	if (keepalive)
+		fprintf(f, "persistent_keepalive_interval=%u\n", new->persistent_keepalive);
+	for (size_t i = 0; gone && i < running->allowed_ips_len; ++i) {
+		if (peer_has_prefix(newx, new, &running->allowed_ips[i]))
+			continue;
+		ip_prefix_format(&running->allowed_ips[i], text, sizeof(text));
+		fprintf(f, "allowed_ip=-%s\n", text);
+	}
+	for (size_t i = 0; added && i < new->allowed_ips_len; ++i) {
+		if (running && running_has(ri, pos, &new->allowed_ips[i]))
+			continue;
+		ip_prefix_format(&new->allowed_ips[i], text, sizeof(text));
+		fprintf(f, "allowed_ip=%s\n", text);
+	}
+}
+
+static const void *state_key_of(const void *items, size_t pos)
+{
+	return ((const struct uapi_peer_state *)items)[pos].public_key;
+}
+
+/*
+ * The set request that brings the running device (state) in line with next;
+ * NULL when out of memory. mark is the socket mark the interface needs.
+ */
+static char *device_changes(const struct uapi_state *state, const struct config_index *oldx,
+			    const struct config_index *newx, uint32_t mark, size_t *len)
+{
+	const struct config *next = newx->config;
+	struct secret_stream rq;
+	struct hash_index running;
+	struct running_index ri = {0};
+	FILE *f = secret_stream_open(&rq);
+	size_t found;
+
+	if (!f)
+		return NULL;
+	if (!hash_index_init(&running, state->peers_len, KEY_LEN, state_key_of, state->peers)) {
+		secret_stream_close(&rq, NULL);
+		return NULL;
+	}
+	if (!running_build(&ri, state))
+		rq.failed = 1;
+	for (size_t i = 0; i < state->peers_len; ++i)
+		if (!hash_index_add(&running, i, &found))
+			rq.failed = 1;
+	fputs("set=1\n", f);
+	if (next->has_private_key != state->has_private_key ||
+	    (next->has_private_key &&
+	     !crypto_equal(next->private_key, state->private_key, KEY_LEN))) {
+		static const uint8_t none[KEY_LEN];
+
+		put_key(f, "private_key", next->has_private_key ? next->private_key : none);
+	}
+	/* ListenPort unset keeps the port chosen at random */
+	if (next->listen_port && next->listen_port != state->listen_port)
+		fprintf(f, "listen_port=%u\n", next->listen_port);
+	if (mark != state->fwmark)
+		fprintf(f, "fwmark=%u\n", mark);
+	for (size_t i = 0; i < state->peers_len; ++i) {
+		if (find_config_peer(newx, state->peers[i].public_key))
+			continue;
+		put_key(f, "public_key", state->peers[i].public_key);
+		fputs("remove=true\n", f);
+	}
+	for (size_t i = 0; i < next->peers_len; ++i) {
+		const struct peer_config *pc = &next->peers[i];
+		size_t at = hash_index_find(&running, pc->public_key);
+
+		peer_changes(f, state, at, &ri, newx, find_config_peer(oldx, pc->public_key), pc);
+	}
+	fputs("\n", f);
+	hash_index_free(&running);
+	running_free(&ri);
+	return secret_stream_close(&rq, len);
 }
 
 /* Adds (or removes) each of from's addresses that other lacks; logs each. */
@@ -343,37 +444,70 @@ static void write_status(struct daemon *d, const char *status, const char *messa
 	fclose(f);
 }
 
-/* The identity: the running one is compared, so a key set with `wg set' is replaced too. */
-static bool sync_private_key(struct daemon *d, const struct config *next)
+/*
+ * Sends request to the child's control socket and returns its errno (0 on
+ * success). While waiting it answers the child's own requests (a new port
+ * in the request makes the child ask the monitor for sockets).
+ */
+static int ask_child(struct daemon *d, const char *request, char **answer)
 {
-	const struct noise_identity *id = &d->dev.identity;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct secret_stream got;
+	size_t len = strlen(request), done = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), status = -EPROTO;
+	char buf[16384];
 
-	if (next->has_private_key == id->has_identity &&
-	    (!next->has_private_key ||
-	     crypto_equal(next->private_key, id->static_private, KEY_LEN)))
-		return true;
-	if (!device_set_private_key(&d->dev, next->has_private_key ? next->private_key : NULL))
-		return false;
-	log_info("event=audit via=reload action=interface_changed fields=private_key");
-	return true;
-}
+	if (answer)
+		*answer = NULL;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", d->uapi.path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    !secret_stream_open(&got)) {
+		status = -errno;
+		if (fd >= 0)
+			close(fd);
+		return status ? status : -EIO;
+	}
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = fd, .events = POLLIN | (done < len ? POLLOUT : 0)},
+					{.fd = d->privsep_channel, .events = POLLIN}};
+		ssize_t n;
 
-/* Port and mark, as they run; ListenPort unset keeps the port chosen at random. */
-static void sync_port(struct daemon *d, const struct config *next, struct shortfall *short_of)
-{
-	uint32_t mark = d->netconf->default_table && !next->fwmark ? d->netconf->default_table
-								      : next->fwmark;
-	uint16_t port = next->listen_port ? next->listen_port : d->udp.port;
-	int ret;
+		if (poll(fds, d->privsep_channel >= 0 ? 2 : 1, 30000) <= 0)
+			break; /* the child did not answer within 30 s */
+		if (fds[1].revents & (POLLIN | POLLHUP) && !privsep_serve(d->privsep_channel))
+			break;
+		if (fds[0].revents & POLLOUT && done < len) {
+			n = send(fd, request + done, len - done, MSG_NOSIGNAL);
+			if (n < 0)
+				break;
+			done += (size_t)n;
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP)) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			fwrite(buf, 1, (size_t)n, got.file);
+			if (got.len >= 2 && !memcmp(got.data + got.len - 2, "\n\n", 2) &&
+			    strstr(got.data, "errno="))
+				break;
+		}
+	}
+	crypto_wipe(buf, sizeof(buf));
+	close(fd);
+	{
+		char *text = secret_stream_close(&got, NULL);
+		const char *e = text ? strstr(text, "errno=") : NULL;
 
-	if (port == d->udp.port && mark == d->dev.fwmark)
-		return;
-	ret = daemon_rebind(d, port, mark);
-	if (ret)
-		fell_short(short_of, "cannot listen on port %u with fwmark %u: %s", port, mark,
-			   strerror(-ret));
-	else
-		log_info("event=audit via=reload action=interface_changed fields=listen_port,fwmark");
+		if (e)
+			status = atoi(e + 6);
+		if (answer && e)
+			*answer = text;
+		else if (text) {
+			crypto_wipe(text, strlen(text));
+			free(text);
+		}
+	}
+	return status;
 }
 
 bool daemon_reload(struct daemon *d)
@@ -381,10 +515,14 @@ bool daemon_reload(struct daemon *d)
 	struct config next, *old = d->config;
 	struct config_index oldx, newx;
 	struct shortfall short_of = {0};
-	char err[512];
+	struct uapi_state state;
+	char err[512], *answer = NULL, *request;
 	uint64_t now = monotonic_ns();
 	long old_table, new_table;
-	unsigned added = 0, removed = 0, mtu;
+	size_t request_len = 0;
+	uint32_t mark;
+	unsigned mtu;
+	int ret;
 
 	if (!config_load(&next, d->config_path, err, sizeof(err)) ||
 	    !config_resolve_endpoints(&next, err, sizeof(err))) {
@@ -397,60 +535,53 @@ bool daemon_reload(struct daemon *d)
 		config_free(&next);
 		goto fail;
 	}
+	ret = ask_child(d, "get=1\n\n", &answer);
+	if (ret || !answer || !uapi_state_parse(&state, answer)) {
+		if (answer)
+			crypto_wipe(answer, strlen(answer));
+		free(answer);
+		config_free(&next);
+		snprintf(err, sizeof(err), "cannot read the running interface: %s",
+			 strerror(ret ? -ret : EPROTO));
+		goto fail;
+	}
+	crypto_wipe(answer, strlen(answer));
+	free(answer);
 	if (!index_build(&oldx, old)) {
+		uapi_state_free(&state);
 		config_free(&next);
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
 	if (!index_build(&newx, &next)) {
 		index_free(&oldx);
+		uapi_state_free(&state);
 		config_free(&next);
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
-	if (!sync_private_key(d, &next)) {
+	mark = d->netconf->default_table && !next.fwmark ? d->netconf->default_table : next.fwmark;
+	request = device_changes(&state, &oldx, &newx, mark, &request_len);
+	uapi_state_free(&state);
+	ret = request ? ask_child(d, request, NULL) : -ENOMEM;
+	if (request) {
+		crypto_wipe(request, request_len);
+		free(request);
+	}
+	if (ret) {
 		index_free(&oldx);
 		index_free(&newx);
 		config_free(&next);
-		snprintf(err, sizeof(err), "the new private key is not usable");
+		snprintf(err, sizeof(err), "the running interface refused the change: %s",
+			 strerror(-ret));
 		goto fail;
-	}
-	sync_port(d, &next, &short_of);
-	/* peers that went away */
-	for (struct peer *p = d->dev.first_peer, *nextp; p; p = nextp) {
-		char name[KEY_BASE64_LEN + 1];
-
-		nextp = p->next;
-		if (find_config_peer(&newx, p->public_key))
-			continue;
-		key_to_base64(name, p->public_key);
-		device_remove_peer(&d->dev, p);
-		log_info("event=audit via=reload action=peer_removed peer=%s", name);
-		++removed;
-	}
-	for (size_t i = 0; i < next.peers_len; ++i) {
-		const struct peer_config *pc = &next.peers[i];
-		struct peer *peer = device_find_peer(&d->dev, pc->public_key);
-		char name[KEY_BASE64_LEN + 1];
-
-		key_to_base64(name, pc->public_key);
-		if (!peer) {
-			peer = device_add_peer(&d->dev, pc->public_key);
-			if (!peer)
-				continue; /* our own key */
-			log_info("event=audit via=reload action=peer_added peer=%s", name);
-			++added;
-		}
-		if (!update_peer(d, peer, &oldx, find_config_peer(&oldx, pc->public_key), &newx, pc,
-				 now))
-			fell_short(&short_of, "out of memory for the AllowedIPs of peer %s", name);
 	}
 	sync_addresses(d, old, &next);
 	mtu = next.has_mtu ? next.mtu : DEFAULT_MTU;
-	if (mtu != d->dev.mtu) {
+	if (mtu != d->mtu) {
 		if (netlink_link_set(d->ifindex, true, mtu) == 0) {
 			log_info("event=audit via=reload action=mtu_changed mtu=%u", mtu);
-			d->dev.mtu = mtu;
+			d->mtu = mtu;
 		} else {
 			fell_short(&short_of, "cannot set MTU %u", mtu);
 		}
@@ -465,11 +596,10 @@ bool daemon_reload(struct daemon *d)
 	index_free(&oldx);
 	index_free(&newx);
 	config_free(old);
-	config_wipe_secrets(&next); /* the device holds them; the kept config needs none */
+	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
 	*old = next;
-	log_info("event=config_reloaded path=%s peers=%zu added=%u removed=%u ms=%llu",
-		 d->config_path, d->dev.peer_count, added, removed,
-		 (unsigned long long)((monotonic_ns() - now) / NSEC_PER_MSEC));
+	log_info("event=config_reloaded path=%s peers=%zu ms=%llu", d->config_path,
+		 next.peers_len, (unsigned long long)((monotonic_ns() - now) / NSEC_PER_MSEC));
 	write_status(d, short_of.len ? "partial" : "ok", short_of.len ? short_of.text : NULL);
 	return !short_of.len;
 fail:

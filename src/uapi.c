@@ -234,16 +234,39 @@ static int parse_line(struct set_op *op, char *line)
 	return -EPROTO;
 }
 
+/* Who the request being applied came from, for the audit lines (set during uapi_set). */
+static struct {
+	const char *via;
+	long uid, pid;
+} asker = {"control_socket", -1, -1};
+
+/* "a,b,c" of the names whose flag is set; "" for none. */
+static const char *field_list(char *out, size_t len, const char *const names[], const bool set[],
+			      size_t count)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < count; ++i)
+		if (set[i] && used < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "",
+						 names[i]);
+	return out;
+}
+
 /* The audit trail: what a control-socket request changed (never key material). */
 static void audit_peer(const struct peer_op *op, const char *action)
 {
-	char key[KEY_BASE64_LEN + 1];
+	static const char *const names[] = {"preshared_key", "endpoint", "persistent_keepalive",
+					    "allowed_ips"};
+	bool set[] = {op->has_preshared_key, op->has_endpoint, op->has_keepalive,
+		      op->ips_len || op->replace_allowed_ips};
+	char key[KEY_BASE64_LEN + 1], fields[96];
 
 	key_to_base64(key, op->public_key);
-	log_info("event=audit via=control_socket action=%s peer=%s fields=%s%s%s%s", action, key,
-		 op->has_preshared_key ? "preshared_key," : "", op->has_endpoint ? "endpoint," : "",
-		 op->has_keepalive ? "persistent_keepalive," : "",
-		 op->ips_len || op->replace_allowed_ips ? "allowed_ips" : "");
+	field_list(fields, sizeof(fields), names, set, 4);
+	log_info("event=audit via=%s action=%s peer=%s%s%s uid=%ld pid=%ld", asker.via, action, key,
+		 *fields ? " fields=" : "", fields, asker.uid, asker.pid);
 }
 
 static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t now)
@@ -310,6 +333,8 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 	free(text);
 	if (ret)
 		goto out;
+	if (ops && ops->via)
+		asker.via = ops->via, asker.uid = ops->uid, asker.pid = ops->pid;
 	if ((op.has_listen_port || op.has_fwmark) && ops && ops->rebind) {
 		/* the daemon binds, and records the port it got in dev->listen_port */
 		ret = ops->rebind(ops->ctx, op.has_listen_port ? op.listen_port : dev->listen_port,
@@ -328,23 +353,120 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 		ret = -EINVAL;
 		goto out;
 	}
-	if (op.has_private_key || op.has_listen_port || op.has_fwmark)
-		log_info("event=audit via=control_socket action=interface_changed fields=%s%s%s",
-			 op.has_private_key ? "private_key," : "",
-			 op.has_listen_port ? "listen_port," : "", op.has_fwmark ? "fwmark" : "");
+	{
+		static const char *const names[] = {"private_key", "listen_port", "fwmark"};
+		bool set[] = {op.has_private_key, op.has_listen_port, op.has_fwmark};
+		char fields[64];
+
+		if (op.has_private_key || op.has_listen_port || op.has_fwmark)
+			log_info("event=audit via=%s action=interface_changed fields=%s uid=%ld pid=%ld",
+				 asker.via, field_list(fields, sizeof(fields), names, set, 3),
+				 asker.uid, asker.pid);
+	}
 	if (op.replace_peers) {
-		log_info("event=audit via=control_socket action=peers_replaced removed=%zu",
-			 dev->peer_count);
+		log_info("event=audit via=%s action=peers_replaced removed=%zu uid=%ld pid=%ld",
+			 asker.via, dev->peer_count, asker.uid, asker.pid);
 		device_remove_all_peers(dev);
 	}
 	for (size_t i = 0; i < op.peers_len; ++i)
 		apply_peer(dev, &op.peers[i], now);
 out:
+	asker.via = "control_socket", asker.uid = asker.pid = -1;
 	set_op_free(&op);
 	return ret;
 }
 
 /* ---- the socket ---- */
+
+/* Makes room for one more element; the old array is wiped before it is freed (it holds keys). */
+static bool grow_wiped(void **array, size_t *cap, size_t len, size_t size)
+{
+	size_t bigger = *cap ? *cap * 2 : 16;
+	void *fresh;
+
+	if (len < *cap)
+		return true;
+	fresh = calloc(bigger, size);
+	if (!fresh)
+		return false;
+	if (*array) {
+		memcpy(fresh, *array, len * size);
+		crypto_wipe(*array, len * size);
+		free(*array);
+	}
+	*array = fresh;
+	*cap = bigger;
+	return true;
+}
+
+bool uapi_state_parse(struct uapi_state *s, const char *answer)
+{
+	struct uapi_peer_state *peer = NULL;
+	const char *line = answer;
+	int status = -1;
+
+	memset(s, 0, sizeof(*s));
+	while (*line) {
+		const char *end = strchr(line, '\n'), *eq = strchr(line, '=');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char value[128];
+
+		if (eq && eq < line + len && (size_t)(line + len - eq - 1) < sizeof(value)) {
+			size_t key_len = (size_t)(eq - line);
+
+			memcpy(value, eq + 1, (size_t)(line + len - eq - 1));
+			value[line + len - eq - 1] = '\0';
+#define KEY(k) (key_len == sizeof(k) - 1 && !memcmp(line, k, key_len))
+			if (KEY("errno")) {
+				status = atoi(value);
+			} else if (KEY("private_key")) {
+				s->has_private_key = key_from_hex(s->private_key, value) &&
+						     !crypto_is_zero(s->private_key, KEY_LEN);
+			} else if (KEY("listen_port")) {
+				s->listen_port = (uint16_t)strtoul(value, NULL, 10);
+			} else if (KEY("fwmark")) {
+				s->fwmark = (uint32_t)strtoul(value, NULL, 10);
+			} else if (KEY("public_key")) {
+				if (!grow_wiped((void **)&s->peers, &s->peers_cap, s->peers_len,
+						sizeof(*s->peers)))
+					goto fail;
+				peer = &s->peers[s->peers_len++];
+				if (!key_from_hex(peer->public_key, value))
+					goto fail;
+			} else if (peer && KEY("preshared_key")) {
+				peer->has_preshared_key =
+				    key_from_hex(peer->preshared_key, value) &&
+				    !crypto_is_zero(peer->preshared_key, KEY_LEN);
+			} else if (peer && KEY("persistent_keepalive_interval")) {
+				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
+			} else if (peer && KEY("allowed_ip")) {
+				if (!grow_wiped((void **)&peer->allowed_ips, &peer->allowed_ips_cap,
+						peer->allowed_ips_len, sizeof(*peer->allowed_ips)) ||
+				    !ip_prefix_parse(&peer->allowed_ips[peer->allowed_ips_len++],
+						     value, true))
+					goto fail;
+			}
+#undef KEY
+			crypto_wipe(value, sizeof(value));
+		}
+		line += len + (end != NULL);
+	}
+	if (status == 0)
+		return true;
+fail:
+	uapi_state_free(s);
+	return false;
+}
+
+void uapi_state_free(struct uapi_state *s)
+{
+	for (size_t i = 0; i < s->peers_len; ++i)
+		free(s->peers[i].allowed_ips);
+	if (s->peers)
+		crypto_wipe(s->peers, s->peers_cap * sizeof(*s->peers));
+	free(s->peers);
+	crypto_wipe(s, sizeof(*s));
+}
 
 bool uapi_name_valid(const char *name)
 {
@@ -414,15 +536,14 @@ fail:
 
 void uapi_close(struct uapi_server *server)
 {
-	conn_close_all(&server->conns);
-	if (server->conns.listen_fd >= 0) {
-		struct stat st;
+	struct stat st;
 
+	conn_close_all(&server->conns);
+	if (server->conns.listen_fd >= 0)
 		close(server->conns.listen_fd);
-		/* Remove the file only if it is still ours. */
-		if (stat(server->path, &st) == 0 && st.st_ino == server->inode)
-			unlink(server->path);
-	}
+	/* Remove the file only if it is still ours (the monitor's too: the child may have died). */
+	if (server->inode && stat(server->path, &st) == 0 && st.st_ino == server->inode)
+		unlink(server->path);
 	server->conns.listen_fd = -1;
 }
 

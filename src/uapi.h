@@ -32,10 +32,38 @@ bool uapi_name_valid(const char *name);
 /* What a set may ask of the daemon beyond the device itself. */
 struct uapi_ops {
 	void *ctx;
+	/* For the audit trail: who asked (via=, and the client's uid and pid; -1 unknown). */
+	const char *via;
+	long uid, pid;
 	/* Rebind to port (0: random) with fwmark; 0 or a negative errno, nothing changed on error.
 	 */
 	int (*rebind)(void *ctx, uint16_t port, uint32_t fwmark);
 };
+
+/* A get answer, parsed: what a client (the monitor's reload) compares a config with. */
+struct uapi_peer_state {
+	uint8_t public_key[KEY_LEN];
+	bool has_preshared_key;
+	uint8_t preshared_key[KEY_LEN];
+	uint16_t persistent_keepalive;
+	struct ip_prefix *allowed_ips;
+	size_t allowed_ips_len, allowed_ips_cap;
+};
+
+struct uapi_state {
+	bool has_private_key;
+	uint8_t private_key[KEY_LEN];
+	uint16_t listen_port;
+	uint32_t fwmark;
+	struct uapi_peer_state *peers;
+	size_t peers_len, peers_cap;
+};
+
+/* Parses a get answer (through its errno line); false for errno != 0 or out of memory. */
+bool uapi_state_parse(struct uapi_state *state, const char *answer)
+    __attribute__((warn_unused_result));
+/* Wipes the keys and frees everything. */
+void uapi_state_free(struct uapi_state *state);
 
 /* Writes the device's state as a get response (without the errno line). */
 void uapi_get(const struct device *dev, FILE *out);

@@ -4,6 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${FUZZ_RUNS:-200000}
+seconds=${FUZZ_SECONDS:-20} # per harness: the HTTP and control ones run about 4000 a second
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -19,7 +20,8 @@ for harness in "$top"/build-fuzz/*_fuzz; do
 	mkdir -p "$work/$name"
 	seeds=()
 	[ -d "$top/fuzz/corpus/$name" ] && seeds=("$top/fuzz/corpus/$name")
-	check "fuzz $name: $runs runs without a crash" \
-		"$harness" -runs="$runs" -max_len=4096 -seed=1 "$work/$name" "${seeds[@]}"
+	check "fuzz $name: $runs runs (or $seconds s) without a crash" \
+		"$harness" -runs="$runs" -max_total_time="$seconds" -max_len=4096 -seed=1 \
+		"$work/$name" "${seeds[@]}"
 done
 done_testing

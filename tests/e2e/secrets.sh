@@ -14,7 +14,8 @@ if ! netns_setup; then
 fi
 conf_for a "$PSK" 4 | start_wgate a
 conf_for b "$PSK" 4 | start_wggo b
-pid=$(head -n1 /run/wgate/"$IF_A".pid)
+monitor=$(head -n1 /run/wgate/"$IF_A".pid)
+pid=$(cat /proc/"$monitor"/task/*/children | awk '{print $1}') # the sandboxed child holds the keys
 check "the tunnel is up" ping_ok in_b 10.241.0.1
 
 # Exercise every path that carries keys as text.
@@ -64,10 +65,12 @@ hex_of() { base64 -d <<<"$1" | xxd -p -c 64; }
 # the keys in text form, as the daemon ever saw them
 KEY_A_HEX=$(hex_of "$KEY_A") PSK_HEX=$(hex_of "$PSK")
 NEW_KEY_HEX=$(hex_of "$NEW_KEY") NEW_PSK_HEX=$(hex_of "$NEW_PSK")
-copies=$(find_in_memory "$pid" "$KEY_A_HEX" "$PSK_HEX" "$NEW_KEY_HEX" "$NEW_PSK_HEX" \
-	"${KEY_A:0:40}" "${PSK:0:40}" "${NEW_KEY:0:40}" "${NEW_PSK:0:40}")
-check "no private or preshared key in hex or base64 in the daemon's memory ($copies found)" \
-	test "$copies" = 0
+for p in "$pid" "$monitor"; do
+	copies=$(find_in_memory "$p" "$KEY_A_HEX" "$PSK_HEX" "$NEW_KEY_HEX" "$NEW_PSK_HEX" \
+		"${KEY_A:0:40}" "${PSK:0:40}" "${NEW_KEY:0:40}" "${NEW_PSK:0:40}")
+	check "no private or preshared key in hex or base64 in the memory of pid $p ($copies found)" \
+		test "$copies" = 0
+done
 # the control: the raw private key is there (the device needs it), so the scan sees memory
 raw=$(python3 -c "import base64,sys; print(base64.b64decode(sys.argv[1]).hex())" "$KEY_A")
 control() {
@@ -89,6 +92,8 @@ sys.exit(0 if n else 1)
 PY
 }
 check "control: the scan finds the raw private key the device holds" control
+check "the monitor (root) holds no raw private key: the child has the device" bash -c "
+	$(declare -f control); pid=$monitor raw=$raw; ! control"
 # A's sessions ended with its key change: A starts the new handshake
 check "the tunnel works again with the file's keys" ping_ok in_a 10.241.0.2
 done_testing

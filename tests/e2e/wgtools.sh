@@ -145,7 +145,7 @@ check "a second daemon for the same interface is refused" stale_and_live
 
 socket_removed() {
 	local pid
-	pid=$(pgrep -f "wgated $IF_A\$") || { echo "no daemon found"; return 1; }
+	pid=$(pgrep -o -f "wgated $IF_A\$") || { echo "no daemon found"; return 1; } # the monitor
 	rm -f "$sock"
 	wait_gone "$pid" && ! ip -n "$NS_A" link show "$IF_A" >/dev/null 2>&1
 }

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/* The monitor's life: fork the sandboxed child, serve it, reload, stop it. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
+
+/* In the child: the event loop, sandboxed, to the end. */
+static __attribute__((noreturn)) void run_child(struct daemon *d, int channel)
+{
+	const char *user = getenv("WGATE_USER");
+	char err[512];
+	int status;
+
+	d->privsep_channel = channel;
+	d->config = NULL; /* reloads are the monitor's */
+	if (!daemon_prepare(d, err, sizeof(err)) ||
+	    !sandbox_enter(user && *user ? user : SANDBOX_DEFAULT_USER, err, sizeof(err))) {
+		log_error("event=start_failed msg=\"%s\"", err);
+		log_flush();
+		_exit(1);
+	}
+	/* set after the change of user, which clears it: no orphan serving a tunnel */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(1); /* the monitor is already gone */
+	log_info("event=sandboxed uid=%u", (unsigned)getuid());
+	status = daemon_run(d);
+	daemon_free(d);
+	log_flush();
+	_exit(status);
+}
+
+/* In the monitor: what the child holds is the child's; keys go, names stay. */
+static void let_go(struct daemon *d)
+{
+	if (d->tun_fd >= 0)
+		close(d->tun_fd);
+	d->tun_fd = -1;
+	udp_close(&d->udp);
+	if (d->uapi.conns.listen_fd >= 0)
+		close(d->uapi.conns.listen_fd); /* the socket file stays: the child serves it */
+	d->uapi.conns.listen_fd = -1;
+	metrics_close(&d->metrics);
+	d->mtu = d->dev.mtu;
+	device_free(&d->dev); /* wipes the keys this process no longer needs */
+	datapath_free(&d->dp);
+	d->handed_over = true;
+	sandbox_no_dumps();
+}
+
+static void reap(struct monitor *m, bool wait)
+{
+	int status;
+	pid_t pid;
+
+	if (!m->child)
+		return;
+	pid = waitpid(m->child, &status, wait ? 0 : WNOHANG);
+	if (pid != m->child)
+		return;
+	m->child = 0;
+	if (WIFSIGNALED(status)) {
+		log_error("event=datapath_died signal=%s", strsignal(WTERMSIG(status)));
+		m->exit_status = 1;
+	} else {
+		m->exit_status = WEXITSTATUS(status);
+	}
+}
+
+int monitor_run(struct monitor *m, struct daemon *d)
+{
+	const char *sandbox = getenv("WGATE_SANDBOX");
+	int channel[2], signal_fd;
+	sigset_t mask;
+
+	memset(m, 0, sizeof(*m));
+	if (sandbox && !strcmp(sandbox, "off")) {
+		char err[512];
+
+		log_info("event=sandbox_off msg=\"WGATE_SANDBOX=off: the data path runs as root\"");
+		if (!daemon_prepare(d, err, sizeof(err))) {
+			log_error("event=start_failed msg=\"%s\"", err);
+			return 1;
+		}
+		return daemon_run(d);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) {
+		log_error("event=start_failed msg=\"cannot set up the monitor: %s\"", strerror(errno));
+		return 1;
+	}
+	log_flush(); /* or the child would write the monitor's buffered lines again */
+	m->child = fork();
+	if (m->child < 0) {
+		log_error("event=start_failed msg=\"cannot fork: %s\"", strerror(errno));
+		return 1;
+	}
+	if (m->child == 0) {
+		close(channel[0]);
+		run_child(d, channel[1]);
+	}
+	close(channel[1]);
+	d->privsep_channel = channel[0];
+	let_go(d);
+	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (signal_fd < 0) {
+		log_error("event=monitor_failed error=\"%s\"", strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = signal_fd, .events = POLLIN},
+					{.fd = d->privsep_channel, .events = POLLIN}};
+		struct signalfd_siginfo si;
+
+		log_flush();
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR) &&
+		    !privsep_serve(d->privsep_channel)) {
+			reap(m, true); /* the child closed its end: it is ending */
+			break;
+		}
+		if (!(fds[0].revents & POLLIN) || read(signal_fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			daemon_reload(d);
+		} else if (si.ssi_signo == SIGCHLD) {
+			reap(m, false);
+			if (!m->child)
+				break;
+		} else {
+			log_info("event=stopping signal=%s", strsignal((int)si.ssi_signo));
+			close(signal_fd);
+			return 0;
+		}
+	}
+	close(signal_fd);
+	log_flush();
+	return m->exit_status ? m->exit_status : 1;
+}
+
+void monitor_stop(struct monitor *m)
+{
+	if (!m->child)
+		return;
+	kill(m->child, SIGTERM);
+	for (int i = 0; i < 100 && m->child; ++i) {
+		struct timespec tick = {0, 100 * 1000000L};
+
+		reap(m, false);
+		if (m->child)
+			nanosleep(&tick, NULL);
+	}
+	if (m->child) {
+		kill(m->child, SIGKILL);
+		reap(m, true);
+	}
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor (see privsep.h): forks the sandboxed child that runs the event
+ * loop, then stays root, answering the child's requests and running reloads
+ * on SIGHUP, until SIGTERM/SIGINT or the child's end.
+ */
+#ifndef WGATE_MONITOR_H
+#define WGATE_MONITOR_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "daemon.h"
+
+struct monitor {
+	pid_t child;	 /* 0 once it is gone */
+	int exit_status; /* the child's, once gone */
+};
+
+/*
+ * Starts the child on d (set up: TUN, sockets, device configured) and serves
+ * it. Returns when the interface should go down: 0 on SIGTERM/SIGINT (the
+ * child still runs: stop it with monitor_stop after the down hooks), or 1
+ * when the child ended by itself. WGATE_SANDBOX=off runs the event loop in
+ * this process instead, with every privilege (for debugging only).
+ */
+int monitor_run(struct monitor *m, struct daemon *d);
+/* Stops the child (SIGTERM, then SIGKILL after 10 s) and waits for it. */
+void monitor_stop(struct monitor *m);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Privilege separation, after OpenBSD's daemons and OpenSSH's monitor: once an
+ * interface is set up, the process that parses packets, control requests and
+ * HTTP (the event loop, the data path, the servers) runs as a sandboxed child
+ * (sandbox.h); the process that set it up stays root as its monitor, small
+ * and without any network input of its own. The monitor answers the child's
+ * few requests on a socket pair, runs reloads (it reads the config, changes
+ * addresses, routes, MTU and DNS, and hands the device's part to the child
+ * over the control socket as any client would), and at the end runs the down
+ * hooks and removes what it set up.
+ *
+ * The child may ask for exactly two things, each a fixed-size message:
+ *   PRIVSEP_BIND: UDP sockets on a port with a mark (ports below 1024 and
+ *                 marks need root); answered with the sockets' descriptors;
+ *   PRIVSEP_MARK: a new mark on the sockets it sends along (same port).
+ */
+#ifndef WGATE_PRIVSEP_H
+#define WGATE_PRIVSEP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "udp.h"
+
+enum privsep_request_type { PRIVSEP_BIND = 1, PRIVSEP_MARK = 2 };
+
+struct privsep_request {
+	uint32_t type;
+	uint32_t fwmark;
+	uint16_t port;
+	uint8_t gro; /* UDP_GRO on the new sockets */
+};
+
+struct privsep_reply {
+	int32_t error; /* 0 or a negative errno */
+	uint16_t port; /* the port bound */
+};
+
+/* In the child: asks the monitor on channel; 0 or a negative errno; *udp replaced on success. */
+int privsep_bind(int channel, struct udp *udp, uint16_t port, uint32_t fwmark, bool gro);
+int privsep_mark(int channel, struct udp *udp, uint32_t fwmark);
+
+/* In the monitor: answers one request waiting on channel; false when the child is gone. */
+bool privsep_serve(int channel);
+
+#endif
