@@ -91,14 +91,16 @@ static struct peer *pair(struct device *self, const uint8_t *other_public, const
 /* A and B, each with the other as its peer for every address, after one handshake. */
 static void session_start(void)
 {
-	struct device_io a_io = {.ctx = &dp, .send_udp = a_send, .write_tun = a_write_tun,
+	struct device_io a_io = {
+	    .ctx = &dp, .send_udp = a_send, .write_tun = a_write_tun, .wall_time = fixed_wall_time};
+	struct device_io b_io = {.send_udp = b_send,
+				 .send_data = b_send_data,
+				 .write_tun = write_nothing,
 				 .wall_time = fixed_wall_time};
-	struct device_io b_io = {.send_udp = b_send, .send_data = b_send_data,
-				 .write_tun = write_nothing, .wall_time = fixed_wall_time};
 	uint8_t a_private[32], b_private[32], a_public[32], b_public[32];
 	struct wire_addr from_b = {0}, from_a = {0};
-	static const uint8_t ping[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0,
-					 10, 0, 0, 2, 10, 0, 0, 1, 8, 0, 0xf7, 0xff};
+	static const uint8_t ping[28] = {0x45, 0, 0, 28, 0,  0, 0, 0, 64, 1, 0,	   0,
+					 10,   0, 0, 2,	 10, 0, 0, 1, 8,  0, 0xf7, 0xff};
 	struct packet *p;
 
 	fuzz_start();

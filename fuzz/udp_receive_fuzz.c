@@ -69,14 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (flags & 4)
 			len = seal_from_b(buffers[n], sizeof(buffers[n]), data, len);
 		else
-			memcpy(buffers[n], data, len < sizeof(buffers[n]) ? len : sizeof(buffers[n]));
+			memcpy(buffers[n], data,
+			       len < sizeof(buffers[n]) ? len : sizeof(buffers[n]));
 		data += len < size ? len : size;
 		size -= len < size ? len : size;
 		if (len > sizeof(buffers[n]))
 			len = sizeof(buffers[n]);
 		iov[n] = (struct iovec){buffers[n], sizeof(buffers[n])};
-		*m = (struct msghdr){.msg_iov = &iov[n], .msg_iovlen = 1,
-				     .msg_control = control[n].buf};
+		*m = (struct msghdr){
+		    .msg_iov = &iov[n], .msg_iovlen = 1, .msg_control = control[n].buf};
 		msgs[n].msg_len = (unsigned)len;
 		switch (flags & 3) {
 		case 0:

@@ -81,7 +81,7 @@ int wgated_main(int argc, char **argv)
 		tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
 	if (tun_fd < 0) {
 		cli_error("wgated: cannot create TUN interface `%s': %s\n", ifname,
-			strerror(errno));
+			  strerror(errno));
 		goto out;
 	}
 	fcntl(tun_fd, F_SETFL, fcntl(tun_fd, F_GETFL) | O_NONBLOCK);
@@ -90,8 +90,9 @@ int wgated_main(int argc, char **argv)
 		cli_error("wgated: %s\n", err);
 		goto out;
 	}
-	if (metrics && *metrics && metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname, monotonic_ns, err,
-					    sizeof(err))) {
+	if (metrics && *metrics &&
+	    metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname, monotonic_ns, err,
+			   sizeof(err))) {
 		cli_error("wgated: %s\n", err);
 		goto out;
 	}

@@ -64,9 +64,8 @@ int cmd_down(int argc, char **argv)
 		fclose(f);
 	}
 	if (strncmp(comm, "wgate", 5)) {
-		cli_error(
-			"wgate down: the daemon of `%s' (pid %d) is not running; removing %s\n",
-			ifname, pid, pidpath);
+		cli_error("wgate down: the daemon of `%s' (pid %d) is not running; removing %s\n",
+			  ifname, pid, pidpath);
 		unlink(pidpath);
 		return 1;
 	}

@@ -57,7 +57,7 @@ int cmd_reload(int argc, char **argv)
 		if (f)
 			fclose(f);
 		cli_error("wgate reload: `%s' is not run by `wgate up' (no %s)\n", argv[1],
-			pidpath);
+			  pidpath);
 		return 1;
 	}
 	fclose(f);
@@ -85,8 +85,9 @@ int cmd_reload(int argc, char **argv)
 				return 1;
 			}
 			if (strstr(report, "message="))
-				cli_error("wgate reload: %s: %s\nwgate reload: nothing was changed\n",
-					  argv[1], strstr(report, "message=") + 8);
+				cli_error(
+				    "wgate reload: %s: %s\nwgate reload: nothing was changed\n",
+				    argv[1], strstr(report, "message=") + 8);
 			else
 				cli_error("wgate reload: %s", report);
 			return 1;

@@ -48,8 +48,8 @@ static int send_request(const char *cmd, const char *ifname, char *request, size
 	free(request);
 	if (!answer) {
 		cli_error("wgate %s: cannot reach `%s': %s\n", cmd, ifname,
-			errno == ENOENT ? "no such interface (no control socket)"
-					: strerror(errno));
+			  errno == ENOENT ? "no such interface (no control socket)"
+					  : strerror(errno));
 		return 1;
 	}
 	status = strstr(answer, "errno=") ? atoi(strstr(answer, "errno=") + 6) : -EPROTO;
@@ -57,7 +57,7 @@ static int send_request(const char *cmd, const char *ifname, char *request, size
 	free(answer);
 	if (status) {
 		cli_error("wgate %s: `%s' refused the change: %s; nothing was changed\n", cmd,
-			ifname, strerror(-status));
+			  ifname, strerror(-status));
 		return 1;
 	}
 	return 0;
@@ -168,8 +168,7 @@ int cmd_set(int argc, char **argv)
 			put_key(f, "private_key", key);
 		} else if (!strcmp(opt, "peer")) {
 			if (!key_from_base64(key, val)) {
-				cli_error("wgate set: peer `%s' is not a base64 public key\n",
-					val);
+				cli_error("wgate set: peer `%s' is not a base64 public key\n", val);
 				goto fail;
 			}
 			put_key(f, "public_key", key);
@@ -186,10 +185,9 @@ int cmd_set(int argc, char **argv)
 			put_endpoint(f, &ep);
 		} else if (!strcmp(opt, "persistent-keepalive") && in_peer) {
 			if (!parse_uint_or_off(val, 65535, false, &n)) {
-				cli_error(
-					"wgate set: persistent-keepalive `%s' is not `off' or "
-					"seconds\n",
-					val);
+				cli_error("wgate set: persistent-keepalive `%s' is not `off' or "
+					  "seconds\n",
+					  val);
 				goto fail;
 			}
 			fprintf(f, "persistent_keepalive_interval=%" PRIu64 "\n", n);
@@ -261,8 +259,7 @@ int cmd_syncconf(int argc, char **argv)
 	}
 	current = uapi_request(argv[1], "get=1\n\n");
 	if (!current) {
-		cli_error("wgate syncconf: cannot reach `%s': %s\n", argv[1],
-			strerror(errno));
+		cli_error("wgate syncconf: cannot reach `%s': %s\n", argv[1], strerror(errno));
 		config_free(&c);
 		return 1;
 	}

@@ -237,10 +237,9 @@ static json_object *interface_json(const char *ifname, struct shown *s)
 		json_object_object_add(peer, "allowed_ips", ips);
 		json_object_object_add(peer, "latest_handshake",
 				       json_object_new_int64(p->handshake_sec));
-		json_object_object_add(peer, "latest_handshake_age_seconds",
-				       p->handshake_sec
-					   ? json_object_new_int64(now - p->handshake_sec)
-					   : NULL);
+		json_object_object_add(
+		    peer, "latest_handshake_age_seconds",
+		    p->handshake_sec ? json_object_new_int64(now - p->handshake_sec) : NULL);
 		json_object_object_add(peer, "rx_bytes", json_object_new_uint64(p->rx));
 		json_object_object_add(peer, "tx_bytes", json_object_new_uint64(p->tx));
 		json_object_object_add(peer, "persistent_keepalive",
@@ -344,11 +343,10 @@ static int show(int argc, char **argv, bool conf)
 		char *text = uapi_request(names[i], "get=1\n\n");
 
 		if (!text || !parse(&s, text)) {
-			cli_error("wgate %s: cannot read interface `%s': %s\n", argv[0],
-				names[i],
-				text		  ? "bad answer from its control socket"
-				: errno == ENOENT ? "no such interface (no control socket)"
-						  : strerror(errno));
+			cli_error("wgate %s: cannot read interface `%s': %s\n", argv[0], names[i],
+				  text		    ? "bad answer from its control socket"
+				  : errno == ENOENT ? "no such interface (no control socket)"
+						    : strerror(errno));
 			if (text) {
 				shown_free(&s);
 				crypto_wipe(text, strlen(text)); /* it holds the keys */

@@ -143,8 +143,8 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!metrics || !*metrics)
 		metrics = config.metrics_address;
-	if (metrics && metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname, monotonic_ns, err,
-					    sizeof(err))) {
+	if (metrics && metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname,
+				      monotonic_ns, err, sizeof(err))) {
 		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
@@ -154,9 +154,9 @@ int cmd_up(int argc, char **argv)
 	}
 	int ret = daemon_open_udp(d, config.listen_port, config.fwmark);
 	if (ret) {
-		cli_error("wgate up: cannot listen on UDP port %u: %s%s\n",
-			config.listen_port, strerror(-ret),
-			ret == -EADDRINUSE ? " (is another tunnel using it?)" : "");
+		cli_error("wgate up: cannot listen on UDP port %u: %s%s\n", config.listen_port,
+			  strerror(-ret),
+			  ret == -EADDRINUSE ? " (is another tunnel using it?)" : "");
 		goto out;
 	}
 	if (!netconf_run_hooks(&config.pre_up, ifname, true, err, sizeof(err))) {
@@ -166,7 +166,7 @@ int cmd_up(int argc, char **argv)
 	int tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
 	if (tun_fd < 0) {
 		cli_error("wgate up: cannot create TUN interface `%s': %s%s\n", ifname,
-			strerror(errno), tun_error_hint(errno));
+			  strerror(errno), tun_error_hint(errno));
 		goto out;
 	}
 	daemon_attach_tun(d, tun_fd);
@@ -192,8 +192,7 @@ int cmd_up(int argc, char **argv)
 		config.has_fwmark = true;
 		ret = udp_set_fwmark(&d->udp, fwmark);
 		if (ret) {
-			cli_error("wgate up: cannot set fwmark %u: %s\n", fwmark,
-				strerror(-ret));
+			cli_error("wgate up: cannot set fwmark %u: %s\n", fwmark, strerror(-ret));
 			goto out;
 		}
 	}
@@ -211,8 +210,8 @@ int cmd_up(int argc, char **argv)
 		cli_error("wgate up: PostUp: %s\n", err);
 		goto out;
 	}
-	cli_error("[#] wgate: %s is up: UDP port %u, MTU %u, %zu peer%s\n", ifname,
-		d->udp.port, mtu, d->dev.peer_count, d->dev.peer_count == 1 ? "" : "s");
+	cli_error("[#] wgate: %s is up: UDP port %u, MTU %u, %zu peer%s\n", ifname, d->udp.port,
+		  mtu, d->dev.peer_count, d->dev.peer_count == 1 ? "" : "s");
 	if (!foreground) {
 		pid_t pid = fork();
 

@@ -80,7 +80,7 @@ struct parser {
 	const char *name;
 	unsigned line;
 	enum section section;
-	unsigned seen[KEY_COUNT]; /* line of each key's first use in this section */
+	unsigned seen[KEY_COUNT];    /* line of each key's first use in this section */
 	struct hash_index peer_keys; /* the peers so far, by public key */
 	char *err;
 	size_t err_len;
@@ -99,30 +99,6 @@ __attribute__((format(printf, 2, 3))) static bool fail(struct parser *p, const c
 	}
 	va_end(ap);
 	return false;
-}
-
-/*
- * Makes room for one more element. The old array is wiped before it is freed
- * (realloc would not): peers hold preshared keys.
- */
-static bool grow(void **array, size_t *cap, size_t len, size_t size)
-{
-	size_t new_cap = *cap ? *cap * 2 : 4;
-	void *bigger;
-
-	if (len < *cap)
-		return true;
-	bigger = calloc(new_cap, size);
-	if (!bigger)
-		return false;
-	if (*array) {
-		memcpy(bigger, *array, *cap * size);
-		crypto_wipe(*array, *cap * size);
-		free(*array);
-	}
-	*array = bigger;
-	*cap = new_cap;
-	return true;
 }
 
 static bool strv_push(struct strv *strv, const char *s)
@@ -365,8 +341,8 @@ static bool add_allowed_ip(struct parser *p, const char *item)
 	if (!ip_prefix_parse(&prefix, item, false))
 		return fail(
 		    p, "AllowedIPs entry `%s' is not an IP address with an optional /prefix", item);
-	if (!grow((void **)&peer->allowed_ips, &peer->allowed_ips_cap, peer->allowed_ips_len,
-		  sizeof(prefix)))
+	if (!crypto_grow_wiped((void **)&peer->allowed_ips, &peer->allowed_ips_cap,
+			       peer->allowed_ips_len, sizeof(prefix)))
 		return fail(p, "out of memory");
 	peer->allowed_ips[peer->allowed_ips_len++] = prefix;
 	return true;
@@ -379,7 +355,8 @@ static bool add_address(struct parser *p, const char *item)
 
 	if (!ip_prefix_parse(&prefix, item, false))
 		return fail(p, "Address `%s' is not an IP address with an optional /prefix", item);
-	if (!grow((void **)&c->addresses, &c->addresses_cap, c->addresses_len, sizeof(prefix)))
+	if (!crypto_grow_wiped((void **)&c->addresses, &c->addresses_cap, c->addresses_len,
+			       sizeof(prefix)))
 		return fail(p, "out of memory");
 	c->addresses[c->addresses_len++] = prefix;
 	return true;
@@ -602,7 +579,7 @@ static bool begin_section(struct parser *p, const char *header)
 	}
 	if (strcasecmp(header, "[Peer]"))
 		return fail(p, "unknown section `%s': expected [Interface] or [Peer]", header);
-	if (!grow((void **)&c->peers, &c->peers_cap, c->peers_len, sizeof(*c->peers)))
+	if (!crypto_grow_wiped((void **)&c->peers, &c->peers_cap, c->peers_len, sizeof(*c->peers)))
 		return fail(p, "out of memory");
 	c->peers[c->peers_len++].line = p->line;
 	p->section = SECTION_PEER;

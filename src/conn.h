@@ -22,10 +22,10 @@ struct conn {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_done;
-	bool in_closed;		  /* the client shut its side: answer, then close */
-	bool broken;		  /* a send failed: the client is gone, close at once */
+	bool in_closed;		 /* the client shut its side: answer, then close */
+	bool broken;		 /* a send failed: the client is gone, close at once */
 	uint64_t opened, active; /* monotonic ns: accepted, last read or written */
-	long uid, pid;		  /* the client's (SO_PEERCRED), -1 when unknown */
+	long uid, pid;		 /* the client's (SO_PEERCRED), -1 when unknown */
 };
 
 enum {
@@ -43,7 +43,8 @@ struct conn_set {
 
 enum conn_read_result { CONN_OPEN, CONN_EOF, CONN_ERROR };
 
-/* Reads all that is available, keeping at most max bytes of unanswered input; EOF sets in_closed. */
+/* Reads all that is available, keeping at most max bytes of unanswered input; EOF sets in_closed.
+ */
 enum conn_read_result conn_read(struct conn *c, size_t max, uint64_t now);
 /* Appends text to the output; takes ownership of the malloc'ed text. */
 void conn_queue(struct conn *c, char *text, size_t len);

@@ -10,6 +10,7 @@
 #include "crypto.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -493,4 +494,24 @@ bool xaead_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_XA
 		uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t ad_len)
 {
 	return xaead(false, key, nonce, dst, src, len, ad, ad_len);
+}
+
+bool crypto_grow_wiped(void **array, size_t *cap, size_t len, size_t size)
+{
+	size_t bigger = *cap ? *cap * 2 : 4;
+	void *fresh;
+
+	if (len < *cap)
+		return true;
+	fresh = calloc(bigger, size);
+	if (!fresh)
+		return false;
+	if (*array) {
+		memcpy(fresh, *array, *cap * size);
+		crypto_wipe(*array, *cap * size);
+		free(*array);
+	}
+	*array = fresh;
+	*cap = bigger;
+	return true;
 }

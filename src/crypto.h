@@ -30,6 +30,13 @@ must_check bool crypto_init(void);
 
 must_check bool crypto_random(void *buf, size_t len);
 void crypto_wipe(void *buf, size_t len);
+/*
+ * Makes room for one more element in a growing array (doubling from 4), the
+ * old array wiped before it is freed, as realloc would not: for arrays that
+ * hold keys. False when out of memory (the array is untouched).
+ */
+bool crypto_grow_wiped(void **array, size_t *cap, size_t len, size_t size)
+    __attribute__((warn_unused_result));
 /* Constant time in len; true when equal. */
 bool crypto_equal(const void *a, const void *b, size_t len);
 bool crypto_is_zero(const void *buf, size_t len);

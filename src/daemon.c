@@ -260,7 +260,8 @@ static void serve_control(struct daemon *d, int fd, uint32_t events)
 	if (!c)
 		return;
 	/* the monitor's requests are its reloads */
-	ops.via = d->privsep_channel >= 0 && c->pid == (long)getppid() ? "reload" : "control_socket";
+	ops.via =
+	    d->privsep_channel >= 0 && c->pid == (long)getppid() ? "reload" : "control_socket";
 	ops.uid = c->uid;
 	ops.pid = c->pid;
 	if (uapi_serve(&d->uapi, c, &d->dev, &ops, events, now))
@@ -287,9 +288,10 @@ static void maintenance(struct daemon *d, uint64_t now)
 		uint64_t denied = sandbox_denied(&last);
 
 		if (denied != d->sandbox_denied_logged) {
-			log_error("event=sandbox_denied count=%llu last_syscall=%d msg=\"a system call "
-				  "outside the sandbox's allow-list failed with EPERM\"",
-				  (unsigned long long)denied, last);
+			log_error(
+			    "event=sandbox_denied count=%llu last_syscall=%d msg=\"a system call "
+			    "outside the sandbox's allow-list failed with EPERM\"",
+			    (unsigned long long)denied, last);
 			d->sandbox_denied_logged = denied;
 		}
 	}

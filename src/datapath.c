@@ -320,10 +320,11 @@ static size_t list_datagrams(struct datapath *dp, struct device *dev, size_t cou
  * Whether c is the control message level/type with len bytes at least, all
  * inside msg's control buffer; if so, copies them.
  */
-static bool read_one_control(const struct msghdr *msg, const struct cmsghdr *c, int level,
-			     int type, void *out, size_t len)
+static bool read_one_control(const struct msghdr *msg, const struct cmsghdr *c, int level, int type,
+			     void *out, size_t len)
 {
-	size_t room = msg->msg_controllen - (size_t)((const char *)c - (const char *)msg->msg_control);
+	size_t room =
+	    msg->msg_controllen - (size_t)((const char *)c - (const char *)msg->msg_control);
 
 	if (c->cmsg_level != level || c->cmsg_type != type || c->cmsg_len < CMSG_LEN(len) ||
 	    CMSG_LEN(len) > room)
@@ -348,7 +349,8 @@ static size_t read_control(const struct msghdr *msg, struct local_addr *local)
 
 		if (read_one_control(msg, c, SOL_UDP, UDP_GRO, &size, sizeof(size))) {
 			segment_size = size > 0 ? (size_t)size : 0;
-		} else if (read_one_control(msg, c, IPPROTO_IP, IP_PKTINFO, &info4, sizeof(info4))) {
+		} else if (read_one_control(msg, c, IPPROTO_IP, IP_PKTINFO, &info4,
+					    sizeof(info4))) {
 			local->family = AF_INET;
 			local->v4 = info4.ipi_spec_dst;
 		} else if (read_one_control(msg, c, IPPROTO_IPV6, IPV6_PKTINFO, &info6,

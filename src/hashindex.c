@@ -58,8 +58,7 @@ static size_t probe(const struct hash_index *h, const void *key)
 {
 	size_t i = (size_t)hash_of(h, key) & h->mask;
 
-	while (h->slots[i] &&
-	       memcmp(h->key_of(h->items, h->slots[i] - 1), key, h->key_len))
+	while (h->slots[i] && memcmp(h->key_of(h->items, h->slots[i] - 1), key, h->key_len))
 		i = (i + 1) & h->mask;
 	return i;
 }

@@ -57,9 +57,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		if (!noise_init()) {
-			cli_error(
-				"wgate: OpenSSL lacks an algorithm wgate needs "
-				"(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");
+			cli_error("wgate: OpenSSL lacks an algorithm wgate needs "
+				  "(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");
 			return 1;
 		}
 		return commands[i].run(argc - 1, argv + 1);

@@ -144,8 +144,7 @@ static void keypair_age(FILE *out, const struct snapshot_peer *p)
 
 static const struct peer_family peer_families[] = {
     {"wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", true, tx_bytes},
-    {"wireguard_received_bytes_total", "counter", "Bytes received from the peer.", true,
-     rx_bytes},
+    {"wireguard_received_bytes_total", "counter", "Bytes received from the peer.", true, rx_bytes},
     {"wireguard_latest_handshake_seconds", "gauge",
      "UNIX time of the latest handshake with the peer, 0 for never.", true, handshake_time},
     {"wgate_latest_handshake_timestamp_seconds", "gauge",
@@ -162,8 +161,7 @@ static const struct peer_family peer_families[] = {
     {"wgate_handshakes_failed_total", "counter",
      "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", false, failed},
     {"wgate_endpoint_changes_total", "counter",
-     "Times the peer's endpoint moved to a new source address (roaming).", false,
-     endpoint_changes},
+     "Times the peer's endpoint moved to a new source address (roaming).", false, endpoint_changes},
     {"wgate_keypair_age_seconds", "gauge",
      "Age of the keypair in use with the peer, -1 when there is none.", false, keypair_age},
 };
@@ -395,8 +393,8 @@ static struct metrics_snapshot *snapshot_for_scrape(struct metrics_server *serve
 	struct metrics_snapshot *fresh;
 	bool streaming = server->newest && server->newest->refs > 1;
 
-	if (server->newest && ((streaming && now - server->newest->taken < NSEC_PER_SEC) ||
-			       server->snapshots >= 2)) {
+	if (server->newest &&
+	    ((streaming && now - server->newest->taken < NSEC_PER_SEC) || server->snapshots >= 2)) {
 		++server->newest->refs;
 		return server->newest;
 	}
@@ -529,8 +527,8 @@ static void track(void *cls, struct MHD_Connection *connection, void **socket_st
 }
 
 int metrics_listen(struct metrics_server *server, const char *address, const struct device *dev,
-		   const struct datapath *dp, const char *ifname, uint64_t (*clock)(void), char *err,
-		   size_t err_len)
+		   const struct datapath *dp, const char *ifname, uint64_t (*clock)(void),
+		   char *err, size_t err_len)
 {
 	union sockaddr_any addr;
 	int fd, one = 1;
@@ -555,12 +553,12 @@ int metrics_listen(struct metrics_server *server, const char *address, const str
 	server->ifname = ifname;
 	server->clock = clock;
 	server->httpd = MHD_start_daemon(
-	    MHD_USE_EPOLL, 0, NULL, NULL, answer, server,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)METRICS_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)METRICS_CONNECTIONS_PER_ADDRESS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)METRICS_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-	    MHD_OPTION_NOTIFY_CONNECTION, track, server, MHD_OPTION_END);
+	    MHD_USE_EPOLL, 0, NULL, NULL, answer, server, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS_PER_ADDRESS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_IDLE_SECONDS,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_NOTIFY_CONNECTION, track,
+	    server, MHD_OPTION_END);
 	if (!server->httpd) {
 		snprintf(err, err_len, "cannot serve metrics on %s: the HTTP server did not start",
 			 address);
@@ -616,11 +614,11 @@ long metrics_timeout_ms(const struct metrics_server *server)
 
 bool metrics_add_connection(struct metrics_server *server, int fd)
 {
-	struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in from = {.sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 
-	return server->httpd &&
-	       MHD_add_connection(server->httpd, fd, (struct sockaddr *)&from, sizeof(from)) ==
-		   MHD_YES;
+	return server->httpd && MHD_add_connection(server->httpd, fd, (struct sockaddr *)&from,
+						   sizeof(from)) == MHD_YES;
 }
 
 void metrics_close(struct metrics_server *server)

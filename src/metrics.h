@@ -69,8 +69,8 @@ struct metrics_server {
  * 0 or a negative errno with a sentence in err. clock gives monotonic ns.
  */
 int metrics_listen(struct metrics_server *server, const char *address, const struct device *dev,
-		   const struct datapath *dp, const char *ifname, uint64_t (*clock)(void), char *err,
-		   size_t err_len);
+		   const struct datapath *dp, const char *ifname, uint64_t (*clock)(void),
+		   char *err, size_t err_len);
 /* The fd to watch for input (-1 when off); call metrics_run() when it is ready. */
 int metrics_fd(const struct metrics_server *server);
 /* Serves what is ready and closes connections past their lifetime. */

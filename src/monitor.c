@@ -19,7 +19,7 @@
 #include "sandbox.h"
 
 /* In the child: the event loop, sandboxed, to the end. */
-static __attribute__((noreturn)) void run_child(struct daemon *d, int channel)
+static __attribute__((noreturn)) void run_child(struct daemon *d, int channel, bool sandboxed)
 {
 	const char *user = getenv("WGATE_USER");
 	char err[512];
@@ -28,7 +28,8 @@ static __attribute__((noreturn)) void run_child(struct daemon *d, int channel)
 	d->privsep_channel = channel;
 	d->config = NULL; /* reloads are the monitor's */
 	if (!daemon_prepare(d, err, sizeof(err)) ||
-	    !sandbox_enter(user && *user ? user : SANDBOX_DEFAULT_USER, err, sizeof(err))) {
+	    (sandboxed &&
+	     !sandbox_enter(user && *user ? user : SANDBOX_DEFAULT_USER, err, sizeof(err)))) {
 		log_error("event=start_failed msg=\"%s\"", err);
 		log_flush();
 		_exit(1);
@@ -88,16 +89,8 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	sigset_t mask;
 
 	memset(m, 0, sizeof(*m));
-	if (sandbox && !strcmp(sandbox, "off")) {
-		char err[512];
-
+	if (sandbox && !strcmp(sandbox, "off"))
 		log_info("event=sandbox_off msg=\"WGATE_SANDBOX=off: the data path runs as root\"");
-		if (!daemon_prepare(d, err, sizeof(err))) {
-			log_error("event=start_failed msg=\"%s\"", err);
-			return 1;
-		}
-		return daemon_run(d);
-	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -105,7 +98,8 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	sigaddset(&mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) {
-		log_error("event=start_failed msg=\"cannot set up the monitor: %s\"", strerror(errno));
+		log_error("event=start_failed msg=\"cannot set up the monitor: %s\"",
+			  strerror(errno));
 		return 1;
 	}
 	log_flush(); /* or the child would write the monitor's buffered lines again */
@@ -116,7 +110,7 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	}
 	if (m->child == 0) {
 		close(channel[0]);
-		run_child(d, channel[1]);
+		run_child(d, channel[1], !(sandbox && !strcmp(sandbox, "off")));
 	}
 	close(channel[1]);
 	d->privsep_channel = channel[0];

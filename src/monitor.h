@@ -21,8 +21,8 @@ struct monitor {
  * Starts the child on d (set up: TUN, sockets, device configured) and serves
  * it. Returns when the interface should go down: 0 on SIGTERM/SIGINT (the
  * child still runs: stop it with monitor_stop after the down hooks), or 1
- * when the child ended by itself. WGATE_SANDBOX=off runs the event loop in
- * this process instead, with every privilege (for debugging only).
+ * when the child ended by itself. WGATE_SANDBOX=off leaves the child root and
+ * unconfined (for debugging only).
  */
 int monitor_run(struct monitor *m, struct daemon *d);
 /* Stops the child (SIGTERM, then SIGKILL after 10 s) and waits for it. */

@@ -222,7 +222,8 @@ static void collect_acks(struct mnl_socket *nl, unsigned first, size_t n,
 		/* each acknowledgement is a datagram of its own: many per system call */
 		for (int i = 0; i < ACKS_PER_READ; ++i) {
 			iov[i] = (struct iovec){bufs[i], ACK_ROOM};
-			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+			msgs[i] =
+			    (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 		}
 		got = recvmmsg(mnl_socket_get_fd(nl), msgs, ACKS_PER_READ, MSG_WAITFORONE, NULL);
 		if (got <= 0)
@@ -245,8 +246,8 @@ static void collect_acks(struct mnl_socket *nl, unsigned first, size_t n,
 	}
 }
 
-size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const *prefixes,
-		      size_t n, uint32_t table, netlink_route_failed *failed, void *ctx)
+size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const *prefixes, size_t n,
+		      uint32_t table, netlink_route_failed *failed, void *ctx)
 {
 	static char batch[BATCH_BYTES];
 	unsigned portid;

@@ -24,8 +24,8 @@ int netlink_route_del(unsigned ifindex, const struct ip_prefix *prefix, uint32_t
  * refusal). Returns n.
  */
 typedef void netlink_route_failed(void *ctx, const struct ip_prefix *prefix, int err);
-size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const *prefixes,
-		      size_t n, uint32_t table, netlink_route_failed *failed, void *ctx);
+size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const *prefixes, size_t n,
+		      uint32_t table, netlink_route_failed *failed, void *ctx);
 int netlink_link_delete(unsigned ifindex);
 /*
  * A policy rule: lookup in table, for packets (not) carrying fwmark (0: any),

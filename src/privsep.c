@@ -155,8 +155,8 @@ bool privsep_serve(int channel)
 	} else if (rq.type == PRIVSEP_BIND && fds[0] < 0) {
 		reply.error = udp_open(&fresh, rq.port, rq.fwmark, rq.gro);
 		reply.port = fresh.port;
-		log_info("event=privsep request=bind port=%u fwmark=%u result=%d", rq.port, rq.fwmark,
-			 reply.error);
+		log_info("event=privsep request=bind port=%u fwmark=%u result=%d", rq.port,
+			 rq.fwmark, reply.error);
 	} else if (rq.type == PRIVSEP_MARK && fds[0] >= 0 && is_udp(fds[0]) &&
 		   (fds[1] < 0 || is_udp(fds[1]))) {
 		/* the child's own sockets, no others: a mark is all that changes */
@@ -167,8 +167,9 @@ bool privsep_serve(int channel)
 		log_info("event=privsep request=mark fwmark=%u result=%d", rq.fwmark, reply.error);
 	} else {
 		reply.error = -EPROTO;
-		log_error("event=privsep_refused type=%u msg=\"a malformed request from the data path\"",
-			  rq.type);
+		log_error(
+		    "event=privsep_refused type=%u msg=\"a malformed request from the data path\"",
+		    rq.type);
 	}
 	for (int i = 0; i < 2; ++i)
 		if (fds[i] >= 0)

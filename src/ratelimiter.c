@@ -56,7 +56,8 @@ static struct ratelimiter_entry *evict_random(struct ratelimiter *rl)
 	size_t i = rl->victim_seed++ * 0x9e3779b97f4a7c15ull & (rl->bucket_count - 1);
 	struct ratelimiter_entry *e;
 
-	if (rl->victim_seed % 4096 == 0 && !crypto_random(&rl->victim_seed, sizeof(rl->victim_seed)))
+	if (rl->victim_seed % 4096 == 0 &&
+	    !crypto_random(&rl->victim_seed, sizeof(rl->victim_seed)))
 		++rl->victim_seed; /* a fresh secret now and then, so no victim can be aimed at */
 	while (!rl->buckets[i])
 		i = (i + 1) & (rl->bucket_count - 1);

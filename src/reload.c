@@ -161,7 +161,7 @@ struct shortfall {
 };
 
 __attribute__((format(printf, 2, 3))) static void fell_short(struct shortfall *s, const char *fmt,
-							      ...)
+							     ...)
 {
 	va_list ap;
 	int n;
@@ -174,7 +174,8 @@ __attribute__((format(printf, 2, 3))) static void fell_short(struct shortfall *s
 	n = vsnprintf(s->text + s->len, sizeof(s->text) - s->len, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		s->len += (size_t)n < sizeof(s->text) - s->len ? (size_t)n : sizeof(s->text) - s->len - 1;
+		s->len +=
+		    (size_t)n < sizeof(s->text) - s->len ? (size_t)n : sizeof(s->text) - s->len - 1;
 	log_error("event=reload_warning msg=\"%s\"", s->text);
 }
 
@@ -376,9 +377,10 @@ static void route_refused(void *ctx, const struct ip_prefix *p, int err)
 	fell_short(ctx, "cannot add route %s: %s", text, strerror(-err));
 }
 
-/* Collects the non-default prefixes of c (those wanted per keep) into list; false: out of memory. */
-static bool collect_routes(const struct config *c, const struct config_index *other, bool same_table,
-			   const struct ip_prefix ***list, size_t *len)
+/* Collects the non-default prefixes of c (those wanted per keep) into list; false: out of memory.
+ */
+static bool collect_routes(const struct config *c, const struct config_index *other,
+			   bool same_table, const struct ip_prefix ***list, size_t *len)
 {
 	size_t total = 0;
 
@@ -411,7 +413,8 @@ static void sync_routes(struct daemon *d, const struct config_index *oldx,
 	size_t len;
 	bool same = new_table == old_table;
 
-	if (old_table >= 0 && collect_routes(oldx->config, newx, same && new_table >= 0, &list, &len)) {
+	if (old_table >= 0 &&
+	    collect_routes(oldx->config, newx, same && new_table >= 0, &list, &len)) {
 		netlink_routes(false, d->ifindex, list, len, (uint32_t)old_table, NULL, NULL);
 		free(list);
 	}
@@ -446,66 +449,26 @@ static void write_status(struct daemon *d, const char *status, const char *messa
 
 /*
  * Sends request to the child's control socket and returns its errno (0 on
- * success). While waiting it answers the child's own requests (a new port
- * in the request makes the child ask the monitor for sockets).
+ * success), and the whole answer when asked. While waiting it answers the
+ * child's own requests (a new port in the request makes the child ask the
+ * monitor for sockets).
  */
 static int ask_child(struct daemon *d, const char *request, char **answer)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct secret_stream got;
-	size_t len = strlen(request), done = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), status = -EPROTO;
-	char buf[16384];
+	char *text =
+	    uapi_request_serving(d->ifname, request, d->privsep_channel, privsep_serve, 30000);
+	const char *e = text ? strstr(text, "errno=") : NULL;
+	int status = e ? atoi(e + 6) : -(errno ? errno : EPROTO);
 
+	if (answer && e) {
+		*answer = text;
+		return status;
+	}
 	if (answer)
 		*answer = NULL;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", d->uapi.path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    !secret_stream_open(&got)) {
-		status = -errno;
-		if (fd >= 0)
-			close(fd);
-		return status ? status : -EIO;
-	}
-	for (;;) {
-		struct pollfd fds[2] = {{.fd = fd, .events = POLLIN | (done < len ? POLLOUT : 0)},
-					{.fd = d->privsep_channel, .events = POLLIN}};
-		ssize_t n;
-
-		if (poll(fds, d->privsep_channel >= 0 ? 2 : 1, 30000) <= 0)
-			break; /* the child did not answer within 30 s */
-		if (fds[1].revents & (POLLIN | POLLHUP) && !privsep_serve(d->privsep_channel))
-			break;
-		if (fds[0].revents & POLLOUT && done < len) {
-			n = send(fd, request + done, len - done, MSG_NOSIGNAL);
-			if (n < 0)
-				break;
-			done += (size_t)n;
-		}
-		if (fds[0].revents & (POLLIN | POLLHUP)) {
-			n = read(fd, buf, sizeof(buf));
-			if (n <= 0)
-				break;
-			fwrite(buf, 1, (size_t)n, got.file);
-			if (got.len >= 2 && !memcmp(got.data + got.len - 2, "\n\n", 2) &&
-			    strstr(got.data, "errno="))
-				break;
-		}
-	}
-	crypto_wipe(buf, sizeof(buf));
-	close(fd);
-	{
-		char *text = secret_stream_close(&got, NULL);
-		const char *e = text ? strstr(text, "errno=") : NULL;
-
-		if (e)
-			status = atoi(e + 6);
-		if (answer && e)
-			*answer = text;
-		else if (text) {
-			crypto_wipe(text, strlen(text));
-			free(text);
-		}
+	if (text) {
+		crypto_wipe(text, strlen(text));
+		free(text);
 	}
 	return status;
 }
@@ -598,8 +561,8 @@ bool daemon_reload(struct daemon *d)
 	config_free(old);
 	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
 	*old = next;
-	log_info("event=config_reloaded path=%s peers=%zu ms=%llu", d->config_path,
-		 next.peers_len, (unsigned long long)((monotonic_ns() - now) / NSEC_PER_MSEC));
+	log_info("event=config_reloaded path=%s peers=%zu ms=%llu", d->config_path, next.peers_len,
+		 (unsigned long long)((monotonic_ns() - now) / NSEC_PER_MSEC));
 	write_status(d, short_of.len ? "partial" : "ok", short_of.len ? short_of.text : NULL);
 	return !short_of.len;
 fail:

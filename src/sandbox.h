@@ -24,8 +24,7 @@
  * (it needs to change user and raise the memory-lock limit). False with a
  * sentence in err; then the process must not go on.
  */
-bool sandbox_enter(const char *user, char *err, size_t err_len)
-    __attribute__((warn_unused_result));
+bool sandbox_enter(const char *user, char *err, size_t err_len) __attribute__((warn_unused_result));
 /* System calls refused so far, and the number of the last one (for the log). */
 uint64_t sandbox_denied(int *last_syscall);
 /* Whether all of the sandboxed process's memory is locked (see sandbox.c). */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -359,9 +360,10 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 		char fields[64];
 
 		if (op.has_private_key || op.has_listen_port || op.has_fwmark)
-			log_info("event=audit via=%s action=interface_changed fields=%s uid=%ld pid=%ld",
-				 asker.via, field_list(fields, sizeof(fields), names, set, 3),
-				 asker.uid, asker.pid);
+			log_info(
+			    "event=audit via=%s action=interface_changed fields=%s uid=%ld pid=%ld",
+			    asker.via, field_list(fields, sizeof(fields), names, set, 3), asker.uid,
+			    asker.pid);
 	}
 	if (op.replace_peers) {
 		log_info("event=audit via=%s action=peers_replaced removed=%zu uid=%ld pid=%ld",
@@ -377,27 +379,6 @@ out:
 }
 
 /* ---- the socket ---- */
-
-/* Makes room for one more element; the old array is wiped before it is freed (it holds keys). */
-static bool grow_wiped(void **array, size_t *cap, size_t len, size_t size)
-{
-	size_t bigger = *cap ? *cap * 2 : 16;
-	void *fresh;
-
-	if (len < *cap)
-		return true;
-	fresh = calloc(bigger, size);
-	if (!fresh)
-		return false;
-	if (*array) {
-		memcpy(fresh, *array, len * size);
-		crypto_wipe(*array, len * size);
-		free(*array);
-	}
-	*array = fresh;
-	*cap = bigger;
-	return true;
-}
 
 bool uapi_state_parse(struct uapi_state *s, const char *answer)
 {
@@ -427,8 +408,8 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 			} else if (KEY("fwmark")) {
 				s->fwmark = (uint32_t)strtoul(value, NULL, 10);
 			} else if (KEY("public_key")) {
-				if (!grow_wiped((void **)&s->peers, &s->peers_cap, s->peers_len,
-						sizeof(*s->peers)))
+				if (!crypto_grow_wiped((void **)&s->peers, &s->peers_cap,
+						       s->peers_len, sizeof(*s->peers)))
 					goto fail;
 				peer = &s->peers[s->peers_len++];
 				if (!key_from_hex(peer->public_key, value))
@@ -440,8 +421,9 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 			} else if (peer && KEY("persistent_keepalive_interval")) {
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
 			} else if (peer && KEY("allowed_ip")) {
-				if (!grow_wiped((void **)&peer->allowed_ips, &peer->allowed_ips_cap,
-						peer->allowed_ips_len, sizeof(*peer->allowed_ips)) ||
+				if (!crypto_grow_wiped(
+					(void **)&peer->allowed_ips, &peer->allowed_ips_cap,
+					peer->allowed_ips_len, sizeof(*peer->allowed_ips)) ||
 				    !ip_prefix_parse(&peer->allowed_ips[peer->allowed_ips_len++],
 						     value, true))
 					goto fail;
@@ -473,8 +455,8 @@ bool uapi_name_valid(const char *name)
 	size_t len = strlen(name);
 
 	return len >= 1 && len < IFNAMSIZ && strcmp(name, ".") && strcmp(name, "..") &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") ==
-		   len;
+	       strspn(name,
+		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-") == len;
 }
 
 int uapi_listen(struct uapi_server *server, const char *ifname, int fd, char *err, size_t err_len)
@@ -576,9 +558,9 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 {
 	if (events & EPOLLOUT && conn_flush(c, now))
 		return true; /* still answering: the next request waits, unread */
-	if (c->broken || (!conn_pending(c) && !c->in_closed &&
-			  events & (EPOLLIN | EPOLLHUP | EPOLLERR) &&
-			  conn_read(c, MAX_REQUEST, now) == CONN_ERROR)) {
+	if (c->broken ||
+	    (!conn_pending(c) && !c->in_closed && events & (EPOLLIN | EPOLLHUP | EPOLLERR) &&
+	     conn_read(c, MAX_REQUEST, now) == CONN_ERROR)) {
 		conn_close(&server->conns, c);
 		return false;
 	}
@@ -606,14 +588,15 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 	return false;
 }
 
-char *uapi_request(const char *ifname, const char *request)
+char *uapi_request_serving(const char *ifname, const char *request, int side,
+			   bool (*serve)(int side), int timeout_ms)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), saved = 0;
 	size_t len = strlen(request), done = 0;
 	struct secret_stream answer;
-	char buf[4096];
-	ssize_t n;
+	char buf[16384];
+	bool complete = false;
 
 	if (!uapi_name_valid(ifname)) {
 		if (fd >= 0)
@@ -622,32 +605,68 @@ char *uapi_request(const char *ifname, const char *request)
 		return NULL;
 	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), UAPI_SOCKET_DIR "/%s.sock", ifname);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		goto fail;
-	while (done < len) {
-		n = write(fd, request + done, len - done);
-		if (n < 0)
-			goto fail;
-		done += (size_t)n;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    !secret_stream_open(&answer)) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		return NULL;
 	}
-	if (!secret_stream_open(&answer))
-		goto fail;
 	/* The response ends with its errno line and an empty line. */
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, (size_t)n, answer.file);
-		if (answer.len >= 2 && !memcmp(answer.data + answer.len - 2, "\n\n", 2) &&
-		    strstr(answer.data, "errno="))
+	while (!complete) {
+		struct pollfd fds[2] = {{.fd = fd, .events = POLLIN | (done < len ? POLLOUT : 0)},
+					{.fd = side, .events = POLLIN}};
+		ssize_t n;
+		int ready = poll(fds, side >= 0 ? 2 : 1, timeout_ms);
+
+		if (ready <= 0) {
+			if (ready < 0 && errno == EINTR)
+				continue;
+			saved = ready ? errno : ETIMEDOUT;
 			break;
+		}
+		if (side >= 0 && fds[1].revents & (POLLIN | POLLHUP) && !serve(side)) {
+			saved = EPIPE;
+			break;
+		}
+		if (fds[0].revents & POLLOUT && done < len) {
+			n = send(fd, request + done, len - done, MSG_NOSIGNAL);
+			if (n < 0) {
+				saved = errno;
+				break;
+			}
+			done += (size_t)n;
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0) {
+				saved = n ? errno : EPIPE;
+				break;
+			}
+			fwrite(buf, 1, (size_t)n, answer.file);
+			complete = answer.len >= 2 &&
+				   !memcmp(answer.data + answer.len - 2, "\n\n", 2) &&
+				   strstr(answer.data, "errno=");
+		}
 	}
 	crypto_wipe(buf, sizeof(buf));
 	close(fd);
-	return secret_stream_close(&answer, NULL);
-fail:
-	if (fd >= 0) {
-		int saved = errno;
+	{
+		char *text = secret_stream_close(&answer, NULL);
 
-		close(fd);
-		errno = saved;
+		if (complete)
+			return text;
+		if (text) {
+			crypto_wipe(text, strlen(text));
+			free(text);
+		}
 	}
+	errno = saved ? saved : EPROTO;
 	return NULL;
+}
+
+char *uapi_request(const char *ifname, const char *request)
+{
+	return uapi_request_serving(ifname, request, -1, NULL, -1);
 }

@@ -101,5 +101,12 @@ bool uapi_serve(struct uapi_server *server, struct conn *client, struct device *
  * whole response (through the errno line), or NULL with errno set.
  */
 char *uapi_request(const char *ifname, const char *request);
+/*
+ * The same, calling serve(side) whenever side is readable while it waits
+ * (the monitor answers its child's requests meanwhile), giving up after
+ * timeout_ms of silence (-1: never). A false from serve ends the wait.
+ */
+char *uapi_request_serving(const char *ifname, const char *request, int side,
+			   bool (*serve)(int side), int timeout_ms);
 
 #endif

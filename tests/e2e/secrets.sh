@@ -38,12 +38,13 @@ exercise() {
 }
 check "showconf, set with keys, 300 preshared keys and a reload" exercise
 
-# find_in_memory PID TEXT...: how many times any of the texts occurs in the process's
-# writable memory (heap, stacks, anonymous maps).
+# find_in_memory PID NEEDLE...: how many times any needle occurs in the process's writable
+# memory (heap, stacks, anonymous maps); a needle is text, or raw:HEX for bytes.
 find_in_memory() {
 	python3 - "$@" <<'PY'
-import re, sys
-pid, needles = sys.argv[1], [n.encode() for n in sys.argv[2:]]
+import sys
+pid = sys.argv[1]
+needles = [bytes.fromhex(n[4:]) if n.startswith("raw:") else n.encode() for n in sys.argv[2:]]
 found = 0
 with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
     for line in maps:
@@ -72,28 +73,11 @@ for p in "$pid" "$monitor"; do
 		test "$copies" = 0
 done
 # the control: the raw private key is there (the device needs it), so the scan sees memory
-raw=$(python3 -c "import base64,sys; print(base64.b64decode(sys.argv[1]).hex())" "$KEY_A")
-control() {
-	python3 - "$pid" "$raw" <<'PY'
-import sys
-pid, raw = sys.argv[1], bytes.fromhex(sys.argv[2])
-n = 0
-with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
-    for line in maps:
-        parts = line.split()
-        if "w" not in parts[1]:
-            continue
-        start, end = (int(x, 16) for x in parts[0].split("-"))
-        try:
-            mem.seek(start); n += mem.read(end - start).count(raw)
-        except OSError:
-            pass
-sys.exit(0 if n else 1)
-PY
-}
-check "control: the scan finds the raw private key the device holds" control
-check "the monitor (root) holds no raw private key: the child has the device" bash -c "
-	$(declare -f control); pid=$monitor raw=$raw; ! control"
+raw=raw:$(hex_of "$KEY_A")
+check "control: the scan finds the raw private key the device holds" \
+	test "$(find_in_memory "$pid" "$raw")" -gt 0
+check "the monitor (root) holds no raw private key: the child has the device" \
+	test "$(find_in_memory "$monitor" "$raw")" = 0
 # A's sessions ended with its key change: A starts the new handshake
 check "the tunnel works again with the file's keys" ping_ok in_a 10.241.0.2
 done_testing

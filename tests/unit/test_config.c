@@ -289,13 +289,20 @@ static bool quotes_key(const char *text, const char *base64, const char *hex)
 static void no_mistake_echoes_a_key(void **state)
 {
 	static const char *const shapes[] = {
-	    "[Interface]\nPrivateKey %s\n",	   "[Interface]\nPrivateKey: %s\n",
-	    "[Interface]\n%s\n",		   "[Interface]\nPrivateKey = %s extra\n",
-	    "[Interface]\nPrivate Key = %s\n",	   "[Interface]\nPrivateKye = %s\n",
-	    "[Interface]\nPrivateKey == %s\n",	   "[Peer]\nPublicKey = " KEY_A "\nPresharedKey %s\n",
-	    "[%s]\n",				   "[Interface]\nPrivateKey = \"%s\"\n",
-	    "[Interface]\nListenPort = %s\n",	   "[Interface]\nDNS = %s\n",
-	    "[Peer]\nPublicKey = " KEY_A "\nEndpoint = %s\n", "[Interface]\nTable = %s\n",
+	    "[Interface]\nPrivateKey %s\n",
+	    "[Interface]\nPrivateKey: %s\n",
+	    "[Interface]\n%s\n",
+	    "[Interface]\nPrivateKey = %s extra\n",
+	    "[Interface]\nPrivate Key = %s\n",
+	    "[Interface]\nPrivateKye = %s\n",
+	    "[Interface]\nPrivateKey == %s\n",
+	    "[Peer]\nPublicKey = " KEY_A "\nPresharedKey %s\n",
+	    "[%s]\n",
+	    "[Interface]\nPrivateKey = \"%s\"\n",
+	    "[Interface]\nListenPort = %s\n",
+	    "[Interface]\nDNS = %s\n",
+	    "[Peer]\nPublicKey = " KEY_A "\nEndpoint = %s\n",
+	    "[Interface]\nTable = %s\n",
 	};
 	uint8_t key[KEY_LEN];
 	char b64[KEY_BASE64_LEN + 1], hex[KEY_HEX_LEN + 1], text[512], mangled[128];
@@ -311,8 +318,8 @@ static void no_mistake_echoes_a_key(void **state)
 			if (form == 2) /* a typo: one character swapped for another */
 				snprintf(mangled, sizeof(mangled), "%.20s-%s", b64, b64 + 21);
 			if (form == 3) /* pasted in pieces */
-				snprintf(mangled, sizeof(mangled), "%.11s %.11s %.11s %s", b64, b64 + 11,
-					 b64 + 22, b64 + 33);
+				snprintf(mangled, sizeof(mangled), "%.11s %.11s %.11s %s", b64,
+					 b64 + 11, b64 + 22, b64 + 33);
 			if (form == 4) /* cut short */
 				snprintf(mangled, sizeof(mangled), "%.30s", b64);
 			for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); ++i) {
@@ -320,7 +327,8 @@ static void no_mistake_echoes_a_key(void **state)
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-				snprintf(text, sizeof(text), shapes[i], secret); /* each takes one %s */
+				snprintf(text, sizeof(text), shapes[i],
+					 secret); /* each takes one %s */
 #pragma GCC diagnostic pop
 				memset(err, 0, sizeof(err));
 				if (parse(&c, text)) {
@@ -328,7 +336,8 @@ static void no_mistake_echoes_a_key(void **state)
 					continue; /* a well-formed key where one belongs */
 				}
 				if (quotes_key(err, b64, hex)) {
-					print_error("shape %zu form %d quotes the key: %s\n", i, form, err);
+					print_error("shape %zu form %d quotes the key: %s\n", i,
+						    form, err);
 					fail();
 				}
 				assert_non_null(strstr(err, "test.conf:"));

@@ -169,8 +169,8 @@ static void no_error_where_none_is_due(void **state)
 static void ipv6_errors_behind_extension_headers(void **state)
 {
 	static const uint8_t chains[][3] = {
-	    {0, 255, 255}, {60, 255, 255}, {43, 255, 255}, {44, 255, 255},
-	    {51, 255, 255}, {0, 60, 255},  {0, 43, 60},	   {0, 44, 60},
+	    {0, 255, 255},  {60, 255, 255}, {43, 255, 255}, {44, 255, 255},
+	    {51, 255, 255}, {0, 60, 255},   {0, 43, 60},    {0, 44, 60},
 	};
 	uint8_t pkt[200], err[ICMP_UNREACHABLE_MAX];
 
@@ -179,13 +179,15 @@ static void ipv6_errors_behind_extension_headers(void **state)
 		for (int upper = 0; upper < 3; ++upper) {
 			/* upper 0: ICMPv6 destination unreachable; 1: echo request; 2: UDP */
 			uint8_t last = upper == 2 ? 17 : 58;
-			size_t at = 40, len = ipv6(pkt, sizeof(pkt), "fd00::1", "fd00::99", chains[c][0], 0);
+			size_t at = 40,
+			       len = ipv6(pkt, sizeof(pkt), "fd00::1", "fd00::99", chains[c][0], 0);
 
 			for (int h = 0; h < 3 && chains[c][h] != 255; ++h) {
 				uint8_t kind = chains[c][h];
 
 				memset(pkt + at, 0, 16);
-				pkt[at] = h + 1 < 3 && chains[c][h + 1] != 255 ? chains[c][h + 1] : last;
+				pkt[at] =
+				    h + 1 < 3 && chains[c][h + 1] != 255 ? chains[c][h + 1] : last;
 				if (kind == 44) {
 					at += 8; /* fragment offset 0: the first fragment */
 				} else if (kind == 51) {

@@ -55,7 +55,9 @@ static struct privsep_reply answer_to(const void *msg, size_t len, int fd, int *
 	assert_true(sendmsg(pair[1], &m, 0) == (ssize_t)len);
 	assert_true(privsep_serve(pair[0]));
 	iov = (struct iovec){&reply, sizeof(reply)};
-	m = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	m = (struct msghdr){.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
 	assert_int_equal(recvmsg(pair[1], &m, 0), sizeof(reply));
 	*fds_received = 0;
