@@ -20,6 +20,7 @@ struct conn {
 	int fd;
 	char *in; /* NUL-terminated after conn_read */
 	size_t in_len, in_cap;
+	size_t scanned; /* input already searched for a request's end */
 	char *out;
 	size_t out_len, out_done;
 	bool in_closed;		 /* the client shut its side: answer, then close */

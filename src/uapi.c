@@ -133,21 +133,6 @@ static void set_op_free(struct set_op *op)
 	crypto_wipe(op, sizeof(*op));
 }
 
-static void *grow(void *array, size_t *cap, size_t len, size_t size)
-{
-	size_t new_cap = *cap ? *cap * 2 : 8;
-	void *bigger;
-
-	if (len < *cap)
-		return array;
-	bigger = reallocarray(array, new_cap, size);
-	if (!bigger)
-		return NULL;
-	memset((char *)bigger + *cap * size, 0, (new_cap - *cap) * size);
-	*cap = new_cap;
-	return bigger;
-}
-
 /* One key=value line into op; 0 or a negative errno. */
 static int parse_line(struct set_op *op, char *line)
 {
@@ -159,11 +144,10 @@ static int parse_line(struct set_op *op, char *line)
 		return -EPROTO;
 	*value++ = '\0';
 	if (!strcmp(line, "public_key")) {
-		void *bigger = grow(op->peers, &op->peers_cap, op->peers_len, sizeof(*op->peers));
-
-		if (!bigger)
+		/* the old array is wiped as it grows: peers carry preshared keys */
+		if (!crypto_grow_wiped((void **)&op->peers, &op->peers_cap, op->peers_len,
+				       sizeof(*op->peers)))
 			return -ENOMEM;
-		op->peers = bigger;
 		peer = &op->peers[op->peers_len++];
 		return key_from_hex(peer->public_key, value) ? 0 : -EINVAL;
 	}
@@ -221,11 +205,9 @@ static int parse_line(struct set_op *op, char *line)
 	}
 	if (!strcmp(line, "allowed_ip")) {
 		struct allowed_ip_op *ip;
-		void *bigger = grow(peer->ips, &peer->ips_cap, peer->ips_len, sizeof(*peer->ips));
-
-		if (!bigger)
+		if (!crypto_grow_wiped((void **)&peer->ips, &peer->ips_cap, peer->ips_len,
+				       sizeof(*peer->ips)))
 			return -ENOMEM;
-		peer->ips = bigger;
 		ip = &peer->ips[peer->ips_len++];
 		ip->remove = value[0] == '-';
 		return ip_prefix_parse(&ip->prefix, value + ip->remove, true) ? 0 : -EINVAL;
@@ -566,12 +548,18 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 	}
 	/* One request at a time: a first line, then lines up to an empty one. */
 	while (!conn_pending(c) && !c->broken) {
-		char *end = c->in_len >= 2 ? memmem(c->in, c->in_len, "\n\n", 2) : NULL;
+		/* from where the last look stopped: a large request arrives in many reads */
+		size_t from = c->scanned ? c->scanned - 1 : 0;
+		char *end = c->in_len >= from + 2 ? memmem(c->in + from, c->in_len - from, "\n\n", 2)
+						  : NULL;
 		size_t used;
 
-		if (!end)
+		if (!end) {
+			c->scanned = c->in_len;
 			break;
+		}
 		used = (size_t)(end - c->in) + 2;
+		c->scanned = 0;
 		if (!strncmp(c->in, "get=1\n", 6) && used == 7)
 			respond(c, dev, true, 0);
 		else if (!strncmp(c->in, "set=1\n", 6))
