@@ -61,6 +61,7 @@ int wgated_main(int argc, char **argv)
 	ret = parse_run_options("wgated", argc, argv, usage, &foreground, &metrics, &ifname);
 	if (ret >= 0)
 		return ret;
+	monitor_hold_signals();
 	if (!ifname || tun_fd == -2 || uapi_fd == -2) {
 		usage(stderr);
 		return 1;

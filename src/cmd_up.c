@@ -163,6 +163,8 @@ int cmd_up(int argc, char **argv)
 		cli_error("wgate up: PreUp: %s\n", err);
 		goto out;
 	}
+	/* from the interface on, a stop waits for the monitor, which then goes down cleanly */
+	monitor_hold_signals();
 	int tun_fd = tun_open(ifname, d->dp.features & DATAPATH_TUN_OFFLOAD);
 	if (tun_fd < 0) {
 		cli_error("wgate up: cannot create TUN interface `%s': %s%s\n", ifname,

@@ -82,6 +82,23 @@ static void reap(struct monitor *m, bool wait)
 	}
 }
 
+static void monitor_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+}
+
+void monitor_hold_signals(void)
+{
+	sigset_t mask;
+
+	monitor_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
 int monitor_run(struct monitor *m, struct daemon *d)
 {
 	const char *sandbox = getenv("WGATE_SANDBOX");
@@ -91,11 +108,7 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	memset(m, 0, sizeof(*m));
 	if (sandbox && !strcmp(sandbox, "off"))
 		log_info("event=sandbox_off msg=\"WGATE_SANDBOX=off: the data path runs as root\"");
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	monitor_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) {
 		log_error("event=start_failed msg=\"cannot set up the monitor: %s\"",

@@ -18,6 +18,13 @@ struct monitor {
 };
 
 /*
+ * Blocks the signals the monitor answers (SIGINT, SIGTERM, SIGHUP, SIGCHLD)
+ * from the start of set-up, so that one arriving before the monitor runs is
+ * handled by it, not by the default action halfway through.
+ */
+void monitor_hold_signals(void);
+
+/*
  * Starts the child on d (set up: TUN, sockets, device configured) and serves
  * it. Returns when the interface should go down: 0 on SIGTERM/SIGINT (the
  * child still runs: stop it with monitor_stop after the down hooks), or 1
