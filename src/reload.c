@@ -9,14 +9,11 @@
  * did not change keeps its session; its AllowedIPs change one prefix at a time.
  */
 #include <errno.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "crypto.h"
