@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * wgate reload: check the interface's config file, then have its daemon apply
- * every difference (SIGHUP) and report how that went.
+ * wgate reload: have the interface's daemon check its config file and apply
+ * every difference (SIGHUP), then say how that went. The daemon parses the
+ * file itself and refuses a broken one whole; checking it here as well would
+ * only parse a large file twice.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,7 +14,6 @@
 
 #include "commands.h"
 #include "uapi.h"
-#include "config.h"
 #include "daemon.h"
 
 /* The generation and text of the daemon's last reload report. */
@@ -34,8 +35,7 @@ static unsigned read_report(const char *ifname, char *text, size_t len)
 
 int cmd_reload(int argc, char **argv)
 {
-	char pidpath[64], config_path[4096] = "", err[512], report[1024] = "";
-	struct config config;
+	char pidpath[64], config_path[4096] = "", report[1024] = "";
 	unsigned before;
 	int pid = 0;
 	FILE *f;
@@ -61,18 +61,13 @@ int cmd_reload(int argc, char **argv)
 		return 1;
 	}
 	fclose(f);
-	if (!config_load(&config, config_path, err, sizeof(err))) {
-		cli_error("wgate reload: %s\nwgate reload: nothing was changed\n", err);
-		return 1;
-	}
-	config_free(&config);
 	before = read_report(argv[1], report, sizeof(report));
 	if (kill(pid, SIGHUP) < 0) {
 		cli_error("wgate reload: cannot signal pid %d: %s\n", pid, strerror(errno));
 		return 1;
 	}
-	for (int i = 0; i < 200; ++i) {
-		struct timespec tick = {0, 50 * 1000000L};
+	for (int i = 0; i < 2000; ++i) {
+		struct timespec tick = {0, 5 * 1000000L};
 
 		if (read_report(argv[1], report, sizeof(report)) != before) {
 			if (strstr(report, "status=ok")) {

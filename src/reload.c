@@ -470,6 +470,11 @@ static int ask_child(struct daemon *d, const char *request, char **answer)
 	return status;
 }
 
+static unsigned long long ms_between(uint64_t from, uint64_t to)
+{
+	return (unsigned long long)((to - from) / NSEC_PER_MSEC);
+}
+
 bool daemon_reload(struct daemon *d)
 {
 	struct config next, *old = d->config;
@@ -477,7 +482,7 @@ bool daemon_reload(struct daemon *d)
 	struct shortfall short_of = {0};
 	struct uapi_state state;
 	char err[512], *answer = NULL, *request;
-	uint64_t now = monotonic_ns();
+	uint64_t now = monotonic_ns(), t_parsed, t_read, t_diffed, t_applied;
 	long old_table, new_table;
 	size_t request_len = 0;
 	uint32_t mark;
@@ -489,6 +494,7 @@ bool daemon_reload(struct daemon *d)
 		config_free(&next); /* safe on the zeroed struct a failed load leaves */
 		goto fail;
 	}
+	t_parsed = monotonic_ns();
 	old_table = netconf_table(old, err, sizeof(err));
 	new_table = netconf_table(&next, err, sizeof(err));
 	if (new_table < -1) {
@@ -507,6 +513,7 @@ bool daemon_reload(struct daemon *d)
 	}
 	crypto_wipe(answer, strlen(answer));
 	free(answer);
+	t_read = monotonic_ns();
 	if (!index_build(&oldx, old)) {
 		uapi_state_free(&state);
 		config_free(&next);
@@ -523,7 +530,9 @@ bool daemon_reload(struct daemon *d)
 	mark = d->netconf->default_table && !next.fwmark ? d->netconf->default_table : next.fwmark;
 	request = device_changes(&state, &oldx, &newx, mark, &request_len);
 	uapi_state_free(&state);
+	t_diffed = monotonic_ns();
 	ret = request ? ask_child(d, request, NULL) : -ENOMEM;
+	t_applied = monotonic_ns();
 	if (request) {
 		crypto_wipe(request, request_len);
 		free(request);
@@ -558,8 +567,11 @@ bool daemon_reload(struct daemon *d)
 	config_free(old);
 	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
 	*old = next;
-	log_info("event=config_reloaded path=%s peers=%zu ms=%llu", d->config_path, next.peers_len,
-		 (unsigned long long)((monotonic_ns() - now) / NSEC_PER_MSEC));
+	log_info("event=config_reloaded path=%s peers=%zu ms=%llu parse_ms=%llu read_ms=%llu "
+		 "diff_ms=%llu apply_ms=%llu network_ms=%llu",
+		 d->config_path, next.peers_len, ms_between(now, monotonic_ns()),
+		 ms_between(now, t_parsed), ms_between(t_parsed, t_read), ms_between(t_read, t_diffed),
+		 ms_between(t_diffed, t_applied), ms_between(t_applied, monotonic_ns()));
 	write_status(d, short_of.len ? "partial" : "ok", short_of.len ? short_of.text : NULL);
 	return !short_of.len;
 fail:

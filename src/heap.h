@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGATE_HEAP_H
+#define WGATE_HEAP_H
+
+/*
+ * Has the daemon's heap backed by transparent huge pages where the kernel
+ * allows it (madvise mode): a peer set of 100k peers is ~100 MiB touched once,
+ * and 2 MiB pages make that first touch several times cheaper. glibc reads the
+ * choice only at start, so this re-executes the program once with
+ * glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES; an operator's own setting of
+ * that tunable is kept, and WGATE_HUGEPAGES=off skips it. Returns only when
+ * nothing was done (or the re-exec failed, which changes nothing).
+ */
+void heap_prefer_huge_pages(char **argv);
+
+#endif
