@@ -42,6 +42,7 @@ JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
+CFLAGS += -Isrc
 CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS) $(SECCOMP_CFLAGS)
 LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) $(MHD_LIBS) $(JSON_LIBS) $(SECCOMP_LIBS) -pthread
 
@@ -53,8 +54,9 @@ Q :=
 quiet =
 endif
 
+# src/LAYER/*.c; each layer includes only from the ones below it (scripts/layers).
 # Everything but main.c goes into a static library that the tests link too.
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC := $(filter-out src/cmd/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libwgate.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -70,13 +72,14 @@ wgate: $(BUILD)/wgate $(BUILD)/wgated
 $(BUILD)/wgated: $(BUILD)/wgate
 	$(Q)ln -sf wgate $@
 
-$(BUILD)/wgate: $(BUILD)/main.o $(LIB)
+$(BUILD)/wgate: $(BUILD)/cmd/main.o $(LIB)
 	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	$(call quiet,AR,$@)$(AR) rcs $@ $^
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c
+	$(Q)mkdir -p $(@D)
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
@@ -90,7 +93,7 @@ FUZZ_CC ?= clang
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h fuzz/*.h)
+build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h fuzz/*.h)
 	$(Q)mkdir -p build-fuzz
 	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Isrc $(CRYPTO_CFLAGS) $(MHD_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
@@ -118,7 +121,7 @@ install: wgate
 	sed 's|/usr/local/bin|$(BINDIR)|g' dist/wgate@.service >$(DESTDIR)$(UNITDIR)/wgate@.service
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c fuzz/*.h bench/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c fuzz/*.h bench/*.c
 
 clean:
 	rm -rf build build-san build-fuzz wgate wgated
@@ -126,4 +129,4 @@ clean:
 .PHONY: all check fuzz bench install format clean wgate
 .DELETE_ON_ERROR:
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(UNIT_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT_BIN:=.d)

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cookie.h"
-#include "crypto.h"
-#include "device.h"
-#include "noise.h"
+#include "core/cookie.h"
+#include "core/crypto.h"
+#include "core/device.h"
+#include "core/noise.h"
 
 struct initiator {
 	struct noise_identity id;

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "datapath.h"
-#include "workers.h"
+#include "core/crypto.h"
+#include "host/datapath.h"
+#include "host/workers.h"
 
 enum { BATCH = 64, PAYLOAD = 1424 };
 

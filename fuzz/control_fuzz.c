@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "fuzz_device.h"
-#include "uapi.h"
+#include "control/uapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

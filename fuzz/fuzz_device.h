@@ -6,9 +6,9 @@
 
 #include <stdlib.h>
 
-#include "device.h"
-#include "log.h"
-#include "noise.h"
+#include "core/device.h"
+#include "host/log.h"
+#include "core/noise.h"
 
 static bool send_nothing(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
 {

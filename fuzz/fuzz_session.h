@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "datapath.h"
+#include "host/datapath.h"
 #include "fuzz_device.h"
 
 static struct device a, b;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fuzz_device.h"
-#include "metrics.h"
+#include "control/metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "encoding.h"
-#include "uapi.h"
+#include "cmd/commands.h"
+#include "core/encoding.h"
+#include "control/uapi.h"
 
 int parse_run_options(const char *who, int argc, char **argv, void (*usage)(FILE *out),
 		      bool *foreground, const char **metrics, const char **name)

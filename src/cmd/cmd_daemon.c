@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "daemon.h"
-#include "log.h"
-#include "monitor.h"
-#include "tun.h"
+#include "cmd/commands.h"
+#include "daemon/daemon.h"
+#include "host/log.h"
+#include "daemon/monitor.h"
+#include "host/tun.h"
 
 static struct daemon daemon_state;
 

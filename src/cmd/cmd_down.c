@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "daemon.h"
+#include "cmd/commands.h"
+#include "daemon/daemon.h"
 
 /* Exited, or a zombie that a non-reaping init leaves behind. */
 static bool process_running(int pid)

@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "crypto.h"
-#include "encoding.h"
+#include "cmd/commands.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 
 static int generate(int argc, char **argv, bool clamp)
 {

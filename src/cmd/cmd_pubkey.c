@@ -3,9 +3,9 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "commands.h"
-#include "crypto.h"
-#include "encoding.h"
+#include "cmd/commands.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 
 int cmd_pubkey(int argc, char **argv)
 {

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "commands.h"
-#include "uapi.h"
-#include "daemon.h"
+#include "cmd/commands.h"
+#include "control/uapi.h"
+#include "daemon/daemon.h"
 
 /* The generation and text of the daemon's last reload report. */
 static unsigned read_report(const char *ifname, char *text, size_t len)

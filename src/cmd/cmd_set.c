@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "config.h"
-#include "crypto.h"
-#include "encoding.h"
-#include "secret_stream.h"
-#include "uapi.h"
+#include "cmd/commands.h"
+#include "config/config.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
+#include "core/secret_stream.h"
+#include "control/uapi.h"
 
 static void put_key(FILE *f, const char *name, const uint8_t key[KEY_LEN])
 {

@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "config.h"
-#include "crypto.h"
-#include "encoding.h"
-#include "uapi.h"
+#include "cmd/commands.h"
+#include "config/config.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
+#include "control/uapi.h"
 
 struct shown_peer {
 	uint8_t public_key[KEY_LEN];

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "commands.h"
-#include "config.h"
-#include "crypto.h"
+#include "cmd/commands.h"
+#include "config/config.h"
+#include "core/crypto.h"
 
 int cmd_strip(int argc, char **argv)
 {

@@ -13,13 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "monitor.h"
-#include "netconf.h"
-#include "tun.h"
+#include "cmd/commands.h"
+#include "config/apply.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "host/log.h"
+#include "daemon/monitor.h"
+#include "host/netconf.h"
+#include "host/tun.h"
 
 static struct daemon daemon_state;
 
@@ -198,7 +199,7 @@ int cmd_up(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!device_apply_config(&d->dev, &config, monotonic_ns())) {
+	if (!config_apply(&d->dev, &config, monotonic_ns())) {
 		cli_error("wgate up: cannot apply the config: out of memory\n");
 		goto out;
 	}

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define WGATE_VERSION "0.1.0"
+#include "core/version.h"
 
 /* Each takes argv[0] as its own name and returns the process exit status. */
 int cmd_genkey(int argc, char **argv);

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "heap.h"
-#include "noise.h"
+#include "cmd/commands.h"
+#include "host/heap.h"
+#include "core/noise.h"
 
 static const struct {
 	const char *name;

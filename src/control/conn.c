@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Buffered non-blocking connections, and the small fixed set a server keeps. */
-#include "conn.h"
+#include "control/conn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 static void release(char *buf, size_t len)
 {

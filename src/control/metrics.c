@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* The Prometheus text exposition format (version 0.0.4), snapshots of it, and its HTTP server. */
-#include "metrics.h"
+#include "control/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "core/encoding.h"
+#include "core/version.h"
 
 static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_MALFORMED] = "malformed",

@@ -21,8 +21,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "datapath.h"
-#include "device.h"
+#include "host/datapath.h"
+#include "core/device.h"
 
 struct metrics_snapshot;
 struct MHD_Daemon;

@@ -5,11 +5,11 @@
  * nothing; errno values follow wireguard-go's (-EINVAL for a bad value,
  * -EPROTO for a bad request, -EADDRINUSE when a port is taken).
  */
-#include "uapi.h"
+#include "control/uapi.h"
 
-#include "crypto.h"
-#include "log.h"
-#include "secret_stream.h"
+#include "core/crypto.h"
+#include "host/log.h"
+#include "core/secret_stream.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -550,8 +550,9 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 	while (!conn_pending(c) && !c->broken) {
 		/* from where the last look stopped: a large request arrives in many reads */
 		size_t from = c->scanned ? c->scanned - 1 : 0;
-		char *end = c->in_len >= from + 2 ? memmem(c->in + from, c->in_len - from, "\n\n", 2)
-						  : NULL;
+		char *end = c->in_len >= from + 2
+				? memmem(c->in + from, c->in_len - from, "\n\n", 2)
+				: NULL;
 		size_t used;
 
 		if (!end) {

@@ -16,8 +16,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "conn.h"
-#include "device.h"
+#include "control/conn.h"
+#include "core/device.h"
+#include "core/encoding.h"
 
 /* Where the control sockets live, as NAME.sock: shared by every implementation. */
 #define UAPI_SOCKET_DIR "/var/run/wireguard"

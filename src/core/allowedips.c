@@ -4,7 +4,7 @@
  * (key masked to cidr bits); a node without an owner exists only to join two
  * subtrees, and is removed as soon as it joins fewer.
  */
-#include "allowedips.h"
+#include "core/allowedips.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The Internet checksum (RFC 1071) and the pseudo-headers it covers (see checksum.h). */
-#include "checksum.h"
+#include "core/checksum.h"
 
 #include <string.h>
 #include <sys/socket.h>
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 /*
  * RFC 1071: the sum is independent of byte order as long as words are loaded

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* mac1/mac2 and the cookie reply: section 5.4.4 and 5.4.7 of the WireGuard paper. */
-#include "cookie.h"
+#include "core/cookie.h"
 
 #include <string.h>
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "messages.h"
+#include "core/messages.h"
 
 struct cookie_checker {
 	uint8_t mac1_key[CRYPTO_HASH_LEN];   /* HASH(LABEL_MAC1 || our public key) */

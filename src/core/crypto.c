@@ -7,7 +7,7 @@
  * AEAD contexts are made once per key (struct aead) and only their nonce is
  * reset per message.
  */
-#include "crypto.h"
+#include "core/crypto.h"
 
 #include <limits.h>
 #include <stdlib.h>

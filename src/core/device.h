@@ -14,15 +14,15 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "allowedips.h"
-#include "config.h"
-#include "cookie.h"
-#include "index.h"
-#include "noise.h"
-#include "packet.h"
-#include "peer.h"
-#include "ratelimiter.h"
-#include "timer_queue.h"
+#include "core/allowedips.h"
+#include "core/addr.h"
+#include "core/cookie.h"
+#include "core/index.h"
+#include "core/noise.h"
+#include "core/packet.h"
+#include "core/peer.h"
+#include "core/ratelimiter.h"
+#include "core/timer_queue.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define SECONDS(s)			((uint64_t)(s)*NSEC_PER_SEC)
@@ -140,10 +140,6 @@ struct peer *device_find_peer(const struct device *dev, const uint8_t public_key
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
 void device_remove_peer(struct device *dev, struct peer *peer);
 void device_remove_all_peers(struct device *dev);
-/* Applies a parsed config (endpoints resolved): identity, port, fwmark, peers. */
-bool device_apply_config(struct device *dev, const struct config *config, uint64_t now)
-    __attribute__((warn_unused_result));
-
 /* A packet from the TUN; the device takes ownership of it. */
 void device_send(struct device *dev, struct packet *packet, uint64_t now);
 /* A UDP payload from src (and to its local address); buf is decrypted in place. */

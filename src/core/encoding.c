@@ -4,7 +4,7 @@
  * masks instead of tables or branches; range_mask() relies on an arithmetic
  * right shift of negative ints, which gcc and clang guarantee.
  */
-#include "encoding.h"
+#include "core/encoding.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Open addressing with linear probing; the table doubles at half full. */
-#include "hashindex.h"
+#include "core/hashindex.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 /* FNV-1a over the key from a secret offset, then a splitmix64 finish. */
 static uint64_t hash_of(const struct hash_index *h, const void *key)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ICMP destination-unreachable errors for undeliverable packets (see icmp.h). */
-#include "icmp.h"
+#include "core/icmp.h"
 
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "bytes.h"
-#include "checksum.h"
+#include "core/bytes.h"
+#include "core/checksum.h"
 
 enum {
 	IPV4_ERROR_MAX = 576,

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Chained hash table of receiver indices; indices are random, so they hash themselves. */
-#include "index.h"
+#include "core/index.h"
 
 #include <stdlib.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 bool index_table_init(struct index_table *t)
 {

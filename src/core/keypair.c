@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "device.h"
+#include "core/device.h"
 
 void keypair_free(struct device *dev, struct keypair *kp)
 {

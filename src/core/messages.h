@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 #define NOISE_CONSTRUCTION "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
 #define NOISE_IDENTIFIER   "WireGuard v1 zx2c4 Jason@zx2c4.com"

@@ -5,7 +5,7 @@
  * handshake only when the whole message has been processed; every exit path
  * goes through one label that wipes the temporaries.
  */
-#include "noise.h"
+#include "core/noise.h"
 
 #include <string.h>
 

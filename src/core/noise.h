@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "crypto.h"
-#include "messages.h"
+#include "core/crypto.h"
+#include "core/messages.h"
 
 struct noise_identity {
 	bool has_identity;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* TSO-style splitting and GRO-style coalescing of TUN packets (see offload.h). */
-#include "offload.h"
+#include "core/offload.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 enum {
 	TCP_FIN = 0x01,

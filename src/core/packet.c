@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The packet pool and queues. */
-#include "packet.h"
+#include "core/packet.h"
 
 #include <stdlib.h>
 

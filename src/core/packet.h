@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "messages.h"
+#include "core/messages.h"
 
 enum {
 	PACKET_HEADROOM = sizeof(struct message_data),

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "core/device.h"
 
 bool peer_init(struct peer *peer, struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
 {

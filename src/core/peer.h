@@ -12,14 +12,14 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "allowedips.h"
-#include "config.h"
-#include "cookie.h"
-#include "index.h"
-#include "noise.h"
-#include "packet.h"
-#include "replay.h"
-#include "timer_queue.h"
+#include "core/allowedips.h"
+#include "core/addr.h"
+#include "core/cookie.h"
+#include "core/index.h"
+#include "core/noise.h"
+#include "core/packet.h"
+#include "core/replay.h"
+#include "core/timer_queue.h"
 
 struct device;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Token buckets per source, in a chained hash table with a secret seed. */
-#include "ratelimiter.h"
+#include "core/ratelimiter.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "messages.h"
+#include "core/crypto.h"
+#include "core/messages.h"
 
 enum {
 	PACKET_COST = NSEC_PER_SEC / RATELIMIT_PACKETS_PER_SECOND,

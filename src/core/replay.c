@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Anti-replay: RFC 6479's sliding bitmap, with whole words cleared as it slides. */
-#include "replay.h"
+#include "core/replay.h"
 
 #include <string.h>
 
-#include "messages.h"
+#include "core/messages.h"
 
 enum { WORDS = REPLAY_BITS_TOTAL / REPLAY_WORD_BITS };
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* An in-memory FILE (fopencookie) whose growth wipes what it leaves. */
-#include "secret_stream.h"
+#include "core/secret_stream.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 static ssize_t write_secret(void *cookie, const char *buf, size_t size)
 {

@@ -2,7 +2,7 @@
 /* Everything a peer sends: handshake initiations, staged data, keepalives. */
 #include <string.h>
 
-#include "device.h"
+#include "core/device.h"
 
 /*
  * Sends len bytes; with a key, a data message whose payload (before the tag's

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A binary min-heap of timers, each timer knowing its own slot. */
-#include "timer_queue.h"
+#include "core/timer_queue.h"
 
 #include <stdlib.h>
 

@@ -5,7 +5,7 @@
  */
 #include <stddef.h>
 
-#include "device.h"
+#include "core/device.h"
 
 uint64_t jitter_ns(struct device *dev)
 {

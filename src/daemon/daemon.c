@@ -4,7 +4,7 @@
  * ready fd so that neither direction starves the other, then runs the timers
  * that are due and sleeps until the next deadline.
  */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,24 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "privsep.h"
-#include "sandbox.h"
-#include "tun.h"
-
-uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	/* Boot time keeps counting through suspend, as the protocol's timers must. */
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-void run_file_path(char *out, size_t len, const char *ifname, const char *suffix)
-{
-	snprintf(out, len, WGATE_RUN_DIR "/%s.%s", ifname, suffix);
-}
+#include "host/clock.h"
+#include "host/log.h"
+#include "host/privsep.h"
+#include "host/sandbox.h"
+#include "host/tun.h"
+#include "ops/reload.h"
 
 static bool io_send_udp(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
 {
@@ -178,6 +166,22 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark)
 	d->dev.fwmark = fwmark;
 	log_info("event=listen port=%u fwmark=%u", d->udp.port, fwmark);
 	return 0;
+}
+
+bool daemon_reload(struct daemon *d)
+{
+	struct reload_target t = {
+	    .ifname = d->ifname,
+	    .ifindex = d->ifindex,
+	    .privsep_channel = d->privsep_channel,
+	    .config_path = d->config_path,
+	    .config = d->config,
+	    .netconf = d->netconf,
+	    .mtu = &d->mtu,
+	    .generation = &d->reload_generation,
+	};
+
+	return reload_apply(&t);
 }
 
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)

@@ -9,12 +9,13 @@
 #include <net/if.h>
 #include <stdbool.h>
 
-#include "datapath.h"
-#include "device.h"
-#include "metrics.h"
-#include "netconf.h"
-#include "uapi.h"
-#include "udp.h"
+#include "host/datapath.h"
+#include "core/device.h"
+#include "control/metrics.h"
+#include "host/clock.h"
+#include "host/netconf.h"
+#include "control/uapi.h"
+#include "host/udp.h"
 
 struct daemon {
 	char ifname[IFNAMSIZ];
@@ -41,7 +42,6 @@ struct daemon {
 	int exit_status;
 };
 
-uint64_t monotonic_ns(void);
 /*
  * Sets up the device (io callbacks) and the data path, with the offloads
  * WGATE_NO_OFFLOAD leaves on, everything closed; then attach the TUN and
@@ -58,19 +58,8 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark);
 /* Registers the fds with epoll and blocks SIGINT/SIGTERM/SIGHUP into a signalfd. */
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
     __attribute__((warn_unused_result));
-/*
- * Re-reads the config and applies every difference to the running interface:
- * identity, port, peers (keeping the sessions of those that did not change),
- * AllowedIPs, addresses, MTU, routes, DNS. On error nothing of the new config
- * is applied. The outcome goes to the log and to /run/wgate/NAME.reload.
- */
+/* A reload of the config (ops/reload.h) in the monitor. */
 bool daemon_reload(struct daemon *d);
-/*
- * WGATE_RUN_DIR/IFNAME.SUFFIX: the pid file of `wgate up' ("pid": the pid,
- * then the config's path) and the last reload's report ("reload").
- */
-#define WGATE_RUN_DIR "/run/wgate"
-void run_file_path(char *out, size_t len, const char *ifname, const char *suffix);
 /* Runs until a signal or a fatal error; returns the exit status. */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The monitor's life: fork the sandboxed child, serve it, reload, stop it. */
-#include "monitor.h"
+#include "daemon/monitor.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "privsep.h"
-#include "sandbox.h"
+#include "host/log.h"
+#include "host/privsep.h"
+#include "host/sandbox.h"
 
 /* In the child: the event loop, sandboxed, to the end. */
 static __attribute__((noreturn)) void run_child(struct daemon *d, int channel, bool sandboxed)

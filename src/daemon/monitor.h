@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 struct monitor {
 	pid_t child;	 /* 0 once it is gone */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Batches, GSO/GRO and TUN offloads between the device and its fds (see datapath.h). */
-#include "datapath.h"
+#include "host/datapath.h"
 
 #include <errno.h>
 #include <linux/if_tun.h>
@@ -15,8 +15,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "log.h"
+#include "host/clock.h"
+#include "host/log.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103

@@ -17,11 +17,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "device.h"
-#include "offload.h"
-#include "udp.h"
-#include "workers.h"
+#include "core/addr.h"
+#include "core/device.h"
+#include "core/offload.h"
+#include "host/udp.h"
+#include "host/workers.h"
 
 enum datapath_feature {
 	DATAPATH_TUN_OFFLOAD = 1 << 0, /* IFF_VNET_HDR + TUNSETOFFLOAD, coalesced writes */

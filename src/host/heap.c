@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Huge pages for the daemon's heap: see heap.h. */
-#include "heap.h"
+#include "host/heap.h"
 
 #include <stdio.h>
 #include <stdlib.h>

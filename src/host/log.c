@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The daemon's log: stderr with a timestamp, syslog, or a file when there is no syslog. */
-#include "log.h"
+#include "host/log.h"
 
 #include <fcntl.h>
 #include <stdarg.h>

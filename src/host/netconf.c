@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Interface set-up around the tunnel, in wg-quick's order and with its semantics. */
-#include "netconf.h"
+#include "host/netconf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "log.h"
-#include "netlink.h"
+#include "core/crypto.h"
+#include "host/log.h"
+#include "host/netlink.h"
 
 /* The main routing table (RT_TABLE_MAIN). */
 enum { RT_TABLE_MAIN_ID = 254 };

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Runs each hook through /bin/sh; stops at the first failure when strict. */
 bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict, char *err,

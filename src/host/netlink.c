@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* rtnetlink requests on one socket, each acknowledged before the next. */
-#include "netlink.h"
+#include "host/netlink.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "core/addr.h"
 
 int netlink_link_set(unsigned ifindex, bool up, unsigned mtu);
 int netlink_address_add(unsigned ifindex, const struct ip_prefix *address);

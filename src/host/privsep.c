@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The requests between the sandboxed child and its monitor, and the monitor's answers. */
-#include "privsep.h"
+#include "host/privsep.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "host/log.h"
 
 union fd_control {
 	char buf[CMSG_SPACE(2 * sizeof(int))];

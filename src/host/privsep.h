@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "udp.h"
+#include "host/udp.h"
 
 enum privsep_request_type { PRIVSEP_BIND = 1, PRIVSEP_MARK = 2 };
 

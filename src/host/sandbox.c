@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Dropping privileges for good, and the seccomp allow-list (libseccomp). */
-#include "sandbox.h"
+#include "host/sandbox.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
-#include "log.h"
+#include "host/log.h"
 
 static volatile sig_atomic_t denied_count, denied_last;
 static bool memory_locked;

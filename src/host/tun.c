@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Opening the TUN device; reads and writes on its fd belong to datapath.c. */
-#include "tun.h"
+#include "host/tun.h"
 
 #include <errno.h>
 #include <fcntl.h>

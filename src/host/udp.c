@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* One IPv4 and one IPv6 (v6-only) socket sharing a port, as the kernel driver binds. */
-#include "udp.h"
+#include "host/udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "core/addr.h"
 
 struct udp {
 	int fd4, fd6; /* -1 when that family is unavailable */

@@ -6,7 +6,7 @@
  * the others sleep on a condition and are woken. The caller spins for the
  * helpers' slices to finish: they started when it did and are as long as its.
  */
-#include "workers.h"
+#include "host/workers.h"
 
 #include <sched.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/addr.h"
 
 /* How long a helper keeps watching for the next run before it sleeps. */
 enum { WATCH_NS = 100 * 1000 };

@@ -16,13 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "daemon.h"
-#include "hashindex.h"
-#include "log.h"
-#include "netlink.h"
-#include "privsep.h"
-#include "secret_stream.h"
+#include "core/crypto.h"
+#include "ops/reload.h"
+#include "control/uapi.h"
+#include "host/clock.h"
+#include "core/hashindex.h"
+#include "host/log.h"
+#include "host/netlink.h"
+#include "host/privsep.h"
+#include "core/secret_stream.h"
 
 /*
  * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
@@ -340,7 +342,7 @@ static char *device_changes(const struct uapi_state *state, const struct config_
 }
 
 /* Adds (or removes) each of from's addresses that other lacks; logs each. */
-static void change_addresses(struct daemon *d, const struct config *from,
+static void change_addresses(struct reload_target *d, const struct config *from,
 			     const struct config *other, bool add)
 {
 	char text[64];
@@ -360,7 +362,8 @@ static void change_addresses(struct daemon *d, const struct config *from,
 	}
 }
 
-static void sync_addresses(struct daemon *d, const struct config *old, const struct config *new)
+static void sync_addresses(struct reload_target *d, const struct config *old,
+			   const struct config *new)
 {
 	change_addresses(d, old, new, false);
 	change_addresses(d, new, old, true);
@@ -402,7 +405,7 @@ static bool collect_routes(const struct config *c, const struct config_index *ot
  * Routes follow AllowedIPs: those of the old table no longer wanted go, those
  * of the new table not there already come, in netlink batches.
  */
-static void sync_routes(struct daemon *d, const struct config_index *oldx,
+static void sync_routes(struct reload_target *d, const struct config_index *oldx,
 			const struct config_index *newx, long old_table, long new_table,
 			struct shortfall *short_of)
 {
@@ -425,7 +428,7 @@ static void sync_routes(struct daemon *d, const struct config_index *oldx,
 	free(list);
 }
 
-static void write_status(struct daemon *d, const char *status, const char *message)
+static void write_status(struct reload_target *d, const char *status, const char *message)
 {
 	char path[64];
 	FILE *f;
@@ -437,7 +440,7 @@ static void write_status(struct daemon *d, const char *status, const char *messa
 	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f)
 		return;
-	fprintf(f, "generation=%u status=%s", ++d->reload_generation, status);
+	fprintf(f, "generation=%u status=%s", ++*d->generation, status);
 	if (message)
 		fprintf(f, " message=%s", message);
 	fputc('\n', f);
@@ -450,7 +453,7 @@ static void write_status(struct daemon *d, const char *status, const char *messa
  * child's own requests (a new port in the request makes the child ask the
  * monitor for sockets).
  */
-static int ask_child(struct daemon *d, const char *request, char **answer)
+static int ask_child(struct reload_target *d, const char *request, char **answer)
 {
 	char *text =
 	    uapi_request_serving(d->ifname, request, d->privsep_channel, privsep_serve, 30000);
@@ -475,7 +478,7 @@ static unsigned long long ms_between(uint64_t from, uint64_t to)
 	return (unsigned long long)((to - from) / NSEC_PER_MSEC);
 }
 
-bool daemon_reload(struct daemon *d)
+bool reload_apply(struct reload_target *d)
 {
 	struct config next, *old = d->config;
 	struct config_index oldx, newx;
@@ -547,10 +550,10 @@ bool daemon_reload(struct daemon *d)
 	}
 	sync_addresses(d, old, &next);
 	mtu = next.has_mtu ? next.mtu : DEFAULT_MTU;
-	if (mtu != d->mtu) {
+	if (mtu != *d->mtu) {
 		if (netlink_link_set(d->ifindex, true, mtu) == 0) {
 			log_info("event=audit via=reload action=mtu_changed mtu=%u", mtu);
-			d->mtu = mtu;
+			*d->mtu = mtu;
 		} else {
 			fell_short(&short_of, "cannot set MTU %u", mtu);
 		}
@@ -570,8 +573,9 @@ bool daemon_reload(struct daemon *d)
 	log_info("event=config_reloaded path=%s peers=%zu ms=%llu parse_ms=%llu read_ms=%llu "
 		 "diff_ms=%llu apply_ms=%llu network_ms=%llu",
 		 d->config_path, next.peers_len, ms_between(now, monotonic_ns()),
-		 ms_between(now, t_parsed), ms_between(t_parsed, t_read), ms_between(t_read, t_diffed),
-		 ms_between(t_diffed, t_applied), ms_between(t_applied, monotonic_ns()));
+		 ms_between(now, t_parsed), ms_between(t_parsed, t_read),
+		 ms_between(t_read, t_diffed), ms_between(t_diffed, t_applied),
+		 ms_between(t_applied, monotonic_ns()));
 	write_status(d, short_of.len ? "partial" : "ok", short_of.len ? short_of.text : NULL);
 	return !short_of.len;
 fail:

@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 
-#include "allowedips.h"
+#include "core/allowedips.h"
 
 static struct allowedips_owner owners[8];
 

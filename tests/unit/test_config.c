@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <strings.h>
 
-#include "config.h"
-#include "crypto.h"
+#include "config/config.h"
+#include "core/crypto.h"
 
 #define KEY_A "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="

@@ -2,7 +2,7 @@
 /* The primitives against their published vectors, and tamper tests. */
 #include "testutil.h"
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 static const char sunscreen[] = "Ladies and Gentlemen of the class of '99: If I could offer you "
 				"only one tip for the future, sunscreen would be it.";

@@ -18,7 +18,7 @@
 
 #include <arpa/inet.h>
 
-#include "device.h"
+#include "core/device.h"
 
 #define SEC NSEC_PER_SEC
 

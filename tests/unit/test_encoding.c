@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "crypto.h"
-#include "encoding.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

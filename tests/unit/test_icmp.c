@@ -10,7 +10,7 @@
 
 #include "testutil.h"
 
-#include "icmp.h"
+#include "core/icmp.h"
 
 /* An IPv4 packet of len bytes (>= 28) from src to dst, protocol proto, the next byte first. */
 static size_t ipv4(uint8_t *p, size_t len, const char *src, const char *dst, uint8_t proto,

@@ -4,9 +4,9 @@
 
 #include <netinet/in.h>
 
-#include "cookie.h"
-#include "noise.h"
-#include "ratelimiter.h"
+#include "core/cookie.h"
+#include "core/noise.h"
+#include "core/ratelimiter.h"
 
 struct side {
 	struct noise_identity id;

@@ -9,7 +9,7 @@
 
 #include "testutil.h"
 
-#include "offload.h"
+#include "core/offload.h"
 
 static uint16_t stored(const uint8_t *p)
 {

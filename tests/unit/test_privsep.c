@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "privsep.h"
+#include "host/privsep.h"
 
 static int pair[2];
 

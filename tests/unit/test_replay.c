@@ -2,8 +2,8 @@
 /* The replay window: the kernel self-test's sequence, and a naive model. */
 #include "testutil.h"
 
-#include "messages.h"
-#include "replay.h"
+#include "core/messages.h"
+#include "core/replay.h"
 
 /* A hand-worked sequence: in order, behind, replayed, and sliding the window. */
 static void sequence(void **state)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "workers.h"
+#include "host/workers.h"
 
 enum { MAX_ITEMS = 300 };
 

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/* A parsed config handed to a device: see apply.h. */
+#include "config/apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/allowedips.h"
+#include "core/crypto.h"
+#include "core/peer.h"
+
+bool config_apply(struct device *dev, const struct config *config, uint64_t now)
+{
+	if (!device_set_private_key(dev, config->has_private_key ? config->private_key : NULL))
+		return false;
+	if (config->has_listen_port)
+		dev->listen_port = config->listen_port;
+	if (config->has_fwmark)
+		dev->fwmark = config->fwmark;
+	if (config->has_mtu)
+		dev->mtu = config->mtu;
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		const struct peer_config *pc = &config->peers[i];
+		struct peer *peer = device_add_peer(dev, pc->public_key);
+
+		if (!peer) {
+			if (dev->identity.has_identity &&
+			    crypto_equal(pc->public_key, dev->identity.static_public,
+					 CRYPTO_KEY_LEN))
+				continue; /* our own key: ignored, as the kernel does */
+			return false;
+		}
+		peer_set_preshared_key(peer, pc->has_preshared_key ? pc->preshared_key : NULL);
+		if (pc->endpoint.addr.sa.sa_family != AF_UNSPEC)
+			peer_set_endpoint(peer, &pc->endpoint.addr);
+		for (size_t j = 0; j < pc->allowed_ips_len; ++j) {
+			const struct ip_prefix *ip = &pc->allowed_ips[j];
+
+			if (!allowedips_insert(&dev->allowedips, ip->family, &ip->addr, ip->cidr,
+					       &peer->allowedips))
+				return false;
+		}
+		if (pc->friendly_name && !peer->friendly_name)
+			peer->friendly_name = strdup(pc->friendly_name);
+		peer_set_persistent_keepalive(peer, pc->persistent_keepalive, now);
+	}
+	return true;
+}
