@@ -37,14 +37,16 @@ MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 SECCOMP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libseccomp 2>/dev/null)
 SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
+NFT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnftables 2>/dev/null)
+NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftables)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 CFLAGS += -Isrc
-CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS) $(SECCOMP_CFLAGS)
-LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) $(MHD_LIBS) $(JSON_LIBS) $(SECCOMP_LIBS) -pthread
+CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS) $(SECCOMP_CFLAGS) $(NFT_CFLAGS)
+LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) $(MHD_LIBS) $(JSON_LIBS) $(SECCOMP_LIBS) $(NFT_LIBS) -pthread
 
 ifeq ($(V),)
 Q := @

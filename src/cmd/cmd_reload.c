@@ -70,12 +70,13 @@ int cmd_reload(int argc, char **argv)
 		struct timespec tick = {0, 5 * 1000000L};
 
 		if (read_report(argv[1], report, sizeof(report)) != before) {
+			report[strcspn(report, "\n")] = '\0';
 			if (strstr(report, "status=ok")) {
 				printf("wgate reload: %s: applied %s\n", argv[1], config_path);
 				return 0;
 			}
 			if (strstr(report, "status=partial") && strstr(report, "message=")) {
-				cli_error("wgate reload: %s: applied %s except: %s", argv[1],
+				cli_error("wgate reload: %s: applied %s except: %s\n", argv[1],
 					  config_path, strstr(report, "message=") + 8);
 				return 1;
 			}
@@ -84,7 +85,7 @@ int cmd_reload(int argc, char **argv)
 				    "wgate reload: %s: %s\nwgate reload: nothing was changed\n",
 				    argv[1], strstr(report, "message=") + 8);
 			else
-				cli_error("wgate reload: %s", report);
+				cli_error("wgate reload: %s\n", report);
 			return 1;
 		}
 		nanosleep(&tick, NULL);

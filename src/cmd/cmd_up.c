@@ -20,6 +20,7 @@
 #include "host/log.h"
 #include "daemon/monitor.h"
 #include "host/netconf.h"
+#include "ops/firewall.h"
 #include "host/tun.h"
 
 static struct daemon daemon_state;
@@ -199,6 +200,18 @@ int cmd_up(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* the policy is in place before any peer can send */
+	struct firewall_params fp = {.ifname = ifname,
+				     .listen_port = d->udp.port,
+				     .mtu = mtu,
+				     .full_tunnel_mark = netconf.default_table,
+				     .full_tunnel_v4 = netconf.default_v4,
+				     .full_tunnel_v6 = netconf.default_v6};
+	netconf.firewall = firewall_needed(&config, &fp);
+	if (!firewall_apply(&config, &fp, false, err, sizeof(err))) {
+		cli_error("wgate up: %s: %s\n", path, err);
+		goto out;
+	}
 	if (!config_apply(&d->dev, &config, monotonic_ns())) {
 		cli_error("wgate up: cannot apply the config: out of memory\n");
 		goto out;
@@ -251,6 +264,8 @@ out:
 		netconf_dns_unset(ifname);
 	if (routes_set)
 		netconf_down(&netconf);
+	if (netconf.firewall)
+		firewall_remove(ifname);
 	daemon_free(d); /* closing the TUN removes the interface, its addresses and routes */
 	if (tun_up && status == 0 &&
 	    !netconf_run_hooks(&config.post_down, ifname, false, err, sizeof(err)))

@@ -15,6 +15,7 @@ int cmd_genkey(int argc, char **argv);
 int cmd_genpsk(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_strip(int argc, char **argv);
+int cmd_firewall(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);

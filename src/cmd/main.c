@@ -22,6 +22,7 @@ static const struct {
     {"showconf", cmd_showconf, "Print an interface's running configuration"},
     {"reload", cmd_reload, "Apply a changed config to a running interface, sessions kept"},
     {"set", cmd_set, "Change a running interface, as wg set does"},
+    {"firewall", cmd_firewall, "Print the nftables rules a config's access policy makes"},
     {"syncconf", cmd_syncconf, "Make a running interface's peers match a config file"},
 };
 

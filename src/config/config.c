@@ -24,7 +24,7 @@
 #include "core/crypto.h"
 #include "core/hashindex.h"
 
-enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
+enum section { SECTION_NONE = 0, SECTION_INTERFACE = 1, SECTION_PEER = 2, SECTION_GROUP = 4 };
 
 enum key {
 	KEY_PRIVATE_KEY,
@@ -45,12 +45,21 @@ enum key {
 	KEY_ENDPOINT,
 	KEY_ALLOWED_IPS,
 	KEY_PERSISTENT_KEEPALIVE,
+	KEY_API_PORTS,
+	KEY_MANAGEMENT_SOURCES,
+	KEY_LISTEN_SOURCES,
+	KEY_EGRESS,
+	KEY_MSS_CLAMP,
+	KEY_MASQUERADE,
+	KEY_GROUP_NAME,
+	KEY_ALLOW,
+	KEY_GROUPS,
 	KEY_COUNT
 };
 
 static const struct {
 	const char *name;
-	enum section section;
+	unsigned section; /* the sections it may appear in */
 	bool quick;	 /* not wg(8)'s: wg-quick's or wgate's own, removed by strip */
 	bool repeatable; /* values accumulate instead of being set once */
 } keys[KEY_COUNT] = {
@@ -73,6 +82,16 @@ static const struct {
     [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
     [KEY_ALLOWED_IPS] = {"AllowedIPs", SECTION_PEER, false, true},
     [KEY_PERSISTENT_KEEPALIVE] = {"PersistentKeepalive", SECTION_PEER, false, false},
+    /* wgate's own: the access policy (policy.h) */
+    [KEY_API_PORTS] = {"ApiPorts", SECTION_INTERFACE, true, true},
+    [KEY_MANAGEMENT_SOURCES] = {"ManagementSources", SECTION_INTERFACE, true, true},
+    [KEY_LISTEN_SOURCES] = {"ListenSources", SECTION_INTERFACE, true, true},
+    [KEY_EGRESS] = {"Egress", SECTION_INTERFACE, true, true},
+    [KEY_MSS_CLAMP] = {"MssClamp", SECTION_INTERFACE, true, false},
+    [KEY_MASQUERADE] = {"Masquerade", SECTION_INTERFACE, true, true},
+    [KEY_GROUP_NAME] = {"Name", SECTION_GROUP, true, false},
+    [KEY_ALLOW] = {"Allow", SECTION_PEER | SECTION_GROUP, true, true},
+    [KEY_GROUPS] = {"Groups", SECTION_PEER, true, true},
 };
 
 struct parser {
@@ -80,6 +99,10 @@ struct parser {
 	const char *name;
 	unsigned line;
 	enum section section;
+	enum rule_form form; /* of the list being read by add_rule */
+	struct policy_rules *rules;
+	struct prefixes *prefix_list;
+	const char *what;
 	unsigned seen[KEY_COUNT];    /* line of each key's first use in this section */
 	struct hash_index peer_keys; /* the peers so far, by public key */
 	char *err;
@@ -209,6 +232,65 @@ static bool add_address(struct parser *p, const char *item)
 	return true;
 }
 
+static struct group_config *current_group(struct parser *p)
+{
+	return &p->config->groups[p->config->groups_len - 1];
+}
+
+static bool add_rule(struct parser *p, const char *item)
+{
+	struct policy_rule rule;
+	const char *why = "";
+
+	if (!policy_rule_parse(&rule, item, p->form, &why))
+		return fail(p, "%s entry `%s' %s", p->what, item, why);
+	return policy_rules_add(p->rules, &rule) || fail(p, "out of memory");
+}
+
+static bool add_source(struct parser *p, const char *item)
+{
+	struct ip_prefix prefix;
+
+	if (!ip_prefix_parse(&prefix, item, false))
+		return fail(p, "%s entry `%s' is not an IP address with an optional /prefix",
+			    p->what, item);
+	return prefixes_add(p->prefix_list, &prefix) || fail(p, "out of memory");
+}
+
+static bool add_masquerade(struct parser *p, const char *item)
+{
+	if (strlen(item) >= 16 || strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					       "0123456789_.-@") != strlen(item))
+		return fail(p, "Masquerade entry `%s' is not an interface name", item);
+	return strv_push(&p->config->masquerade, item) || fail(p, "out of memory");
+}
+
+static bool add_group_ref(struct parser *p, const char *item)
+{
+	if (!policy_name_valid(item))
+		return fail(p,
+			    "Groups entry `%s' is not a group name (1 to 32 letters, digits, "
+			    "`_', `-', `.')",
+			    item);
+	return strv_push(&current_peer(p)->groups, item) || fail(p, "out of memory");
+}
+
+static bool rules(struct parser *p, char *value, const char *what, enum rule_form form,
+		  struct policy_rules *list)
+{
+	p->what = what;
+	p->form = form;
+	p->rules = list;
+	return for_each_item(p, value, what, add_rule);
+}
+
+static bool sources(struct parser *p, char *value, const char *what, struct prefixes *list)
+{
+	p->what = what;
+	p->prefix_list = list;
+	return for_each_item(p, value, what, add_source);
+}
+
 /* As wg-quick: dotted digits or anything with a colon is a server, the rest search domains. */
 static bool add_dns(struct parser *p, const char *item)
 {
@@ -303,7 +385,8 @@ static bool apply(struct parser *p, enum key key, char *value)
 	struct peer_config *peer = p->section == SECTION_PEER ? current_peer(p) : NULL;
 	uint64_t n;
 
-	if (!*value && key != KEY_ALLOWED_IPS && key != KEY_DNS && key != KEY_ADDRESS)
+	if (!*value && key != KEY_ALLOWED_IPS && key != KEY_DNS && key != KEY_ADDRESS &&
+	    key != KEY_EGRESS && key != KEY_ALLOW)
 		return fail(p, "%s has no value", keys[key].name);
 	switch (key) {
 	case KEY_PRIVATE_KEY:
@@ -376,10 +459,61 @@ static bool apply(struct parser *p, enum key key, char *value)
 		peer->persistent_keepalive = (uint16_t)n;
 		peer->has_persistent_keepalive = true;
 		return true;
+	case KEY_API_PORTS:
+		return rules(p, value, "ApiPorts", RULE_PORTS, &c->api_ports);
+	case KEY_MANAGEMENT_SOURCES:
+		return sources(p, value, "ManagementSources", &c->management_sources);
+	case KEY_LISTEN_SOURCES:
+		return sources(p, value, "ListenSources", &c->listen_sources);
+	case KEY_EGRESS:
+		c->has_egress = true;
+		return rules(p, value, "Egress", RULE_EGRESS, &c->egress);
+	case KEY_MSS_CLAMP:
+		c->has_mss_clamp = true;
+		if (!strcasecmp(value, "auto"))
+			c->mss_clamp = MSS_CLAMP_AUTO;
+		else if (!strcasecmp(value, "off"))
+			c->mss_clamp = 0;
+		else if (parse_uint(value, 65535, false, &n) && n >= 536)
+			c->mss_clamp = (int)n;
+		else
+			return fail(p, "MssClamp `%s' is not `auto', `off' or an MSS from 536 to 65535",
+				    value);
+		return true;
+	case KEY_MASQUERADE:
+		return for_each_item(p, value, "Masquerade", add_masquerade);
+	case KEY_GROUP_NAME:
+		if (!policy_name_valid(value))
+			return fail(p,
+				    "Name `%s' is not a group name (1 to 32 letters, digits, `_', "
+				    "`-', `.')",
+				    value);
+		return set_string(p, &current_group(p)->name, value);
+	case KEY_ALLOW:
+		if (peer)
+			peer->has_allow = true;
+		return rules(p, value, "Allow", RULE_ALLOW,
+			     peer ? &peer->allow : &current_group(p)->allow);
+	case KEY_GROUPS:
+		return for_each_item(p, value, "Groups", add_group_ref);
 	case KEY_COUNT:
 		break;
 	}
 	return fail(p, "internal error");
+}
+
+static const char *section_names(unsigned sections)
+{
+	switch (sections) {
+	case SECTION_INTERFACE:
+		return "[Interface]";
+	case SECTION_PEER:
+		return "[Peer]";
+	case SECTION_GROUP:
+		return "[Group]";
+	default:
+		return "[Peer] or [Group]";
+	}
 }
 
 static int find_key(const char *name)
@@ -396,6 +530,21 @@ static bool end_section(struct parser *p)
 	struct peer_config *peer;
 	size_t earlier;
 
+	if (p->section == SECTION_GROUP) {
+		struct group_config *g = current_group(p);
+
+		if (!g->name) {
+			p->line = g->line;
+			return fail(p, "this [Group] has no Name");
+		}
+		for (size_t i = 0; i + 1 < c->groups_len; ++i)
+			if (!strcmp(c->groups[i].name, g->name)) {
+				p->line = g->line;
+				return fail(p, "this [Group] repeats the Name `%s' of the one at line %u",
+					    g->name, c->groups[i].line);
+			}
+		return true;
+	}
 	if (p->section != SECTION_PEER)
 		return true;
 	peer = current_peer(p);
@@ -424,14 +573,35 @@ static bool begin_section(struct parser *p, const char *header)
 		p->section = SECTION_INTERFACE;
 		return true; /* several [Interface] sections add up, as in wg(8) */
 	}
+	if (!strcasecmp(header, "[Group]")) {
+		struct group_config *bigger;
+
+		if (c->groups_len == c->groups_cap) {
+			size_t cap = c->groups_cap ? c->groups_cap * 2 : 4;
+
+			bigger = reallocarray(c->groups, cap, sizeof(*bigger));
+			if (!bigger)
+				return fail(p, "out of memory");
+			c->groups = bigger;
+			c->groups_cap = cap;
+		}
+		memset(&c->groups[c->groups_len], 0, sizeof(*c->groups));
+		c->groups[c->groups_len++].line = p->line;
+		p->section = SECTION_GROUP;
+		for (int i = 0; i < KEY_COUNT; ++i)
+			if (keys[i].section & SECTION_GROUP)
+				p->seen[i] = 0;
+		return true;
+	}
 	if (strcasecmp(header, "[Peer]"))
-		return fail(p, "unknown section `%s': expected [Interface] or [Peer]", header);
+		return fail(p, "unknown section `%s': expected [Interface], [Peer] or [Group]",
+			    header);
 	if (!crypto_grow_wiped((void **)&c->peers, &c->peers_cap, c->peers_len, sizeof(*c->peers)))
 		return fail(p, "out of memory");
 	c->peers[c->peers_len++].line = p->line;
 	p->section = SECTION_PEER;
 	for (int i = 0; i < KEY_COUNT; ++i)
-		if (keys[i].section == SECTION_PEER)
+		if (keys[i].section & SECTION_PEER)
 			p->seen[i] = 0;
 	return true;
 }
@@ -482,10 +652,9 @@ static bool parse_line(struct parser *p, char *line)
 		return fail(p, "unknown key `%s'", key_text);
 	if (p->section == SECTION_NONE)
 		return fail(p, "`%s' comes before any [Interface] or [Peer] section", key_text);
-	if (keys[key].section != p->section)
+	if (!(keys[key].section & p->section))
 		return fail(p, "%s belongs in %s, not in %s", keys[key].name,
-			    keys[key].section == SECTION_PEER ? "[Peer]" : "[Interface]",
-			    p->section == SECTION_PEER ? "[Peer]" : "[Interface]");
+			    section_names(keys[key].section), section_names(p->section));
 	if (keys[key].quick)
 		value = trim(value);
 	else
@@ -496,6 +665,44 @@ static bool parse_line(struct parser *p, char *line)
 	if (!p->seen[key])
 		p->seen[key] = p->line;
 	return apply(p, (enum key)key, value);
+}
+
+/* Every group a peer names is defined by a [Group]. */
+static bool check_group_references(struct parser *p)
+{
+	const struct config *c = p->config;
+
+	for (size_t i = 0; i < c->peers_len; ++i)
+		for (size_t j = 0; j < c->peers[i].groups.len; ++j) {
+			const char *name = c->peers[i].groups.v[j];
+			size_t k = 0;
+
+			while (k < c->groups_len && strcmp(c->groups[k].name, name))
+				++k;
+			if (k == c->groups_len) {
+				p->line = c->peers[i].line;
+				return fail(p, "this [Peer] is in group `%s', which no [Group] defines",
+					    name);
+			}
+		}
+	return true;
+}
+
+bool config_tunnel_policy(const struct config *c)
+{
+	if (c->has_egress || c->groups_len)
+		return true;
+	for (size_t i = 0; i < c->peers_len; ++i)
+		if (c->peers[i].has_allow || c->peers[i].groups.len)
+			return true;
+	return false;
+}
+
+bool config_has_policy(const struct config *c)
+{
+	return config_tunnel_policy(c) || c->api_ports.len || c->listen_sources.len ||
+	       c->management_sources.len || c->masquerade.len ||
+	       (c->has_mss_clamp && c->mss_clamp != 0);
 }
 
 static const void *peer_key_of(const void *items, size_t pos)
@@ -538,6 +745,8 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 	}
 	if (ok)
 		ok = end_section(&p);
+	if (ok)
+		ok = check_group_references(&p);
 out:
 	free(line); /* wiped line by line */
 	hash_index_free(&p.peer_keys);
@@ -679,7 +888,19 @@ void config_free(struct config *config)
 		free(peer->endpoint.host);
 		free(peer->allowed_ips);
 		free(peer->friendly_name);
+		policy_rules_free(&peer->allow);
+		strv_free(&peer->groups);
 	}
+	for (size_t i = 0; i < config->groups_len; ++i) {
+		free(config->groups[i].name);
+		policy_rules_free(&config->groups[i].allow);
+	}
+	free(config->groups);
+	policy_rules_free(&config->api_ports);
+	policy_rules_free(&config->egress);
+	prefixes_free(&config->management_sources);
+	prefixes_free(&config->listen_sources);
+	strv_free(&config->masquerade);
 	if (config->peers)
 		crypto_wipe(config->peers, config->peers_cap * sizeof(*config->peers));
 	free(config->peers);
@@ -699,11 +920,12 @@ void config_free(struct config *config)
  * Mirrors wg-quick's parse_options(): `read -r' drops leading and trailing
  * blanks (space, tab) of each line; the key is what precedes the first '='
  * of the comment-stripped line, trimmed; a key starting with '[' ends the
- * [Interface] section unless it is [Interface] itself.
+ * [Interface] section unless it is [Interface] itself. wgate's own keys go
+ * from [Peer] sections too, and its [Group] sections go whole.
  */
 void config_strip(const char *text, size_t len, FILE *out)
 {
-	bool interface = false;
+	unsigned section = SECTION_NONE;
 
 	for (size_t start = 0; start < len;) {
 		const char *nl = memchr(text + start, '\n', len - start);
@@ -732,9 +954,14 @@ void config_strip(const char *text, size_t len, FILE *out)
 			memcpy(key, text + ks, ke - ks);
 			key[ke - ks] = '\0';
 			if (key[0] == '[')
-				interface = !strcasecmp(key, "[Interface]");
+				section = !strcasecmp(key, "[Interface]") ? SECTION_INTERFACE
+					  : !strcasecmp(key, "[Peer]")	  ? SECTION_PEER
+					  : !strcasecmp(key, "[Group]")	  ? SECTION_GROUP
+									  : SECTION_NONE;
+			if (section == SECTION_GROUP)
+				continue;
 			k = find_key(key);
-			if (interface && k >= 0 && keys[k].quick)
+			if (k >= 0 && keys[k].quick && (keys[k].section & section))
 				continue;
 		}
 		fwrite(text + b, 1, e - b, out);

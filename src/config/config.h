@@ -19,6 +19,7 @@
 
 #include "core/addr.h"
 #include "core/encoding.h"
+#include "config/policy.h"
 
 struct endpoint {
 	char *host; /* as written, without brackets; NULL when no endpoint is set */
@@ -45,6 +46,17 @@ struct peer_config {
 	size_t allowed_ips_len, allowed_ips_cap;
 	char *friendly_name; /* from a "# friendly_name = X" comment */
 	unsigned line;	     /* of its [Peer] header */
+	/* wgate's access policy: what this peer may reach, itself and through its groups */
+	struct policy_rules allow;
+	bool has_allow; /* an Allow line, even an empty one: then it reaches nothing */
+	struct strv groups;
+};
+
+/* A [Group]: peers that name it in Groups may reach what it allows. */
+struct group_config {
+	char *name;
+	struct policy_rules allow;
+	unsigned line;
 };
 
 struct config {
@@ -67,7 +79,27 @@ struct config {
 	struct strv pre_up, post_up, pre_down, post_down;
 	bool save_config;
 	char *metrics_address; /* wgate's MetricsAddress; NULL when unset */
+
+	/* wgate's access policy (wgate(8), ACCESS POLICY) */
+	struct policy_rules api_ports; /* gateway services only peers and management reach */
+	struct prefixes management_sources, listen_sources;
+	struct policy_rules egress; /* what may be forwarded from the tunnel */
+	bool has_egress;
+	int mss_clamp; /* MSS_CLAMP_AUTO (the default), 0 off, or the MSS */
+	bool has_mss_clamp;
+	struct strv masquerade; /* uplinks forwarded traffic leaves masqueraded through */
+	struct group_config *groups;
+	size_t groups_len, groups_cap;
 };
+
+/*
+ * Whether the tunnel's traffic is filtered per peer: once Egress, a [Group],
+ * or a peer's Allow or Groups is written, peers reach only what they are
+ * allowed and nothing is forwarded outside Egress.
+ */
+bool config_tunnel_policy(const struct config *config);
+/* Whether wgate keeps an nftables table for the interface at all. */
+bool config_has_policy(const struct config *config);
 
 /* name (for messages) may be NULL. */
 bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,

@@ -131,6 +131,27 @@ long netconf_table(const struct config *config, char *err, size_t err_len)
 
 enum { DEFAULT_ROUTE_TABLE = 51820 };
 
+bool netconf_full_tunnel(const struct config *config, uint32_t *mark, bool *v4, bool *v6)
+{
+	char err[128];
+	long table = netconf_table(config, err, sizeof(err));
+
+	*v4 = *v6 = false;
+	*mark = 0;
+	if (table < -1)
+		return false;
+	for (size_t i = 0; table == 0 && i < config->peers_len; ++i)
+		for (size_t j = 0; j < config->peers[i].allowed_ips_len; ++j) {
+			const struct ip_prefix *p = &config->peers[i].allowed_ips[j];
+
+			if (p->cidr)
+				continue;
+			*(p->family == AF_INET ? v4 : v6) = true;
+			*mark = config->fwmark ? config->fwmark : DEFAULT_ROUTE_TABLE;
+		}
+	return true;
+}
+
 static bool add_default_route(unsigned ifindex, const struct ip_prefix *prefix,
 			      struct netconf_state *state, char *err, size_t err_len)
 {
@@ -162,79 +183,6 @@ static bool add_default_route(unsigned ifindex, const struct ip_prefix *prefix,
 			    "event=error msg=\"cannot set net.ipv4.conf.all.src_valid_mark\"");
 	}
 	return true;
-}
-
-static const char *nft_command(void)
-{
-	const char *env = getenv("WGATE_NFT");
-
-	return env && *env ? env : "nft";
-}
-
-/* The nft rules wg-quick installs for a full tunnel of one family (see netconf.h). */
-static void firewall_up(const struct config *config, int family, struct netconf_state *state)
-{
-	const char *pf = family == AF_INET ? "ip" : "ip6";
-	char command[300], *script = NULL, text[64];
-	size_t len = 0;
-	FILE *f = open_memstream(&script, &len);
-	int status;
-
-	if (!f)
-		return;
-	/* a table left behind by a daemon that was killed is replaced, not added to */
-	fprintf(f, "add table %s wgate-%s\ndelete table %s wgate-%s\n", pf, state->ifname, pf,
-		state->ifname);
-	fprintf(f, "add table %s wgate-%s\n", pf, state->ifname);
-	fprintf(f, "add chain %s wgate-%s preraw { type filter hook prerouting priority -300; }\n",
-		pf, state->ifname);
-	fprintf(f,
-		"add chain %s wgate-%s premangle { type filter hook prerouting priority -150; }\n",
-		pf, state->ifname);
-	fprintf(f,
-		"add chain %s wgate-%s postmangle { type filter hook postrouting priority -150; "
-		"}\n",
-		pf, state->ifname);
-	for (size_t i = 0; i < config->addresses_len; ++i) {
-		if (config->addresses[i].family != family ||
-		    !inet_ntop(family, &config->addresses[i].addr, text, sizeof(text)))
-			continue;
-		fprintf(
-		    f,
-		    "add rule %s wgate-%s preraw iifname != \"%s\" %s daddr %s fib saddr type != "
-		    "local drop\n",
-		    pf, state->ifname, state->ifname, pf, text);
-	}
-	fprintf(f, "add rule %s wgate-%s postmangle meta l4proto udp mark %u ct mark set mark\n",
-		pf, state->ifname, state->default_table);
-	fprintf(f, "add rule %s wgate-%s premangle meta l4proto udp meta mark set ct mark\n", pf,
-		state->ifname);
-	fclose(f);
-	snprintf(command, sizeof(command), "%s -f -", nft_command());
-	status = run_shell(command, script);
-	free(script);
-	if (status != 0) {
-		log_error("event=firewall_skipped family=%s msg=\"`%s' failed (status %d): the "
-			  "full tunnel runs without wg-quick's anti-spoofing and conntrack mark "
-			  "rules; install nftables\"",
-			  pf, command, status);
-		return;
-	}
-	if (family == AF_INET)
-		state->firewall_v4 = true;
-	else
-		state->firewall_v6 = true;
-}
-
-static void firewall_down(const struct netconf_state *state, int family)
-{
-	char command[300];
-
-	snprintf(command, sizeof(command), "%s delete table %s wgate-%s", nft_command(),
-		 family == AF_INET ? "ip" : "ip6", state->ifname);
-	if (run_shell(command, NULL) != 0)
-		log_error("event=error msg=\"could not remove the firewall rules: `%s' failed\"",
-			  command);
 }
 
 bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
@@ -278,9 +226,6 @@ bool netconf_up(const char *ifname, unsigned ifindex, const struct config *confi
 				*fwmark = state->default_table;
 				if (!add_default_route(ifindex, prefix, state, err, err_len))
 					return false;
-				if (!(prefix->family == AF_INET ? state->firewall_v4
-								: state->firewall_v6))
-					firewall_up(config, prefix->family, state);
 				continue;
 			}
 			ip_prefix_format(prefix, text, sizeof(text));
@@ -306,10 +251,6 @@ void netconf_down(const struct netconf_state *state)
 			     -1);
 		netlink_rule(false, families[i], RT_TABLE_MAIN_ID, 0, false, 0);
 	}
-	if (state->firewall_v4)
-		firewall_down(state, AF_INET);
-	if (state->firewall_v6)
-		firewall_down(state, AF_INET6);
 }
 
 static const char *resolvconf_command(void)

@@ -23,23 +23,26 @@ bool netconf_run_hooks(const struct strv *hooks, const char *ifname, bool strict
 struct netconf_state {
 	uint32_t default_table; /* also the fwmark of the tunnel's own packets; 0 if none */
 	bool default_v4, default_v6;
-	bool firewall_v4, firewall_v6; /* nft table wgate-IFNAME installed, per family */
+	bool firewall; /* the access policy's table inet wgate-IFNAME may be installed */
 	char ifname[16];
 };
 
 /*
  * Addresses, MTU, link up, routes. A /0 prefix is routed as wg-quick does:
  * in its own table, used by every packet not marked with that table's number,
- * which becomes the fwmark of the tunnel's own sockets (*fwmark, in and out);
- * and, as wg-quick does, an nft table wgate-IFNAME for that family drops
- * packets for the interface's addresses that arrive elsewhere from a
- * non-local source, and keeps the mark on the tunnel's UDP replies through
- * conntrack (for strict reverse-path filtering). Without nft that part is
- * skipped with a warning in the log.
+ * which becomes the fwmark of the tunnel's own sockets (*fwmark, in and out).
+ * The nftables rules wg-quick adds for a full tunnel are the access policy's
+ * (ops/firewall.h), applied by the caller with state->default_v4/v6 known.
  */
 bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
 		struct netconf_state *state, uint32_t *fwmark, char *err, size_t err_len);
 void netconf_down(const struct netconf_state *state);
+/*
+ * Whether netconf_up() routes a /0 in its own table (an AllowedIPs of /0 with
+ * Table auto or main), per family, and that table's number, which is also
+ * the tunnel's fwmark. False when the Table value is bad.
+ */
+bool netconf_full_tunnel(const struct config *config, uint32_t *mark, bool *v4, bool *v6);
 /* The routing table the config asks for: 0 main, -1 none (Table = off). */
 long netconf_table(const struct config *config, char *err, size_t err_len);
 bool netconf_dns_set(const char *ifname, const struct config *config, char *err, size_t err_len);

@@ -18,6 +18,7 @@
 
 #include "core/crypto.h"
 #include "ops/reload.h"
+#include "ops/firewall.h"
 #include "control/uapi.h"
 #include "host/clock.h"
 #include "core/hashindex.h"
@@ -488,6 +489,7 @@ bool reload_apply(struct reload_target *d)
 	uint64_t now = monotonic_ns(), t_parsed, t_read, t_diffed, t_applied;
 	long old_table, new_table;
 	size_t request_len = 0;
+	struct firewall_params fp;
 	uint32_t mark;
 	unsigned mtu;
 	int ret;
@@ -531,6 +533,22 @@ bool reload_apply(struct reload_target *d)
 		goto fail;
 	}
 	mark = d->netconf->default_table && !next.fwmark ? d->netconf->default_table : next.fwmark;
+	/* the kernel checks the new policy before anything changes */
+	fp = (struct firewall_params){
+	    .ifname = d->ifname,
+	    .listen_port = next.listen_port ? next.listen_port : state.listen_port,
+	    .mtu = next.has_mtu ? next.mtu : DEFAULT_MTU,
+	    .full_tunnel_mark = d->netconf->default_table,
+	    .full_tunnel_v4 = d->netconf->default_v4,
+	    .full_tunnel_v6 = d->netconf->default_v6,
+	};
+	if (!firewall_apply(&next, &fp, true, err, sizeof(err))) {
+		index_free(&oldx);
+		index_free(&newx);
+		uapi_state_free(&state);
+		config_free(&next);
+		goto fail;
+	}
 	request = device_changes(&state, &oldx, &newx, mark, &request_len);
 	uapi_state_free(&state);
 	t_diffed = monotonic_ns();
@@ -559,6 +577,10 @@ bool reload_apply(struct reload_target *d)
 		}
 	}
 	sync_routes(d, &oldx, &newx, old_table, new_table, &short_of);
+	if (firewall_apply(&next, &fp, false, err, sizeof(err)))
+		d->netconf->firewall = firewall_needed(&next, &fp);
+	else
+		fell_short(&short_of, "%s", err);
 	if (!strv_equal(&old->dns, &next.dns) || !strv_equal(&old->dns_search, &next.dns_search)) {
 		if (old->dns.len || old->dns_search.len)
 			netconf_dns_unset(d->ifname);

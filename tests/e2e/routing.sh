@@ -16,9 +16,9 @@ in_a ip addr add fd99::1/128 dev lo
 
 conf_for a "" 4 | start_wgate a
 # as if a daemon had been killed: its table is still there, to be replaced rather than added to
-printf '%s\n' "add table ip wgate-$IF_B" \
-	"add chain ip wgate-$IF_B premangle { type filter hook prerouting priority -150; }" \
-	"add rule ip wgate-$IF_B premangle meta l4proto udp meta mark set ct mark" | in_b nft -f -
+printf '%s\n' "add table inet wgate-$IF_B" \
+	"add chain inet wgate-$IF_B premangle { type filter hook prerouting priority -150; }" \
+	"add rule inet wgate-$IF_B premangle meta l4proto udp meta mark set ct mark" | in_b nft -f -
 conf_for b "" 4 | sed 's|^AllowedIPs = .*|AllowedIPs = 0.0.0.0/0, ::/0|' | start_wgate b
 
 check "without the tunnel's default route B could not reach 10.99.0.1" \
@@ -32,23 +32,26 @@ check "policy rules as wg-quick sets them" bash -c "
 check "the tunnel's own sockets carry the mark" \
 	bash -c "ip netns exec $NS_B ss -Hulne | grep -q 'fwmark:0xca6c'"
 
-# wg-quick's nft rules for a full tunnel: the tunnel's addresses reachable only through it,
-# and the mark kept on the tunnel's UDP replies through conntrack (each rule once)
+# wg-quick's nft rules for a full tunnel, in wgate's one table (the one a killed daemon
+# left was replaced): the tunnel's addresses reachable only through it, and the mark
+# kept on the tunnel's UDP replies through conntrack (each rule once)
 firewall() {
 	local fam addr rules
+	rules=$(in_b nft list table inet "wgate-$IF_B") || return 1
+	[ "$(grep -c 'meta l4proto udp' <<<"$rules")" = 2 ] || { echo "$rules"; return 1; }
+	grep -q 'meta l4proto udp meta mark 0x0000ca6c ct mark set meta mark' <<<"$rules" &&
+		grep -q 'meta l4proto udp meta mark set ct mark' <<<"$rules" || { echo "$rules"; return 1; }
 	for fam in ip ip6; do
 		[ $fam = ip ] && addr=10.241.0.2 || addr=fd41::2
-		rules=$(in_b nft list table $fam "wgate-$IF_B") || return 1
-		[ "$(grep -c 'meta l4proto udp' <<<"$rules")" = 2 ] || { echo "$rules"; return 1; }
-		grep -q "iifname != \"$IF_B\" $fam daddr $addr fib saddr type != local drop" <<<"$rules" &&
-			grep -q 'meta l4proto udp meta mark 0x0000ca6c ct mark set meta mark' <<<"$rules" &&
-			grep -q 'meta l4proto udp meta mark set ct mark' <<<"$rules" || { echo "$rules"; return 1; }
+		grep -q "iifname != \"$IF_B\" $fam daddr $addr fib saddr type != local drop" <<<"$rules" ||
+			{ echo "$rules"; return 1; }
 	done
+	[ "$(in_b nft list tables | grep -c "wgate-$IF_B")" = 1 ] || { echo "a table left over"; return 1; }
 	# A, on the underlay, sends to B's tunnel address by way of B's veth: dropped; without
 	# the rule B would answer (through the tunnel)
 	in_a ip route replace 10.241.0.2/32 via 192.168.241.2 dev va || return 1
 	ping_fails in_a 10.241.0.2 || return 1
-	in_b nft flush chain ip "wgate-$IF_B" preraw || return 1
+	in_b nft flush chain inet "wgate-$IF_B" preraw || return 1
 	ping_ok in_a 10.241.0.2 || { echo "the control failed: dropped even without the rule"; return 1; }
 	in_a ip route replace 10.241.0.2/32 dev "$IF_A" || return 1
 	ping_ok in_b 10.99.0.1 # the tunnel itself unharmed
@@ -65,7 +68,7 @@ check "and with it the route to the service" ping_fails in_b 10.99.0.1
 # without nft the full tunnel still comes up, and the log says what is missing
 no_nft() {
 	conf_for b "" 4 | sed 's|^AllowedIPs = .*|AllowedIPs = 0.0.0.0/0|' >"$TMP/$IF_B.conf"
-	ip netns exec "$NS_B" env WGATE_NFT=false "$WGATE" up -f "$TMP/$IF_B.conf" \
+	ip netns exec "$NS_B" env WGATE_NFT=off "$WGATE" up -f "$TMP/$IF_B.conf" \
 		</dev/null >/dev/null 2>"$TMP/no-nft.log" &
 	for _ in $(seq 1 30); do in_b ip link show "$IF_B" >/dev/null 2>&1 && break; sleep 0.1; done
 	ping_ok in_b 10.99.0.1 || return 1

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/* The access policy's values: see policy.h. */
+#include "config/policy.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool parse_port(const char *s, size_t len, uint16_t *out)
+{
+	char text[8];
+	uint64_t n;
+
+	if (!len || len >= sizeof(text))
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	if (!parse_uint(text, 65535, false, &n) || !n)
+		return false;
+	*out = (uint16_t)n;
+	return true;
+}
+
+/* "tcp", "udp", "icmp", "any", "tcp/443", "udp/5000-5100", or a bare port (TCP). */
+static bool parse_service(struct policy_rule *rule, const char *s, const char **why)
+{
+	const char *slash = strchr(s, '/'), *ports = s, *dash;
+	size_t name_len = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (strspn(s, "0123456789-") == strlen(s)) {
+		rule->proto = IPPROTO_TCP;
+	} else {
+		if (name_len == 3 && !strncasecmp(s, "tcp", 3))
+			rule->proto = IPPROTO_TCP;
+		else if (name_len == 3 && !strncasecmp(s, "udp", 3))
+			rule->proto = IPPROTO_UDP;
+		else if (name_len == 4 && !strncasecmp(s, "icmp", 4))
+			rule->proto = IPPROTO_ICMP;
+		else if (name_len == 3 && !strncasecmp(s, "any", 3))
+			rule->proto = 0;
+		else
+			return *why = "names no protocol: expected tcp, udp, icmp or any, "
+				      "then /PORT or /FIRST-LAST for tcp and udp",
+			       false;
+		if (!slash)
+			return true;
+		if (rule->proto != IPPROTO_TCP && rule->proto != IPPROTO_UDP)
+			return *why = "has ports, which only tcp and udp have", false;
+		ports = slash + 1;
+	}
+	dash = strchr(ports, '-');
+	if (!parse_port(ports, dash ? (size_t)(dash - ports) : strlen(ports), &rule->port_lo) ||
+	    (dash && !parse_port(dash + 1, strlen(dash + 1), &rule->port_hi)))
+		return *why = "has a bad port: expected a number from 1 to 65535, or FIRST-LAST",
+		       false;
+	if (!dash)
+		rule->port_hi = rule->port_lo;
+	if (rule->port_hi < rule->port_lo)
+		return *why = "has a port range that ends before it starts", false;
+	return true;
+}
+
+bool policy_rule_parse(struct policy_rule *rule, const char *item, enum rule_form form,
+		       const char **why)
+{
+	char first[64], second[64], extra[2];
+	int n = sscanf(item, "%63s %63s %1s", first, second, extra);
+
+	memset(rule, 0, sizeof(*rule));
+	if (n < 1 || n > 2)
+		return *why = n > 2 ? "has more than a destination and a service"
+				    : "is empty",
+		       false;
+	if (form == RULE_PORTS) {
+		if (n != 1)
+			return *why = "is not a port: expected tcp/PORT, udp/PORT or a TCP port",
+			       false;
+		rule->gateway = true;
+		if (!parse_service(rule, first, why))
+			return false;
+		if (!rule->port_lo)
+			return *why = "has no port: expected tcp/PORT, udp/PORT or a TCP port",
+			       false;
+		return true;
+	}
+	if (!strcasecmp(first, "gateway")) {
+		if (form == RULE_EGRESS)
+			return *why = "names the gateway: Egress is what is forwarded past it", false;
+		rule->gateway = true;
+	} else if (!strcasecmp(first, "any")) {
+		/* any destination */
+	} else if (!ip_prefix_parse(&rule->dest, first, false)) {
+		return *why = "does not start with `gateway', `any' or an IP address with an "
+			      "optional /prefix",
+		       false;
+	}
+	return n == 1 || parse_service(rule, second, why);
+}
+
+bool policy_rules_add(struct policy_rules *rules, const struct policy_rule *rule)
+{
+	if (rules->len == rules->cap) {
+		size_t cap = rules->cap ? rules->cap * 2 : 4;
+		struct policy_rule *bigger = reallocarray(rules->v, cap, sizeof(*bigger));
+
+		if (!bigger)
+			return false;
+		rules->v = bigger;
+		rules->cap = cap;
+	}
+	rules->v[rules->len++] = *rule;
+	return true;
+}
+
+void policy_rules_free(struct policy_rules *rules)
+{
+	free(rules->v);
+	memset(rules, 0, sizeof(*rules));
+}
+
+bool prefixes_add(struct prefixes *list, const struct ip_prefix *prefix)
+{
+	if (list->len == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 4;
+		struct ip_prefix *bigger = reallocarray(list->v, cap, sizeof(*bigger));
+
+		if (!bigger)
+			return false;
+		list->v = bigger;
+		list->cap = cap;
+	}
+	list->v[list->len++] = *prefix;
+	return true;
+}
+
+void prefixes_free(struct prefixes *list)
+{
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+void policy_rule_format(const struct policy_rule *rule, char *out, size_t len)
+{
+	char dest[INET6_ADDRSTRLEN + 8] = "any";
+	const char *proto = rule->proto == IPPROTO_TCP	 ? "tcp"
+			    : rule->proto == IPPROTO_UDP ? "udp"
+			    : rule->proto == IPPROTO_ICMP ? "icmp"
+							  : "any";
+
+	if (rule->gateway)
+		snprintf(dest, sizeof(dest), "gateway");
+	else if (rule->dest.family)
+		ip_prefix_format(&rule->dest, dest, sizeof(dest));
+	if (rule->port_lo && rule->port_lo != rule->port_hi)
+		snprintf(out, len, "%s %s/%u-%u", dest, proto, rule->port_lo, rule->port_hi);
+	else if (rule->port_lo)
+		snprintf(out, len, "%s %s/%u", dest, proto, rule->port_lo);
+	else
+		snprintf(out, len, "%s %s", dest, proto);
+}
+
+bool policy_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len >= 1 && len <= 32 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+		   len;
+}
