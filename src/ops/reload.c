@@ -474,6 +474,38 @@ static int ask_child(struct reload_target *d, const char *request, char **answer
 	return status;
 }
 
+static bool hooks_changed(const struct config *a, const struct config *b)
+{
+	return !strv_equal(&a->pre_up, &b->pre_up) || !strv_equal(&a->post_up, &b->post_up) ||
+	       !strv_equal(&a->pre_down, &b->pre_down) || !strv_equal(&a->post_down, &b->post_down);
+}
+
+/*
+ * Changed hooks run again as a down and an up would run them: the old
+ * PreDown and PostDown undo what the old PreUp and PostUp did, then the new
+ * PreUp and PostUp run. So `down' later runs the down hooks that match the
+ * up hooks that ran.
+ */
+static void rerun_hooks(const struct reload_target *d, const struct config *old,
+			const struct config *next, struct shortfall *short_of)
+{
+	char err[512];
+
+	if (!hooks_changed(old, next))
+		return;
+	log_info("event=audit via=reload action=hooks_rerun pre_down=%zu post_down=%zu pre_up=%zu "
+		 "post_up=%zu",
+		 old->pre_down.len, old->post_down.len, next->pre_up.len, next->post_up.len);
+	if (!netconf_run_hooks(&old->pre_down, d->ifname, false, err, sizeof(err)))
+		fell_short(short_of, "PreDown: %s", err);
+	if (!netconf_run_hooks(&old->post_down, d->ifname, false, err, sizeof(err)))
+		fell_short(short_of, "PostDown: %s", err);
+	if (!netconf_run_hooks(&next->pre_up, d->ifname, true, err, sizeof(err)))
+		fell_short(short_of, "PreUp: %s", err);
+	else if (!netconf_run_hooks(&next->post_up, d->ifname, true, err, sizeof(err)))
+		fell_short(short_of, "PostUp: %s", err);
+}
+
 static unsigned long long ms_between(uint64_t from, uint64_t to)
 {
 	return (unsigned long long)((to - from) / NSEC_PER_MSEC);
@@ -587,6 +619,7 @@ bool reload_apply(struct reload_target *d)
 		if (!netconf_dns_set(d->ifname, &next, err, sizeof(err)))
 			fell_short(&short_of, "%s", err);
 	}
+	rerun_hooks(d, old, &next, &short_of);
 	index_free(&oldx);
 	index_free(&newx);
 	config_free(old);

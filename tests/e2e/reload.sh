@@ -144,6 +144,21 @@ partial() {
 check "a reload whose port is taken says so and changes nothing" partial
 check "the reload report is not readable by others" test "$(stat -c %a /run/wgate/"$IF_A".reload)" = 600
 
+# Changed hooks run again as down and up would run them; unchanged ones do not;
+# and down runs the down hooks that match the up hooks that ran.
+hooks() {
+	local log="$TMP/hooks.log"
+	: >"$log"
+	sed -i "/^\[Interface\]/a PostUp = echo up-1 >>$log\nPostDown = echo down-1 >>$log" "$TMP/$IF_A.conf"
+	"$WGATE" reload "$IF_A" >/dev/null || return 1
+	[ "$(tr '\n' ' ' <"$log")" = "up-1 " ] || { echo "first reload ran: $(cat "$log")"; return 1; }
+	"$WGATE" reload "$IF_A" >/dev/null || return 1
+	[ "$(tr '\n' ' ' <"$log")" = "up-1 " ] || { echo "an unchanged reload ran: $(cat "$log")"; return 1; }
+	sed -i -e 's|echo up-1|echo up-2|' -e 's|echo down-1|echo down-2|' "$TMP/$IF_A.conf"
+	"$WGATE" reload "$IF_A" >/dev/null || return 1
+	[ "$(tr '\n' ' ' <"$log")" = "up-1 down-1 up-2 " ] || { echo "the change ran: $(cat "$log")"; return 1; }
+}
+check "changed hooks run again with the down hooks that match; unchanged ones do not" hooks
 # 100,000 peers: the file parses, reloads and diffs quickly, and the tunnel
 # carries traffic through each reload (a ping every 20 ms, none lost).
 timed_reload() {
@@ -180,4 +195,7 @@ PY
 }
 check "100,000 peers reload and diff; the tunnel carries traffic through it" big_reload
 [ -f "$TMP/timings" ] && diag "$(cat "$TMP/timings")"
+check "down runs the PostDown matching the PostUp that ran, not the file's later edit" bash -c "
+	sed -i -e 's|echo down-2|echo down-never-ran|' '$TMP/$IF_A.conf' &&
+	'$WGATE' down $IF_A && [ \"\$(tr '\\n' ' ' <'$TMP/hooks.log')\" = 'up-1 down-1 up-2 down-2 ' ]"
 done_testing
