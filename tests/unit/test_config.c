@@ -185,7 +185,7 @@ static void errors_name_file_line_and_text(void **state)
 	    {"[Interface]\nListenPort\n",
 	     "test.conf:2: expected `Key = Value' or a [Section], not `ListenPort'"},
 	    {"[Interfaces]\n",
-	     "test.conf:1: unknown section `[Interfaces]': expected [Interface] or [Peer]"},
+	     "test.conf:1: unknown section `[Interfaces]': expected [Interface], [Peer] or [Group]"},
 	    {"[Interface]\nFwMark = 4294967296\n",
 	     "test.conf:2: FwMark `4294967296' is not `off' or a 32-bit number"},
 	    {"[Interface]\nMTU = 100\n",
