@@ -56,6 +56,7 @@ struct metrics_snapshot {
 	unsigned features, threads;
 	struct datapath_stats datapath;
 	uint64_t shared_runs;
+	char *policy; /* the access policy's counters, as lines of text; or NULL */
 };
 
 /* A label value with \, " and newline escaped, as the format requires. */
@@ -213,6 +214,54 @@ static void datapath_series(FILE *out, const struct metrics_snapshot *s)
 			 s->datapath.sources_gone);
 }
 
+/*
+ * The access policy's drops: "rule\tCOMMENT\tPACKETS\tBYTES" and
+ * "peer\tKEY\tDIRECTION\tPACKETS\tBYTES" lines, from the monitor.
+ */
+static void policy_series(FILE *out, const struct metrics_snapshot *s)
+{
+	static const char *const families[2][2] = {
+	    {"wgate_policy_dropped_packets_total", "Packets the access policy dropped, by rule."},
+	    {"wgate_peer_policy_dropped_packets_total",
+	     "Packets from the peer that its access rules dropped (peers with drops only)."}};
+
+	for (int kind = 0; kind < 2; ++kind) {
+		bool header = false;
+
+		for (const char *line = s->policy; line && *line;) {
+			const char *end = strchr(line, '\n');
+			char a[160], b[64], c[32];
+			long long packets, bytes;
+
+			if (!end)
+				break;
+			if (kind == 0 && sscanf(line, "rule\t%159[^\t]\t%lld\t%lld", a, &packets, &bytes) == 3) {
+				if (!header)
+					family_header(out, families[0][0], "counter", families[0][1]);
+				header = true;
+				fprintf(out, "%s{interface=\"", families[0][0]);
+				put_escaped(out, s->ifname);
+				fputs("\",rule=\"", out);
+				put_escaped(out, a);
+				fprintf(out, "\"} %lld\n", packets);
+			} else if (kind == 1 && sscanf(line, "peer\t%63[^\t]\t%31[^\t]\t%lld\t%lld", b, c,
+						      &packets, &bytes) == 4) {
+				if (!header)
+					family_header(out, families[1][0], "counter", families[1][1]);
+				header = true;
+				fprintf(out, "%s{interface=\"", families[1][0]);
+				put_escaped(out, s->ifname);
+				fputs("\",public_key=\"", out);
+				put_escaped(out, b);
+				fputs("\",direction=\"", out);
+				put_escaped(out, c);
+				fprintf(out, "\"} %lld\n", packets);
+			}
+			line = end + 1;
+		}
+	}
+}
+
 /* The series for the interface as a whole, after the per-peer families. */
 static void interface_block(FILE *out, const struct metrics_snapshot *s)
 {
@@ -234,6 +283,8 @@ static void interface_block(FILE *out, const struct metrics_snapshot *s)
 	interface_series(out, ifname, "wgate_peers", "gauge", "Configured peers.", s->peer_count);
 	if (s->has_datapath)
 		datapath_series(out, s);
+	if (s->policy)
+		policy_series(out, s);
 	family_header(out, "wgate_build_info", "gauge", "wgate's version; always 1.");
 	fprintf(out, "wgate_build_info{version=\"%s\"} 1\n", WGATE_VERSION);
 }
@@ -303,6 +354,7 @@ void metrics_snapshot_put(struct metrics_snapshot *s)
 		free(s->peers[i].friendly_name);
 	free(s->peers);
 	free(s->prefixes);
+	free(s->policy);
 	free(s);
 }
 
@@ -401,6 +453,11 @@ static struct metrics_snapshot *snapshot_for_scrape(struct metrics_server *serve
 		return server->newest;
 	}
 	fresh = metrics_snapshot_take(server->device, server->datapath, server->ifname, now);
+	if (fresh && server->policy_counters) {
+		size_t len = 0;
+
+		fresh->policy = server->policy_counters(server->policy_ctx, &len);
+	}
 	if (!fresh)
 		return NULL;
 	if (server->newest)

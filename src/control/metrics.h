@@ -59,6 +59,9 @@ struct metrics_server {
 	struct metrics_snapshot *newest;
 	unsigned snapshots; /* alive, the newest included */
 	uint64_t (*clock)(void);
+	/* The access policy's drop counters as text (ops/policy_counters.h), or NULL for none. */
+	char *(*policy_counters)(void *ctx, size_t *len);
+	void *policy_ctx;
 	struct metrics_connection conns[METRICS_CONNECTIONS];
 	unsigned conn_count;
 	uint64_t scrapes, expired;

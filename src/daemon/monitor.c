@@ -14,9 +14,57 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/clock.h"
 #include "host/log.h"
 #include "host/privsep.h"
 #include "host/sandbox.h"
+#include "ops/policy_counters.h"
+
+/* The access policy's counters as last read, for the child's scrapes (privsep.h). */
+static struct {
+	char *text;
+	size_t len;
+	uint64_t read_at;
+} counters;
+
+enum { COUNTERS_MAX_AGE_SECONDS = 5 };
+
+/* Read again when older than a few seconds: a scrape costs one listing at most that often. */
+static char *provide_counters(void *ctx, size_t *len)
+{
+	struct daemon *d = ctx;
+	uint64_t now = monotonic_ns();
+	char err[256], *copy;
+
+	if (!d->config || !d->netconf || !d->netconf->firewall)
+		return NULL;
+	if (!counters.text || now - counters.read_at >= COUNTERS_MAX_AGE_SECONDS * NSEC_PER_SEC) {
+		char *fresh = policy_counters_read(d->ifname, d->config, err, sizeof(err));
+
+		if (fresh) {
+			free(counters.text);
+			counters.text = fresh;
+			counters.len = strlen(fresh);
+			counters.read_at = now;
+		} else {
+			log_error("event=error msg=\"cannot read the access policy's counters: %s\"",
+				  err);
+		}
+	}
+	if (!counters.text || !(copy = malloc(counters.len + 1)))
+		return NULL;
+	memcpy(copy, counters.text, counters.len + 1);
+	*len = counters.len;
+	return copy;
+}
+
+/* In the child: the policy's counters come from the monitor, which may read nftables. */
+static char *child_policy_counters(void *ctx, size_t *len)
+{
+	struct daemon *d = ctx;
+
+	return d->privsep_channel >= 0 ? privsep_counters(d->privsep_channel, len) : NULL;
+}
 
 /* In the child: the event loop, sandboxed, to the end. */
 static __attribute__((noreturn)) void run_child(struct daemon *d, int channel, bool sandboxed)
@@ -27,6 +75,8 @@ static __attribute__((noreturn)) void run_child(struct daemon *d, int channel, b
 
 	d->privsep_channel = channel;
 	d->config = NULL; /* reloads are the monitor's */
+	d->metrics.policy_counters = child_policy_counters;
+	d->metrics.policy_ctx = d;
 	if (!daemon_prepare(d, err, sizeof(err)) ||
 	    (sandboxed &&
 	     !sandbox_enter(user && *user ? user : SANDBOX_DEFAULT_USER, err, sizeof(err)))) {
@@ -127,6 +177,7 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	}
 	close(channel[1]);
 	d->privsep_channel = channel[0];
+	privsep_set_counters(provide_counters, d);
 	let_go(d);
 	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (signal_fd < 0) {

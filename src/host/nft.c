@@ -50,3 +50,31 @@ bool nft_run(const char *script, bool check_only, char *err, size_t err_len)
 	nft_ctx_free(ctx);
 	return rc == 0;
 }
+
+char *nft_list_json(const char *command, char *err, size_t err_len)
+{
+	struct nft_ctx *ctx;
+	char *out = NULL;
+
+	if (!nft_available()) {
+		snprintf(err, err_len, "nftables is turned off (WGATE_NFT=off)");
+		return NULL;
+	}
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx) {
+		snprintf(err, err_len, "cannot start libnftables");
+		return NULL;
+	}
+	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	if (nft_run_cmd_from_buffer(ctx, command) == 0) {
+		out = strdup(nft_ctx_get_output_buffer(ctx));
+		if (!out)
+			snprintf(err, err_len, "out of memory");
+	} else {
+		first_error(nft_ctx_get_error_buffer(ctx), err, err_len);
+	}
+	nft_ctx_free(ctx);
+	return out;
+}

@@ -14,4 +14,7 @@ bool nft_available(void);
 /* check_only: the kernel validates the whole transaction, then drops it. */
 bool nft_run(const char *script, bool check_only, char *err, size_t err_len);
 
+/* Runs a listing command ("list table inet x") and returns its JSON output; NULL with err set. */
+char *nft_list_json(const char *command, char *err, size_t err_len);
+
 #endif

@@ -3,9 +3,13 @@
 #include "host/privsep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/log.h"
@@ -86,6 +90,7 @@ static int ask(int channel, const struct privsep_request *rq, int fd_a, int fd_b
 {
 	int ret = send_with_fds(channel, rq, sizeof(*rq), fd_a, fd_b);
 
+	fds[0] = fds[1] = -1; /* also when the request could not be sent */
 	if (!ret)
 		ret = receive_with_fds(channel, reply, sizeof(*reply), fds);
 	return ret ? ret : reply->error;
@@ -131,6 +136,61 @@ int privsep_mark(int channel, struct udp *udp, uint32_t fwmark)
 	return ret;
 }
 
+char *privsep_counters(int channel, size_t *len)
+{
+	struct privsep_request rq = {.type = PRIVSEP_COUNTERS};
+	struct privsep_reply reply = {0};
+	int fds[2], ret = ask(channel, &rq, -1, -1, &reply, fds);
+	char *text = NULL;
+	struct stat st;
+
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (ret || fds[0] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		return NULL;
+	}
+	if (fstat(fds[0], &st) == 0 && st.st_size >= 0 && st.st_size < (64 << 20) &&
+	    (text = malloc((size_t)st.st_size + 1))) {
+		ssize_t got = pread(fds[0], text, (size_t)st.st_size, 0);
+
+		if (got != st.st_size) {
+			free(text);
+			text = NULL;
+		} else {
+			text[got] = '\0';
+			*len = (size_t)got;
+		}
+	}
+	close(fds[0]);
+	return text;
+}
+
+static char *(*counters_provider)(void *ctx, size_t *len);
+static void *counters_ctx;
+
+void privsep_set_counters(char *(*provider)(void *ctx, size_t *len), void *ctx)
+{
+	counters_provider = provider;
+	counters_ctx = ctx;
+}
+
+/* A sealed memory file holding text, for the child to read: -1 when it cannot be made. */
+static int memory_file(const char *text, size_t len)
+{
+	int fd = memfd_create("wgate-counters", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Whether fd is a UDP socket: the only kind a mark is set on for the child. */
 static bool is_udp(int fd)
 {
@@ -147,6 +207,7 @@ bool privsep_serve(int channel)
 	struct privsep_reply reply = {0};
 	int fds[2], ret = receive_with_fds(channel, &rq, sizeof(rq), fds);
 	struct udp fresh = {.fd4 = -1, .fd6 = -1};
+	int counters_fd = -1;
 
 	if (ret == -EPIPE)
 		return false; /* the child is gone */
@@ -165,6 +226,13 @@ bool privsep_serve(int channel)
 		reply.error = udp_set_fwmark(&theirs, rq.fwmark);
 		reply.port = rq.port;
 		log_info("event=privsep request=mark fwmark=%u result=%d", rq.fwmark, reply.error);
+	} else if (rq.type == PRIVSEP_COUNTERS && fds[0] < 0) {
+		size_t len = 0;
+		char *text = counters_provider ? counters_provider(counters_ctx, &len) : NULL;
+
+		counters_fd = text ? memory_file(text, len) : -1;
+		reply.error = counters_fd >= 0 ? 0 : -ENOENT;
+		free(text);
 	} else {
 		reply.error = -EPROTO;
 		log_error(
@@ -174,6 +242,11 @@ bool privsep_serve(int channel)
 	for (int i = 0; i < 2; ++i)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	if (counters_fd >= 0) {
+		ret = send_with_fds(channel, &reply, sizeof(reply), counters_fd, -1);
+		close(counters_fd);
+		return ret == 0;
+	}
 	ret = send_with_fds(channel, &reply, sizeof(reply), reply.error ? -1 : fresh.fd4,
 			    reply.error ? -1 : fresh.fd6);
 	udp_close(&fresh); /* the child has its own copies now */

@@ -10,10 +10,13 @@
  * over the control socket as any client would), and at the end runs the down
  * hooks and removes what it set up.
  *
- * The child may ask for exactly two things, each a fixed-size message:
+ * The child may ask for exactly three things, each a fixed-size message:
  *   PRIVSEP_BIND: UDP sockets on a port with a mark (ports below 1024 and
  *                 marks need root); answered with the sockets' descriptors;
- *   PRIVSEP_MARK: a new mark on the sockets it sends along (same port).
+ *   PRIVSEP_MARK: a new mark on the sockets it sends along (same port);
+ *   PRIVSEP_COUNTERS: the access policy's drop counters as the monitor last
+ *                 read them (reading nftables needs root); answered with a
+ *                 sealed memory file of text.
  */
 #ifndef WGATE_PRIVSEP_H
 #define WGATE_PRIVSEP_H
@@ -24,7 +27,7 @@
 
 #include "host/udp.h"
 
-enum privsep_request_type { PRIVSEP_BIND = 1, PRIVSEP_MARK = 2 };
+enum privsep_request_type { PRIVSEP_BIND = 1, PRIVSEP_MARK = 2, PRIVSEP_COUNTERS = 3 };
 
 struct privsep_request {
 	uint32_t type;
@@ -41,6 +44,12 @@ struct privsep_reply {
 /* In the child: asks the monitor on channel; 0 or a negative errno; *udp replaced on success. */
 int privsep_bind(int channel, struct udp *udp, uint16_t port, uint32_t fwmark, bool gro);
 int privsep_mark(int channel, struct udp *udp, uint32_t fwmark);
+
+/* In the child: the counters' text (the caller frees it), or NULL when there is none. */
+char *privsep_counters(int channel, size_t *len);
+
+/* In the monitor: where PRIVSEP_COUNTERS answers come from (a copy the caller frees, or NULL). */
+void privsep_set_counters(char *(*provider)(void *ctx, size_t *len), void *ctx);
 
 /* In the monitor: answers one request waiting on channel; false when the child is gone. */
 bool privsep_serve(int channel);

@@ -86,6 +86,7 @@ PrivateKey = $KEY_GW
 ListenPort = 51820
 Address = 10.10.0.1/24, fd10::1/64
 MTU = 1320
+MetricsAddress = 127.0.0.1:9586
 ApiPorts = tcp/443, tcp/8000, udp/5353
 ManagementSources = 192.168.83.3/32, fd00:83::3/128
 ListenSources = 192.168.81.0/24, 192.168.82.0/24, fd00:81::/64, fd00:82::/64${LISTEN_MORE:-}
@@ -230,6 +231,25 @@ for v in 4 6; do
 done
 check "admins' tcp/22 on the backend is outside Egress: dropped" denied "$B" tcp 10.20.0.2 22
 check "control: the backend's tcp/22 answers from the gateway itself" allowed "$GW" tcp 10.20.0.2 22
+
+# What the policy dropped is in the metrics: by rule, and by peer and direction.
+series() { grep "^$1{" "$TMP/metrics" | grep -- "$2" | awk '{print $NF}'; }
+policy_metrics() {
+	local key_a v
+	sleep 5 # the monitor reads the counters at most every 5 s
+	nsx "$GW" curl -s http://127.0.0.1:9586/metrics >"$TMP/metrics" || return 1
+	key_a=$(wg pubkey <<<"$KEY_A")
+	for v in "wgate_policy_dropped_packets_total rule=\"ApiPorts from outside the tunnel\"" \
+		"wgate_policy_dropped_packets_total rule=\"outside Egress\"" \
+		"wgate_peer_policy_dropped_packets_total public_key=\"$key_a\",direction=\"to_gateway\"" \
+		"wgate_peer_policy_dropped_packets_total public_key=\"$key_a\",direction=\"forwarded\""; do
+		[ "$(series ${v%% *} "${v#* }")" -gt 0 ] 2>/dev/null ||
+			{ echo "no drops in ${v}:"; grep policy "$TMP/metrics"; return 1; }
+	done
+	! command -v promtool >/dev/null || promtool check metrics <"$TMP/metrics" >/dev/null 2>&1 ||
+		promtool check metrics <"$TMP/metrics"
+}
+check "the metrics count the drops: outsiders, outside Egress, partners' to the gateway and forwarded" policy_metrics
 
 # C's underlay address is not among the ListenSources: its handshakes never arrive.
 check "peer C, whose underlay is not a ListenSource, cannot reach the gateway" \

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/policy.h"
 #include "ops/firewall.h"
+#include "ops/policy_counters.h"
 
 #define KEY_A "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -343,6 +344,39 @@ static void no_policy_no_table(void **state)
 	config_free(&c);
 }
 
+/* nft's JSON listing to the counters' lines: rules summed by comment, peers by key. */
+static void counters_from_listing(void **state)
+{
+	static const char json[] =
+	    "{\"nftables\": [{\"metainfo\": {\"json_schema_version\": 1}},"
+	    "{\"table\": {\"family\": \"inet\", \"name\": \"wgate-wg0\"}},"
+	    "{\"rule\": {\"chain\": \"input\", \"comment\": \"ListenSources\", \"expr\": ["
+	    "{\"match\": {}}, {\"counter\": {\"packets\": 3, \"bytes\": 180}}, {\"drop\": null}]}},"
+	    "{\"rule\": {\"chain\": \"input\", \"comment\": \"ListenSources\", \"expr\": ["
+	    "{\"counter\": {\"packets\": 4, \"bytes\": 400}}, {\"drop\": null}]}},"
+	    "{\"rule\": {\"chain\": \"peer_1_fwd\", \"comment\": \"peer x: forwarded\", \"expr\": ["
+	    "{\"counter\": {\"packets\": 2, \"bytes\": 120}}, {\"drop\": null}]}},"
+	    "{\"rule\": {\"chain\": \"peer_0_in\", \"expr\": ["
+	    "{\"counter\": {\"packets\": 0, \"bytes\": 0}}, {\"drop\": null}]}},"
+	    "{\"rule\": {\"chain\": \"peer_7_in\", \"expr\": ["
+	    "{\"counter\": {\"packets\": 9, \"bytes\": 9}}]}},"
+	    "{\"rule\": {\"chain\": \"egress_ceiling\", \"comment\": \"10.0.0.0/8 any\", \"expr\": ["
+	    "{\"return\": null}]}}]}";
+	struct config c;
+	char *text;
+
+	(void)state;
+	assert_true(parse(&c, gateway));
+	text = policy_counters_from_json(json, &c);
+	assert_non_null(text);
+	/* summed; a peer without drops and one the config does not have are left out */
+	assert_string_equal(text, "peer\t" KEY_C "\tforwarded\t2\t120\nrule\tListenSources\t7\t580\n");
+	free(text);
+	assert_null(policy_counters_from_json("{\"nftables\": 5}", &c));
+	assert_null(policy_counters_from_json("not json", &c));
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(section_errors),	    cmocka_unit_test(strip_removes_policy),
 	    cmocka_unit_test(the_table),	    cmocka_unit_test(overlapping_sources),
 	    cmocka_unit_test(overlap_against_naive), cmocka_unit_test(no_policy_no_table),
+	    cmocka_unit_test(counters_from_listing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
