@@ -51,6 +51,7 @@ enum key {
 	KEY_EGRESS,
 	KEY_MSS_CLAMP,
 	KEY_MASQUERADE,
+	KEY_UPLINK,
 	KEY_GROUP_NAME,
 	KEY_ALLOW,
 	KEY_GROUPS,
@@ -89,6 +90,7 @@ static const struct {
     [KEY_EGRESS] = {"Egress", SECTION_INTERFACE, true, true},
     [KEY_MSS_CLAMP] = {"MssClamp", SECTION_INTERFACE, true, false},
     [KEY_MASQUERADE] = {"Masquerade", SECTION_INTERFACE, true, true},
+    [KEY_UPLINK] = {"Uplink", SECTION_INTERFACE, true, true},
     [KEY_GROUP_NAME] = {"Name", SECTION_GROUP, true, false},
     [KEY_ALLOW] = {"Allow", SECTION_PEER | SECTION_GROUP, true, true},
     [KEY_GROUPS] = {"Groups", SECTION_PEER, true, true},
@@ -263,6 +265,54 @@ static bool add_masquerade(struct parser *p, const char *item)
 					       "0123456789_.-@") != strlen(item))
 		return fail(p, "Masquerade entry `%s' is not an interface name", item);
 	return strv_push(&p->config->masquerade, item) || fail(p, "out of memory");
+}
+
+/* "eth2 via 192.0.2.1 table 200" */
+static bool add_uplink(struct parser *p, const char *item)
+{
+	struct config *c = p->config;
+	char dev[32], via[64], word_via[8], word_table[8], extra[2];
+	struct uplink_config u, *bigger;
+	uint64_t table;
+	char table_text[32];
+	int n;
+
+	memset(&u, 0, sizeof(u)); /* compared whole by reload: padding included */
+	n = sscanf(item, "%31s %7s %63s %7s %31s %1s", dev, word_via, via, word_table, table_text,
+		   extra);
+	if (n != 5 || strcmp(word_via, "via") || strcmp(word_table, "table"))
+		return fail(p, "Uplink `%s' is not `DEVICE via GATEWAY table NUMBER'", item);
+	if (strlen(dev) >= sizeof(u.dev) ||
+	    strspn(dev, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") !=
+		strlen(dev))
+		return fail(p, "Uplink `%s': `%s' is not an interface name", item, dev);
+	if (inet_pton(AF_INET, via, &u.via.v4) == 1)
+		u.family = AF_INET;
+	else if (inet_pton(AF_INET6, via, &u.via.v6) == 1)
+		u.family = AF_INET6;
+	else
+		return fail(p, "Uplink `%s': the gateway `%s' is not an IP address", item, via);
+	if (!parse_uint(table_text, UINT32_MAX, false, &table) || table == 0 || table == 253 ||
+	    table == 254 || table == 255)
+		return fail(p,
+			    "Uplink `%s': table `%s' is not a routing table number of its own "
+			    "(1 to 4294967295, not 253-255)",
+			    item, table_text);
+	snprintf(u.dev, sizeof(u.dev), "%s", dev);
+	u.table = (uint32_t)table;
+	for (size_t i = 0; i < c->uplinks_len; ++i) {
+		if (c->uplinks[i].family == u.family)
+			return fail(p, "Uplink `%s': one uplink per address family", item);
+		if (c->uplinks[i].table != u.table || strcmp(c->uplinks[i].dev, u.dev))
+			return fail(p, "Uplink `%s': both families' uplinks take the same device and table",
+				    item);
+	}
+	bigger = reallocarray(c->uplinks, c->uplinks_len + 1, sizeof(*bigger));
+	if (!bigger)
+		return fail(p, "out of memory");
+	c->uplinks = bigger;
+	c->uplinks[c->uplinks_len++] = u;
+	return true;
 }
 
 static bool add_group_ref(struct parser *p, const char *item)
@@ -482,6 +532,8 @@ static bool apply(struct parser *p, enum key key, char *value)
 		return true;
 	case KEY_MASQUERADE:
 		return for_each_item(p, value, "Masquerade", add_masquerade);
+	case KEY_UPLINK:
+		return for_each_item(p, value, "Uplink", add_uplink);
 	case KEY_GROUP_NAME:
 		if (!policy_name_valid(value))
 			return fail(p,
@@ -701,7 +753,7 @@ bool config_tunnel_policy(const struct config *c)
 bool config_has_policy(const struct config *c)
 {
 	return config_tunnel_policy(c) || c->api_ports.len || c->listen_sources.len ||
-	       c->management_sources.len || c->masquerade.len ||
+	       c->management_sources.len || c->masquerade.len || c->uplinks_len ||
 	       (c->has_mss_clamp && c->mss_clamp != 0);
 }
 
@@ -901,6 +953,7 @@ void config_free(struct config *config)
 	prefixes_free(&config->management_sources);
 	prefixes_free(&config->listen_sources);
 	strv_free(&config->masquerade);
+	free(config->uplinks);
 	if (config->peers)
 		crypto_wipe(config->peers, config->peers_cap * sizeof(*config->peers));
 	free(config->peers);

@@ -52,6 +52,17 @@ struct peer_config {
 	struct strv groups;
 };
 
+/* Uplink = DEV via GATEWAY table N: tunnel traffic bound for the default route leaves through DEV. */
+struct uplink_config {
+	char dev[16];
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} via;
+	uint32_t table; /* also the packets' mark */
+};
+
 /* A [Group]: peers that name it in Groups may reach what it allows. */
 struct group_config {
 	char *name;
@@ -88,6 +99,8 @@ struct config {
 	int mss_clamp; /* MSS_CLAMP_AUTO (the default), 0 off, or the MSS */
 	bool has_mss_clamp;
 	struct strv masquerade; /* uplinks forwarded traffic leaves masqueraded through */
+	struct uplink_config *uplinks; /* policy routing, one per family at most */
+	size_t uplinks_len;
 	struct group_config *groups;
 	size_t groups_len, groups_cap;
 };

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,43 @@ static bool add_default_route(unsigned ifindex, const struct ip_prefix *prefix,
 	return true;
 }
 
+/* Uplink: the default route of its own table through the uplink, and the rules that pick it. */
+static bool uplinks_up(const struct config *config, struct netconf_state *state, char *err,
+		       size_t err_len)
+{
+	for (size_t i = 0; i < config->uplinks_len; ++i) {
+		const struct uplink_config *u = &config->uplinks[i];
+		struct ip_prefix any = {.family = u->family, .cidr = 0};
+		int k = u->family == AF_INET ? 0 : 1;
+		unsigned ifindex = if_nametoindex(u->dev);
+		int ret;
+
+		if (!ifindex) {
+			snprintf(err, err_len, "Uplink device `%s' does not exist", u->dev);
+			return false;
+		}
+		ret = netlink_route_via(true, ifindex, &any, &u->via, u->table);
+		if (ret) {
+			snprintf(err, err_len, "cannot route table %u through %s: %s", u->table, u->dev,
+				 strerror(-ret));
+			return false;
+		}
+		state->uplinks[k] = *u;
+		state->uplink_ifindex[k] = ifindex;
+		state->uplink_set[k] = true; /* from here on, netconf_down() removes them */
+		ret = netlink_rule(true, u->family, u->table, u->table, false, -1);
+		/* the main table without its default route first, as for a full tunnel */
+		if (!ret && !(k ? state->default_v6 : state->default_v4))
+			ret = netlink_rule(true, u->family, RT_TABLE_MAIN_ID, 0, false, 0);
+		if (ret) {
+			snprintf(err, err_len, "cannot add the rules for table %u: %s", u->table,
+				 strerror(-ret));
+			return false;
+		}
+	}
+	return true;
+}
+
 bool netconf_up(const char *ifname, unsigned ifindex, const struct config *config, unsigned mtu,
 		struct netconf_state *state, uint32_t *fwmark, char *err, size_t err_len)
 {
@@ -212,7 +250,7 @@ bool netconf_up(const char *ifname, unsigned ifindex, const struct config *confi
 		return false;
 	}
 	if (table < 0)
-		return true;
+		return uplinks_up(config, state, err, err_len);
 	for (size_t i = 0; i < config->peers_len; ++i) {
 		const struct peer_config *peer = &config->peers[i];
 
@@ -237,12 +275,24 @@ bool netconf_up(const char *ifname, unsigned ifindex, const struct config *confi
 			}
 		}
 	}
-	return true;
+	return uplinks_up(config, state, err, err_len);
 }
 
 void netconf_down(const struct netconf_state *state)
 {
 	int families[] = {state->default_v4 ? AF_INET : 0, state->default_v6 ? AF_INET6 : 0};
+
+	for (int k = 0; k < 2; ++k) {
+		const struct uplink_config *u = &state->uplinks[k];
+		struct ip_prefix any = {.family = u->family, .cidr = 0};
+
+		if (!state->uplink_set[k])
+			continue;
+		netlink_rule(false, u->family, u->table, u->table, false, -1);
+		if (!families[k])
+			netlink_rule(false, u->family, RT_TABLE_MAIN_ID, 0, false, 0);
+		netlink_route_via(false, state->uplink_ifindex[k], &any, &u->via, u->table);
+	}
 
 	for (int i = 0; i < 2; ++i) {
 		if (!families[i])

@@ -25,6 +25,10 @@ struct netconf_state {
 	bool default_v4, default_v6;
 	bool firewall; /* the access policy's table inet wgate-IFNAME may be installed */
 	char ifname[16];
+	/* Uplink: its table's default route and rules, per family (index 0 IPv4, 1 IPv6) */
+	struct uplink_config uplinks[2];
+	unsigned uplink_ifindex[2];
+	bool uplink_set[2];
 };
 
 /*

@@ -188,6 +188,21 @@ static struct nlmsghdr *route_request(char *buf, int type, unsigned ifindex,
 	return nlh;
 }
 
+int netlink_route_via(bool add, unsigned ifindex, const struct ip_prefix *prefix,
+		      const void *gateway, uint32_t table)
+{
+	char buf[NETLINK_BUFFER_SIZE];
+	struct nlmsghdr *nlh =
+	    route_request(buf, add ? RTM_NEWROUTE : RTM_DELROUTE, ifindex, prefix, table);
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	int ret;
+
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put(nlh, RTA_GATEWAY, addr_len(prefix->family), gateway);
+	ret = transact(nlh);
+	return add && ret == -EEXIST ? 0 : ret;
+}
+
 int netlink_route_add(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table)
 {
 	char buf[NETLINK_BUFFER_SIZE];
@@ -285,8 +300,30 @@ size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const 
 	return n;
 }
 
+static int rule_once(bool add, int family, uint32_t table, uint32_t fwmark, bool not_fwmark,
+		     int suppress_prefixlen);
+
+/*
+ * The kernel gives a rule without a priority a new one, so the same rule can
+ * be there twice (a daemon that was killed left it): every copy goes before
+ * one is added, and a delete removes every copy.
+ */
 int netlink_rule(bool add, int family, uint32_t table, uint32_t fwmark, bool not_fwmark,
 		 int suppress_prefixlen)
+{
+	int ret, removed = 0;
+
+	while (removed < 64 &&
+	       rule_once(false, family, table, fwmark, not_fwmark, suppress_prefixlen) == 0)
+		++removed;
+	if (!add)
+		return removed ? 0 : -ENOENT;
+	ret = rule_once(true, family, table, fwmark, not_fwmark, suppress_prefixlen);
+	return ret;
+}
+
+static int rule_once(bool add, int family, uint32_t table, uint32_t fwmark, bool not_fwmark,
+		     int suppress_prefixlen)
 {
 	char buf[NETLINK_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);

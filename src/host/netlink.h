@@ -15,6 +15,9 @@ int netlink_link_set(unsigned ifindex, bool up, unsigned mtu);
 int netlink_address_add(unsigned ifindex, const struct ip_prefix *address);
 int netlink_address_del(unsigned ifindex, const struct ip_prefix *address);
 /* A route for prefix through the interface, in table (0 for main); EEXIST is success. */
+/* A route through a gateway on ifindex (the default route of a policy table: prefix /0). */
+int netlink_route_via(bool add, unsigned ifindex, const struct ip_prefix *prefix,
+		      const void *gateway, uint32_t table);
 int netlink_route_add(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table);
 int netlink_route_del(unsigned ifindex, const struct ip_prefix *prefix, uint32_t table);
 /*

@@ -450,6 +450,26 @@ char *firewall_script(const struct config *c, const struct firewall_params *fp, 
 				c->masquerade.v[k]);
 		fprintf(f, "\t}\n");
 	}
+	if (c->uplinks_len) {
+		/*
+		 * The guide's mark / table / ip rule recipe: what comes from the tunnel
+		 * carries the uplink's mark (its ip rule picks the uplink's table); a
+		 * connection that came in through the uplink keeps the mark on its
+		 * replies, forwarded or local.
+		 */
+		uint32_t mark = c->uplinks[0].table;
+
+		fprintf(f,
+			"\tchain uplink_mark {\n\t\ttype filter hook prerouting priority mangle; "
+			"policy accept;\n\t\tiifname \"%s\" meta mark set %u\n"
+			"\t\tiifname \"%s\" ct state new ct mark set %u\n"
+			"\t\tct mark %u meta mark set ct mark\n\t}\n",
+			fp->ifname, mark, c->uplinks[0].dev, mark, mark);
+		fprintf(f,
+			"\tchain uplink_replies {\n\t\ttype route hook output priority mangle; "
+			"policy accept;\n\t\tct mark %u meta mark set ct mark\n\t}\n",
+			mark);
+	}
 	if (fp->full_tunnel_v4 || fp->full_tunnel_v6)
 		write_full_tunnel(f, c, fp);
 	fprintf(f, "}\n");

@@ -532,6 +532,14 @@ bool reload_apply(struct reload_target *d)
 		goto fail;
 	}
 	t_parsed = monotonic_ns();
+	if (old->uplinks_len != next.uplinks_len ||
+	    (next.uplinks_len &&
+	     memcmp(old->uplinks, next.uplinks, next.uplinks_len * sizeof(*next.uplinks)))) {
+		config_free(&next);
+		snprintf(err, sizeof(err),
+			 "Uplink changed, which only `wgate down' and `wgate up' apply");
+		goto fail;
+	}
 	old_table = netconf_table(old, err, sizeof(err));
 	new_table = netconf_table(&next, err, sizeof(err));
 	if (new_table < -1) {

@@ -8,14 +8,16 @@
 #   O  outsider, and peer C          vo 192.168.83.2 -- go 192.168.83.1   fd10::1; forwards)
 #      (.3: a management source)                                         /
 #   K  backend                       vk 10.20.0.2    -- gk 10.20.0.1   -
-# IPv6 alongside: fd00:8N::/64 on the links, fd20::/64 to the backend.
+#   U  a second uplink               vu 192.168.60.2 -- gu 192.168.60.1 (O is the first: the default route)
+# IPv6 alongside: fd00:8N::/64 on the links, fd20::/64 to the backend. 203.0.113.5
+# is "the world", on both uplinks: O answers `one', U answers `two'.
 source "$(dirname "$0")/../lib.sh"
 
-GW=wgp-gw-$$ A=wgp-a-$$ B=wgp-b-$$ O=wgp-o-$$ K=wgp-k-$$
+GW=wgp-gw-$$ A=wgp-a-$$ B=wgp-b-$$ O=wgp-o-$$ K=wgp-k-$$ U=wgp-u-$$
 IF=pg$$ IF_A=pa$$ IF_B=pb$$ IF_C=pc$$
 TMP=$(mktemp -d)
 chmod 700 "$TMP"
-ALL="$GW $A $B $O $K"
+ALL="$GW $A $B $O $K $U"
 
 cleanup() {
 	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
@@ -53,7 +55,14 @@ link() { # link NS DEV NET: GW's gX <-> NS's vX, 192.168.NET.1/.2 and fd00:NET::
 setup() {
 	local ns
 	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
-	link "$A" a 81 && link "$B" b 82 && link "$O" o 83 || return 1
+	link "$A" a 81 && link "$B" b 82 && link "$O" o 83 && link "$U" u 60 || return 1
+	ip -n "$GW" route add default via 192.168.83.2
+	for ns in "$O" "$U"; do
+		ip -n "$ns" addr add 203.0.113.5/32 dev lo
+		nsx "$ns" sysctl -qw net.ipv4.ip_forward=1
+	done
+	ip -n "$O" route add 10.10.0.3/32 via 192.168.83.1 # B's answers: O's own tunnel keeps the /24
+	ip -n "$U" route add 10.10.0.3/32 via 192.168.60.1
 	ip -n "$O" addr add 192.168.83.3/24 dev vo
 	ip -n "$O" addr add fd00:83::3/64 dev vo nodad
 	ip link add gk netns "$GW" type veth peer name vk netns "$K" || return 1
@@ -92,6 +101,8 @@ ManagementSources = 192.168.83.3/32, fd00:83::3/128
 ListenSources = 192.168.81.0/24, 192.168.82.0/24, fd00:81::/64, fd00:82::/64${LISTEN_MORE:-}
 Egress = 10.20.0.0/16 tcp/5432, 10.20.0.0/16 tcp/6000, 10.20.0.0/16 udp/53, 10.20.0.0/16 icmp
 Egress = fd20::/64 tcp/5432, fd20::/64 tcp/6000, fd20::/64 udp/53, fd20::/64 icmp
+Egress = 203.0.113.0/24 tcp/80
+${UPLINK:+Uplink = $UPLINK}
 
 [Group]
 Name = partners
@@ -102,6 +113,7 @@ Name = admins
 Allow = gateway tcp/443, gateway tcp/8000, gateway icmp
 Allow = 10.20.0.0/16 tcp/5432, 10.20.0.0/16 udp/53, 10.20.0.0/16 icmp, 10.20.0.0/16 tcp/22
 Allow = fd20::/64 tcp/5432, fd20::/64 udp/53, fd20::/64 icmp
+Allow = 203.0.113.0/24 tcp/80
 
 [Peer]
 PublicKey = $(wg pubkey <<<"$KEY_A")
@@ -126,7 +138,7 @@ PrivateKey = $1
 Address = 10.10.0.$2/24, fd10::$2/64
 [Peer]
 PublicKey = $PUB_GW
-AllowedIPs = 10.10.0.0/24, 10.20.0.0/16, fd10::/64, fd20::/64
+AllowedIPs = 10.10.0.0/24, 10.20.0.0/16, fd10::/64, fd20::/64, 203.0.113.0/24
 Endpoint = 192.168.$3.1:51820
 PersistentKeepalive = 1
 EOF
@@ -170,6 +182,8 @@ serve "$GW" udp 5353
 serve "$K" tcp 5432
 serve "$K" tcp 22
 serve "$K" udp 53
+nsx "$O" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo one' </dev/null >/dev/null 2>&1 &
+nsx "$U" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo two' </dev/null >/dev/null 2>&1 &
 for _ in $(seq 1 50); do
 	[ "$(nsx "$GW" ss -Hltn | grep -c ':443 \|:8000 ')" = 2 ] &&
 		[ "$(nsx "$K" ss -Hltn | grep -c ':5432 \|:22 ')" = 2 ] && break
@@ -346,6 +360,28 @@ narrowing() {
 check "a reload that takes tcp/6000 from partners cuts A's live transfer; B's finishes intact" narrowing
 [ -s "$TMP/sent-b" ] && diag "B sent $(cat "$TMP/sent-b") bytes through the reload; A's connection stopped at $(stat -c %s "$TMP/recv-a") bytes"
 
+# Policy routing (the guide's multi-homed gateway): with Uplink, what the tunnel sends
+# toward the default route leaves through the second uplink; the rest is unchanged.
+world() { nsx "$B" timeout 4 socat -T2 - TCP:203.0.113.5:80,connect-timeout=2 </dev/null 2>/dev/null; }
+world_is() { [ "$(world)" = "$1" ] || { echo "the world answered \`$(world)'"; return 1; }; }
+check "control: without Uplink, B's request to the world leaves through the default route" world_is one
+uplink_reload() {
+	local out
+	UPLINK="gu via 192.168.60.2 table 200" gateway_conf "" >"$TMP/$IF.conf"
+	out=$("$WGATE" reload "$IF" 2>&1) && { echo "reload applied it: $out"; return 1; }
+	grep -q "Uplink changed" <<<"$out" && grep -q "nothing was changed" <<<"$out" || { echo "$out"; return 1; }
+	world_is one
+}
+check "reload refuses a change of Uplink and changes nothing" uplink_reload
+uplink_up() {
+	"$WGATE" down "$IF" || return 1
+	nsx "$GW" "$WGATE" up "$TMP/$IF.conf" 2>/dev/null || return 1
+	eventually 40 world_is two || return 1
+	nsx "$GW" ip rule | grep -q 'fwmark 0xc8 lookup 200' || { nsx "$GW" ip rule; return 1; }
+	allowed "$B" tcp 10.10.0.1 8000 && pings "$B" 10.20.0.2
+}
+check "with Uplink, B's request leaves through the second uplink; the gateway and the backend as before" uplink_up
+
 gw_tables() { nsx "$GW" nft list tables | grep -c "wgate-$IF"; }
 check "the gateway has exactly one table of wgate's" test "$(gw_tables)" = 1
 crash_restart() {
@@ -362,7 +398,13 @@ crash_restart() {
 		denied "$A" tcp 10.10.0.1 8000
 }
 check "after kill -9 and up: one table, the policy as before" crash_restart
-check "down leaves no table of wgate's, and the operator's own table untouched" bash -c "
-	'$WGATE' down $IF && ! ip netns exec $GW nft list tables | grep -q wgate- &&
-	ip netns exec $GW nft list tables | grep -q operators_own"
+final_down() {
+	"$WGATE" down "$IF" || return 1
+	local tables rules routes
+	tables=$(nsx "$GW" nft list tables) rules=$(nsx "$GW" ip rule) routes=$(nsx "$GW" ip route show table 200)
+	! grep -q wgate- <<<"$tables" && grep -q operators_own <<<"$tables" &&
+		! grep -q 'lookup 200' <<<"$rules" && ! grep -q suppress_prefixlength <<<"$rules" &&
+		[ -z "$routes" ] || { printf '%s\n' "$tables" "$rules" "$routes"; return 1; }
+}
+check "down leaves no table of wgate's, no rule or route of the uplink's, and the operator's own table" final_down
 done_testing

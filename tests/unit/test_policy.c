@@ -163,6 +163,15 @@ static void section_errors(void **state)
 	     "test.conf:2: Masquerade entry `eth0; rm -rf /' is not an interface name"},
 	    {"[Interface]\nListenSources = example.com\n",
 	     "test.conf:2: ListenSources entry `example.com' is not an IP address"},
+	    {"[Interface]\nUplink = eth2 via 192.0.2.1\n",
+	     "test.conf:2: Uplink `eth2 via 192.0.2.1' is not `DEVICE via GATEWAY table NUMBER'"},
+	    {"[Interface]\nUplink = eth2 via gw.example table 200\n",
+	     "the gateway `gw.example' is not an IP address"},
+	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 254\n", "is not a routing table number"},
+	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 200, eth2 via 192.0.2.9 table 200\n",
+	     "one uplink per address family"},
+	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 200, eth3 via 2001:db8::1 table 200\n",
+	     "both families' uplinks take the same device and table"},
 	    {"[Frob]\n", "unknown section `[Frob]': expected [Interface], [Peer] or [Group]"},
 	};
 	struct config c;
@@ -246,6 +255,12 @@ static void the_table(void **state)
 	/* host bits go, as nft wants networks */
 	s = script_of("[Interface]\nEgress = 10.20.3.4/16\n", 1420);
 	want(s, "ip daddr 10.20.0.0/16 return");
+	free(s);
+	/* Uplink: the tunnel's traffic marked with the table, the uplink's connections too */
+	s = script_of("[Interface]\nUplink = eth2 via 192.0.2.1 table 200\n", 1420);
+	want(s, "iifname \"wg0\" meta mark set 200");
+	want(s, "iifname \"eth2\" ct state new ct mark set 200");
+	want(s, "type route hook output priority mangle; policy accept;\n\t\tct mark 200 meta mark set ct mark");
 	free(s);
 	/* MssClamp off: no mss chain; a number: that MSS for both families */
 	s = script_of("[Interface]\nApiPorts = 443\nMssClamp = off\n", 1420);
