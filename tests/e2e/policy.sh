@@ -182,8 +182,8 @@ serve "$GW" udp 5353
 serve "$K" tcp 5432
 serve "$K" tcp 22
 serve "$K" udp 53
-nsx "$O" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo one' </dev/null >/dev/null 2>&1 &
-nsx "$U" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo two' </dev/null >/dev/null 2>&1 &
+nsx "$O" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo one $SOCAT_PEERADDR' </dev/null >/dev/null 2>&1 &
+nsx "$U" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:'echo two $SOCAT_PEERADDR' </dev/null >/dev/null 2>&1 &
 for _ in $(seq 1 50); do
 	[ "$(nsx "$GW" ss -Hltn | grep -c ':443 \|:8000 ')" = 2 ] &&
 		[ "$(nsx "$K" ss -Hltn | grep -c ':5432 \|:22 ')" = 2 ] && break
@@ -363,8 +363,22 @@ check "a reload that takes tcp/6000 from partners cuts A's live transfer; B's fi
 # Policy routing (the guide's multi-homed gateway): with Uplink, what the tunnel sends
 # toward the default route leaves through the second uplink; the rest is unchanged.
 world() { nsx "$B" timeout 4 socat -T2 - TCP:203.0.113.5:80,connect-timeout=2 </dev/null 2>/dev/null; }
-world_is() { [ "$(world)" = "$1" ] || { echo "the world answered \`$(world)'"; return 1; }; }
-check "control: without Uplink, B's request to the world leaves through the default route" world_is one
+world_is() { # world_is UPLINK [SOURCE-SEEN]
+	local got
+	got=$(world)
+	[ "${got%% *}" = "$1" ] && { [ -z "${2:-}" ] || [ "${got#* }" = "$2" ]; } ||
+		{ echo "the world answered \`$got'"; return 1; }
+}
+check "control: without Uplink, B's request to the world leaves through the default route, from B's address" \
+	world_is one 10.10.0.3
+masquerade() {
+	sed -i 's|^MTU = 1320$|&\nMasquerade = go|' "$TMP/$IF.conf"
+	"$WGATE" reload "$IF" >/dev/null || return 1
+	world_is one 192.168.83.1 || return 1
+	gateway_conf "" >"$TMP/$IF.conf" # and without it again
+	"$WGATE" reload "$IF" >/dev/null && world_is one 10.10.0.3
+}
+check "Masquerade = go: the world sees the gateway's uplink address, and B's again once it is gone" masquerade
 uplink_reload() {
 	local out
 	UPLINK="gu via 192.168.60.2 table 200" gateway_conf "" >"$TMP/$IF.conf"
