@@ -179,6 +179,7 @@ serve() { # serve NS PROTO PORT
 serve "$GW" tcp 443
 serve "$GW" tcp 8000
 serve "$GW" udp 5353
+serve "$GW" tcp 7070 # not an API port: for replies through the uplink a request came in on
 serve "$K" tcp 5432
 serve "$K" tcp 22
 serve "$K" udp 53
@@ -378,6 +379,8 @@ masquerade() {
 	gateway_conf "" >"$TMP/$IF.conf" # and without it again
 	"$WGATE" reload "$IF" >/dev/null && world_is one 10.10.0.3
 }
+check "control: without Uplink, a request from the world through the second uplink gets no reply" \
+	denied "$U" tcp 192.168.60.1 7070 203.0.113.5
 check "Masquerade = go: the world sees the gateway's uplink address, and B's again once it is gone" masquerade
 uplink_reload() {
 	local out
@@ -392,9 +395,10 @@ uplink_up() {
 	nsx "$GW" "$WGATE" up "$TMP/$IF.conf" 2>/dev/null || return 1
 	eventually 40 world_is two || return 1
 	nsx "$GW" ip rule | grep -q 'fwmark 0xc8 lookup 200' || { nsx "$GW" ip rule; return 1; }
-	allowed "$B" tcp 10.10.0.1 8000 && pings "$B" 10.20.0.2
+	allowed "$B" tcp 10.10.0.1 8000 && pings "$B" 10.20.0.2 &&
+		allowed "$U" tcp 192.168.60.1 7070 203.0.113.5 # the reply leaves where the request came in
 }
-check "with Uplink, B's request leaves through the second uplink; the gateway and the backend as before" uplink_up
+check "with Uplink, B's request leaves through the second uplink, replies follow requests in; the gateway and the backend as before" uplink_up
 
 gw_tables() { nsx "$GW" nft list tables | grep -c "wgate-$IF"; }
 check "the gateway has exactly one table of wgate's" test "$(gw_tables)" = 1
