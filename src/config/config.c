@@ -626,19 +626,10 @@ static bool begin_section(struct parser *p, const char *header)
 		return true; /* several [Interface] sections add up, as in wg(8) */
 	}
 	if (!strcasecmp(header, "[Group]")) {
-		struct group_config *bigger;
-
-		if (c->groups_len == c->groups_cap) {
-			size_t cap = c->groups_cap ? c->groups_cap * 2 : 4;
-
-			bigger = reallocarray(c->groups, cap, sizeof(*bigger));
-			if (!bigger)
-				return fail(p, "out of memory");
-			c->groups = bigger;
-			c->groups_cap = cap;
-		}
-		memset(&c->groups[c->groups_len], 0, sizeof(*c->groups));
-		c->groups[c->groups_len++].line = p->line;
+		if (!crypto_grow_wiped((void **)&c->groups, &c->groups_cap, c->groups_len,
+				       sizeof(*c->groups)))
+			return fail(p, "out of memory");
+		c->groups[c->groups_len++].line = p->line; /* the rest zeroed by the growth */
 		p->section = SECTION_GROUP;
 		for (int i = 0; i < KEY_COUNT; ++i)
 			if (keys[i].section & SECTION_GROUP)

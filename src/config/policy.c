@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/crypto.h"
+
 static bool parse_port(const char *s, size_t len, uint16_t *out)
 {
 	char text[8];
@@ -101,15 +103,8 @@ bool policy_rule_parse(struct policy_rule *rule, const char *item, enum rule_for
 
 bool policy_rules_add(struct policy_rules *rules, const struct policy_rule *rule)
 {
-	if (rules->len == rules->cap) {
-		size_t cap = rules->cap ? rules->cap * 2 : 4;
-		struct policy_rule *bigger = reallocarray(rules->v, cap, sizeof(*bigger));
-
-		if (!bigger)
-			return false;
-		rules->v = bigger;
-		rules->cap = cap;
-	}
+	if (!crypto_grow_wiped((void **)&rules->v, &rules->cap, rules->len, sizeof(*rules->v)))
+		return false;
 	rules->v[rules->len++] = *rule;
 	return true;
 }
@@ -122,15 +117,8 @@ void policy_rules_free(struct policy_rules *rules)
 
 bool prefixes_add(struct prefixes *list, const struct ip_prefix *prefix)
 {
-	if (list->len == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 4;
-		struct ip_prefix *bigger = reallocarray(list->v, cap, sizeof(*bigger));
-
-		if (!bigger)
-			return false;
-		list->v = bigger;
-		list->cap = cap;
-	}
+	if (!crypto_grow_wiped((void **)&list->v, &list->cap, list->len, sizeof(*list->v)))
+		return false;
 	list->v[list->len++] = *prefix;
 	return true;
 }
