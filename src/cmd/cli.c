@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/commands.h"
+#include "host/clock.h"
 #include "core/encoding.h"
 #include "control/uapi.h"
 
@@ -64,6 +65,22 @@ bool interface_name_ok(const char *name, size_t len)
 	memcpy(copy, name, len);
 	copy[len] = '\0';
 	return uapi_name_valid(copy);
+}
+
+int running_interface(const char *ifname, char config_path[4096])
+{
+	char pidpath[64];
+	int pid = 0;
+	FILE *f;
+
+	run_file_path(pidpath, sizeof(pidpath), ifname, "pid");
+	f = fopen(pidpath, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d %4095[^\n]", &pid, config_path) != 2 || pid <= 1)
+		pid = 0;
+	fclose(f);
+	return pid;
 }
 
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len)

@@ -19,35 +19,23 @@
 /* The config a running interface came up from, else /etc/wireguard/NAME.conf or the path. */
 static const char *config_of(const char *arg, char buf[4096], bool *running)
 {
-	char pidpath[64];
-	int pid;
-	FILE *f;
-
-	*running = false;
-	if (!strchr(arg, '/') && uapi_name_valid(arg)) {
-		run_file_path(pidpath, sizeof(pidpath), arg, "pid");
-		f = fopen(pidpath, "re");
-		if (f) {
-			*running = fscanf(f, "%d %4095[^\n]", &pid, buf) == 2;
-			fclose(f);
-			if (*running)
-				return buf;
-		}
-	}
-	return config_path_for(arg, buf, 4096);
+	*running = !strchr(arg, '/') && uapi_name_valid(arg) && running_interface(arg, buf);
+	return *running ? buf : config_path_for(arg, buf, 4096);
 }
 
 /* The port a running interface listens on: the config may leave it to chance. */
-static unsigned running_port(const char *ifname)
+static uint16_t running_port(const char *ifname)
 {
-	char *answer = uapi_request(ifname, "get=1\n\n"), *line;
-	unsigned port = 0;
+	char *answer = uapi_request(ifname, "get=1\n\n");
+	struct uapi_state state;
+	uint16_t port = 0;
 
 	if (!answer)
 		return 0;
-	line = strstr(answer, "listen_port=");
-	if (line)
-		port = (unsigned)strtoul(line + 12, NULL, 10);
+	if (uapi_state_parse(&state, answer)) {
+		port = state.listen_port;
+		uapi_state_free(&state);
+	}
 	crypto_wipe(answer, strlen(answer));
 	free(answer);
 	return port;
@@ -87,7 +75,7 @@ int cmd_firewall(int argc, char **argv)
 	fp.ifname = running ? argv[1] : pathbuf;
 	fp.listen_port = config.listen_port;
 	if (running && !fp.listen_port)
-		fp.listen_port = (uint16_t)running_port(argv[1]);
+		fp.listen_port = running_port(argv[1]);
 	fp.mtu = config.has_mtu ? config.mtu : DEFAULT_MTU;
 	netconf_full_tunnel(&config, &fp.full_tunnel_mark, &fp.full_tunnel_v4,
 			    &fp.full_tunnel_v6);

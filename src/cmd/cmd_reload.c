@@ -38,7 +38,6 @@ int cmd_reload(int argc, char **argv)
 	char pidpath[64], config_path[4096] = "", report[1024] = "";
 	unsigned before;
 	int pid = 0;
-	FILE *f;
 
 	if (argc != 2 || wants_help(argc, argv) || !uapi_name_valid(argv[1])) {
 		bool help = wants_help(argc, argv);
@@ -51,16 +50,13 @@ int cmd_reload(int argc, char **argv)
 			"and DNS. A config with an error changes nothing. SIGHUP does the same.\n");
 		return !help;
 	}
-	run_file_path(pidpath, sizeof(pidpath), argv[1], "pid");
-	f = fopen(pidpath, "re");
-	if (!f || fscanf(f, "%d %4095[^\n]", &pid, config_path) != 2 || pid <= 1) {
-		if (f)
-			fclose(f);
+	pid = running_interface(argv[1], config_path);
+	if (!pid) {
+		run_file_path(pidpath, sizeof(pidpath), argv[1], "pid");
 		cli_error("wgate reload: `%s' is not run by `wgate up' (no %s)\n", argv[1],
 			  pidpath);
 		return 1;
 	}
-	fclose(f);
 	before = read_report(argv[1], report, sizeof(report));
 	if (kill(pid, SIGHUP) < 0) {
 		cli_error("wgate reload: cannot signal pid %d: %s\n", pid, strerror(errno));

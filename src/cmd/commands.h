@@ -35,6 +35,11 @@ bool wants_help(int argc, char **argv);
  */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 /* Maps a bare interface name to /etc/wireguard/NAME.conf as wg-quick(8) does. */
+/*
+ * The pid of the `wgate up' that runs interface ifname and the config it came up
+ * from (/run/wgate/IFNAME.pid); 0 when none does.
+ */
+int running_interface(const char *ifname, char config_path[4096]);
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len);
 /* Whether name's first len bytes make an interface name by wg-quick's rule (1 to 15 of
  * a-z A-Z 0-9 _ = + . -). */

@@ -35,6 +35,20 @@ sed 's|^Egress = .*|Egress = 10.20.0.0/16 tcp/99999|' "$dir/wg9.conf" >"$dir/bad
 check "a bad entry is refused with file, line and the entry" bash -c "
 	! '$WGATE' firewall '$dir/bad.conf' 2>'$dir/err' >/dev/null &&
 	grep -q 'bad.conf:6: Egress entry .10.20.0.0/16 tcp/99999. has a bad port' '$dir/err'"
+running() {
+	local port
+	printf '[Interface]\nPrivateKey = %s\nListenSources = 192.0.2.0/24\n' "$(wg genkey)" >"$dir/wgf$$.conf"
+	chmod 600 "$dir/wgf$$.conf"
+	ip netns exec $ns "$WGATE" up "$dir/wgf$$.conf" 2>/dev/null || return 1
+	port=$(ip netns exec $ns wg show "wgf$$" listen-port)
+	ip netns exec $ns "$WGATE" firewall "wgf$$" | grep -q "udp dport $port ip saddr != { 192.0.2.0/24 }"
+	local r=$?
+	"$WGATE" down "wgf$$"
+	rm -f /var/log/wgate/"wgf$$".log
+	rmdir /var/log/wgate 2>/dev/null
+	return $r
+}
+check "an interface name stands for the config it runs, with the port it chose" running
 check "--help describes it" bash -c "'$WGATE' firewall --help | grep -q 'Usage: wgate firewall'"
 check "strip leaves none of the policy" bash -c "
 	'$WGATE' strip '$dir/wg9.conf' >'$dir/plain' &&
