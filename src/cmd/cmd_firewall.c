@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * wgate firewall: print the nftables table a config's access policy makes
- * (wgate(8), ACCESS POLICY), and with --check have the kernel validate it.
+ * (wgate(8), GATEWAY KEYS), and with --check have the kernel validate it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,15 +52,16 @@ int cmd_firewall(int argc, char **argv)
 	if ((argc != 2 && !check) || wants_help(argc, argv)) {
 		bool help = wants_help(argc, argv);
 
-		fprintf(help ? stdout : stderr,
-			"Usage: wgate firewall <CONFIG_FILE | INTERFACE> [--check]\n\n"
-			"Prints the nftables table (inet wgate-NAME) that the config's access policy\n"
-			"makes: ApiPorts, ManagementSources, ListenSources, Egress, [Group]s, each\n"
-			"peer's Allow and Groups, MssClamp, Masquerade, and a full tunnel's rules.\n"
-			"It is what `wgate up' and `wgate reload' apply, in one transaction. No root\n"
-			"is needed to print it. --check has the kernel validate it as well (root),\n"
-			"changing nothing. An INTERFACE name stands for the config it was brought up\n"
-			"from, else /etc/wireguard/INTERFACE.conf. See wgate(8), ACCESS POLICY.\n");
+		fprintf(
+		    help ? stdout : stderr,
+		    "Usage: wgate firewall <CONFIG_FILE | INTERFACE> [--check]\n\n"
+		    "Prints the nftables table (inet wgate-NAME) that the config's access policy\n"
+		    "makes: ApiPorts, ManagementSources, ListenSources, Egress, [Group]s, each\n"
+		    "peer's Allow and Groups, MssClamp, Masquerade, and a full tunnel's rules.\n"
+		    "It is what `wgate up' and `wgate reload' apply, in one transaction. No root\n"
+		    "is needed to print it. --check has the kernel validate it as well (root),\n"
+		    "changing nothing. An INTERFACE name stands for the config it was brought up\n"
+		    "from, else /etc/wireguard/INTERFACE.conf. See wgate(8), GATEWAY KEYS.\n");
 		return !help;
 	}
 	path = config_of(argv[1], pathbuf, &running);
@@ -77,12 +78,12 @@ int cmd_firewall(int argc, char **argv)
 	if (running && !fp.listen_port)
 		fp.listen_port = running_port(argv[1]);
 	fp.mtu = config.has_mtu ? config.mtu : DEFAULT_MTU;
-	netconf_full_tunnel(&config, &fp.full_tunnel_mark, &fp.full_tunnel_v4,
-			    &fp.full_tunnel_v6);
+	netconf_full_tunnel(&config, &fp.full_tunnel_mark, &fp.full_tunnel_v4, &fp.full_tunnel_v6);
 	ok = uapi_name_valid(fp.ifname);
 	if (!ok)
-		cli_error("wgate firewall: `%s' does not name an interface: name the file NAME.conf\n",
-			  fp.ifname);
+		cli_error(
+		    "wgate firewall: `%s' does not name an interface: name the file NAME.conf\n",
+		    fp.ifname);
 	if (ok && !firewall_needed(&config, &fp)) {
 		printf("# %s: no access policy and no full tunnel: wgate keeps no table\n", path);
 	} else if (ok) {

@@ -29,7 +29,8 @@ struct shown_peer {
 	long long handshake_sec;
 	unsigned long long rx, tx;
 	unsigned keepalive;
-	char *allowed_ips; /* "a, b, c" */
+	char *allowed_ips;	   /* "a, b, c" */
+	const char *name, *groups; /* in the answer's text; NULL when none */
 };
 
 struct shown {
@@ -83,6 +84,10 @@ static bool parse(struct shown *s, char *text)
 			peer = &s->peers[s->peers_len++];
 			memset(peer, 0, sizeof(*peer));
 			key_from_hex(peer->public_key, value);
+		} else if (peer && !strcmp(line, "wgate_name")) {
+			peer->name = value;
+		} else if (peer && !strcmp(line, "wgate_groups")) {
+			peer->groups = value;
 		} else if (peer && !strcmp(line, "preshared_key")) {
 			peer->has_psk =
 			    key_from_hex(peer->psk, value) && !crypto_is_zero(peer->psk, KEY_LEN);
@@ -180,6 +185,10 @@ static void print_text(const char *ifname, struct shown *s)
 
 		key_to_base64(b64, p->public_key);
 		printf("\npeer: %s\n", b64);
+		if (p->name)
+			printf("  name: %s\n", p->name);
+		if (p->groups)
+			printf("  groups: %s\n", p->groups);
 		if (p->has_psk)
 			printf("  preshared key: (hidden)\n");
 		if (*p->endpoint)
@@ -224,11 +233,17 @@ static json_object *interface_json(const char *ifname, struct shown *s)
 	json_object_object_add(iface, "fwmark", json_object_new_int64(s->fwmark));
 	for (size_t i = 0; i < s->peers_len; ++i) {
 		struct shown_peer *p = &s->peers[i];
-		json_object *peer = json_object_new_object(), *ips = json_object_new_array();
+		json_object *peer = json_object_new_object(), *ips = json_object_new_array(),
+			    *groups = json_object_new_array();
 		char *item, *save = NULL;
 
 		key_to_base64(b64, p->public_key);
 		add_string(peer, "public_key", b64);
+		add_string(peer, "name", p->name);
+		json_object_object_add(peer, "groups", groups);
+		for (item = p->groups ? strtok_r((char *)p->groups, ",", &save) : NULL; item;
+		     item = strtok_r(NULL, ",", &save))
+			json_object_array_add(groups, json_object_new_string(item));
 		json_object_object_add(peer, "preshared_key", json_object_new_boolean(p->has_psk));
 		add_string(peer, "endpoint", *p->endpoint ? p->endpoint : NULL);
 		for (item = p->allowed_ips ? strtok_r(p->allowed_ips, ", ", &save) : NULL; item;
@@ -340,7 +355,7 @@ static int show(int argc, char **argv, bool conf)
 	}
 	for (size_t i = 0; i < count; ++i) {
 		struct shown s;
-		char *text = uapi_request(names[i], "get=1\n\n");
+		char *text = uapi_request_identity(names[i]);
 
 		if (!text || !parse(&s, text)) {
 			cli_error("wgate %s: cannot read interface `%s': %s\n", argv[0], names[i],

@@ -145,11 +145,18 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!metrics || !*metrics)
 		metrics = config.metrics_address;
+	mkdir(WGATE_RUN_DIR, 0755); /* where the endpoints' sockets usually go */
 	if (metrics && metrics_listen(&d->metrics, metrics, &d->dev, &d->dp, d->ifname,
 				      monotonic_ns, err, sizeof(err))) {
 		cli_error("wgate up: %s\n", err);
 		goto out;
 	}
+	if (config.identity_address && identity_listen(&d->identity, config.identity_address,
+						       &d->dev, monotonic_ns, err, sizeof(err))) {
+		cli_error("wgate up: %s\n", err);
+		goto out;
+	}
+	d->metrics.identity = &d->identity;
 	if (netconf_table(&config, err, sizeof(err)) < -1) {
 		cli_error("wgate up: %s: %s\n", path, err);
 		goto out;

@@ -40,8 +40,13 @@ bool config_apply(struct device *dev, const struct config *config, uint64_t now)
 					       &peer->allowedips))
 				return false;
 		}
-		if (pc->friendly_name && !peer->friendly_name)
-			peer->friendly_name = strdup(pc->friendly_name);
+		char *groups = strv_join(&pc->groups);
+
+		if (!groups || !peer_set_identity(peer, pc->name, groups)) {
+			free(groups);
+			return false;
+		}
+		free(groups);
 		peer_set_persistent_keepalive(peer, pc->persistent_keepalive, now);
 	}
 	return true;

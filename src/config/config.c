@@ -40,6 +40,7 @@ enum key {
 	KEY_POST_DOWN,
 	KEY_SAVE_CONFIG,
 	KEY_METRICS_ADDRESS,
+	KEY_IDENTITY_ADDRESS,
 	KEY_PUBLIC_KEY,
 	KEY_PRESHARED_KEY,
 	KEY_ENDPOINT,
@@ -52,7 +53,7 @@ enum key {
 	KEY_MSS_CLAMP,
 	KEY_MASQUERADE,
 	KEY_UPLINK,
-	KEY_GROUP_NAME,
+	KEY_NAME,
 	KEY_ALLOW,
 	KEY_GROUPS,
 	KEY_COUNT
@@ -61,8 +62,8 @@ enum key {
 static const struct {
 	const char *name;
 	unsigned section; /* the sections it may appear in */
-	bool quick;	 /* not wg(8)'s: wg-quick's or wgate's own, removed by strip */
-	bool repeatable; /* values accumulate instead of being set once */
+	bool quick;	  /* not wg(8)'s: wg-quick's or wgate's own, removed by strip */
+	bool repeatable;  /* values accumulate instead of being set once */
 } keys[KEY_COUNT] = {
     [KEY_PRIVATE_KEY] = {"PrivateKey", SECTION_INTERFACE, false, false},
     [KEY_LISTEN_PORT] = {"ListenPort", SECTION_INTERFACE, false, false},
@@ -78,6 +79,8 @@ static const struct {
     [KEY_SAVE_CONFIG] = {"SaveConfig", SECTION_INTERFACE, true, false},
     /* wgate's own: where the daemon serves Prometheus metrics (host:port) */
     [KEY_METRICS_ADDRESS] = {"MetricsAddress", SECTION_INTERFACE, true, false},
+    /* wgate's own: where the daemon answers gateways' identity sub-requests */
+    [KEY_IDENTITY_ADDRESS] = {"IdentityAddress", SECTION_INTERFACE, true, false},
     [KEY_PUBLIC_KEY] = {"PublicKey", SECTION_PEER, false, false},
     [KEY_PRESHARED_KEY] = {"PresharedKey", SECTION_PEER, false, false},
     [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
@@ -91,7 +94,7 @@ static const struct {
     [KEY_MSS_CLAMP] = {"MssClamp", SECTION_INTERFACE, true, false},
     [KEY_MASQUERADE] = {"Masquerade", SECTION_INTERFACE, true, true},
     [KEY_UPLINK] = {"Uplink", SECTION_INTERFACE, true, true},
-    [KEY_GROUP_NAME] = {"Name", SECTION_GROUP, true, false},
+    [KEY_NAME] = {"Name", SECTION_PEER | SECTION_GROUP, true, false},
     [KEY_ALLOW] = {"Allow", SECTION_PEER | SECTION_GROUP, true, true},
     [KEY_GROUPS] = {"Groups", SECTION_PEER, true, true},
 };
@@ -149,6 +152,22 @@ bool strv_equal(const struct strv *a, const struct strv *b)
 		if (strcmp(a->v[i], b->v[i]))
 			return false;
 	return true;
+}
+
+char *strv_join(const struct strv *strv)
+{
+	size_t len = 1;
+	char *out, *at;
+
+	for (size_t i = 0; i < strv->len; ++i)
+		len += strlen(strv->v[i]) + 1;
+	out = at = malloc(len);
+	if (!out)
+		return NULL;
+	*at = '\0';
+	for (size_t i = 0; i < strv->len; ++i)
+		at += sprintf(at, "%s%s", i ? "," : "", strv->v[i]);
+	return out;
 }
 
 static void strv_free(struct strv *strv)
@@ -261,8 +280,9 @@ static bool add_source(struct parser *p, const char *item)
 
 static bool add_masquerade(struct parser *p, const char *item)
 {
-	if (strlen(item) >= 16 || strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					       "0123456789_.-@") != strlen(item))
+	if (strlen(item) >= 16 ||
+	    strspn(item, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_.-@") != strlen(item))
 		return fail(p, "Masquerade entry `%s' is not an interface name", item);
 	return strv_push(&p->config->masquerade, item) || fail(p, "out of memory");
 }
@@ -304,8 +324,9 @@ static bool add_uplink(struct parser *p, const char *item)
 		if (c->uplinks[i].family == u.family)
 			return fail(p, "Uplink `%s': one uplink per address family", item);
 		if (c->uplinks[i].table != u.table || strcmp(c->uplinks[i].dev, u.dev))
-			return fail(p, "Uplink `%s': both families' uplinks take the same device and table",
-				    item);
+			return fail(
+			    p, "Uplink `%s': both families' uplinks take the same device and table",
+			    item);
 	}
 	bigger = reallocarray(c->uplinks, c->uplinks_len + 1, sizeof(*bigger));
 	if (!bigger)
@@ -322,6 +343,8 @@ static bool add_group_ref(struct parser *p, const char *item)
 			    "Groups entry `%s' is not a group name (1 to 32 letters, digits, "
 			    "`_', `-', `.')",
 			    item);
+	if (current_peer(p)->groups.len == PEER_GROUPS_MAX)
+		return fail(p, "this [Peer] is in more than %d groups", PEER_GROUPS_MAX);
 	return strv_push(&current_peer(p)->groups, item) || fail(p, "out of memory");
 }
 
@@ -480,12 +503,15 @@ static bool apply(struct parser *p, enum key key, char *value)
 	case KEY_POST_DOWN:
 		return strv_push(&c->post_down, value) || fail(p, "out of memory");
 	case KEY_METRICS_ADDRESS:
-		if (!metrics_address_parse(value, NULL))
+	case KEY_IDENTITY_ADDRESS:
+		if (!listen_address_valid(value))
 			return fail(p,
-				    "MetricsAddress `%s' is not an IP address and port, such as "
-				    "127.0.0.1:9586 or [::1]:9586",
-				    value);
-		return set_string(p, &c->metrics_address, value);
+				    "%s `%s' is not an IP address and port, such as 127.0.0.1:9586 "
+				    "or [::1]:9586, or unix:/ABSOLUTE/PATH",
+				    keys[key].name, value);
+		return set_string(
+		    p, key == KEY_METRICS_ADDRESS ? &c->metrics_address : &c->identity_address,
+		    value);
 	case KEY_SAVE_CONFIG:
 		if (strcasecmp(value, "true") && strcasecmp(value, "false"))
 			return fail(p, "SaveConfig `%s' is neither true nor false", value);
@@ -527,14 +553,25 @@ static bool apply(struct parser *p, enum key key, char *value)
 		else if (parse_uint(value, 65535, false, &n) && n >= 536)
 			c->mss_clamp = (int)n;
 		else
-			return fail(p, "MssClamp `%s' is not `auto', `off' or an MSS from 536 to 65535",
-				    value);
+			return fail(
+			    p, "MssClamp `%s' is not `auto', `off' or an MSS from 536 to 65535",
+			    value);
 		return true;
 	case KEY_MASQUERADE:
 		return for_each_item(p, value, "Masquerade", add_masquerade);
 	case KEY_UPLINK:
 		return for_each_item(p, value, "Uplink", add_uplink);
-	case KEY_GROUP_NAME:
+	case KEY_NAME:
+		if (peer) {
+			if (!peer_name_valid(value, true))
+				return fail(
+				    p,
+				    "Name `%s' is not a peer name (1 to 64 letters, digits, "
+				    "`_', `-', `.', `@')",
+				    value);
+			free(peer->name);
+			return set_string(p, &peer->name, value);
+		}
 		if (!policy_name_valid(value))
 			return fail(p,
 				    "Name `%s' is not a group name (1 to 32 letters, digits, `_', "
@@ -592,8 +629,9 @@ static bool end_section(struct parser *p)
 		for (size_t i = 0; i + 1 < c->groups_len; ++i)
 			if (!strcmp(c->groups[i].name, g->name)) {
 				p->line = g->line;
-				return fail(p, "this [Group] repeats the Name `%s' of the one at line %u",
-					    g->name, c->groups[i].line);
+				return fail(
+				    p, "this [Group] repeats the Name `%s' of the one at line %u",
+				    g->name, c->groups[i].line);
 			}
 		return true;
 	}
@@ -649,7 +687,10 @@ static bool begin_section(struct parser *p, const char *header)
 	return true;
 }
 
-/* "# friendly_name = X" inside a [Peer], the prometheus_wireguard_exporter convention. */
+/*
+ * "# friendly_name = X" inside a [Peer], the prometheus_wireguard_exporter
+ * convention: the peer's name unless a Name key gives one.
+ */
 static bool note_comment(struct parser *p, char *comment)
 {
 	char *eq, *name;
@@ -665,8 +706,14 @@ static bool note_comment(struct parser *p, char *comment)
 		return true;
 	name = trim(eq + 1);
 	peer = current_peer(p);
-	free(peer->friendly_name);
-	return set_string(p, &peer->friendly_name, name);
+	if (p->seen[KEY_NAME] || !*name)
+		return true;
+	if (!peer_name_valid(name, false))
+		return fail(p,
+			    "friendly_name `%s' is not a peer name (1 to 64 characters, no commas)",
+			    name);
+	free(peer->name);
+	return set_string(p, &peer->name, name);
 }
 
 static bool parse_line(struct parser *p, char *line)
@@ -724,8 +771,9 @@ static bool check_group_references(struct parser *p)
 				++k;
 			if (k == c->groups_len) {
 				p->line = c->peers[i].line;
-				return fail(p, "this [Peer] is in group `%s', which no [Group] defines",
-					    name);
+				return fail(
+				    p, "this [Peer] is in group `%s', which no [Group] defines",
+				    name);
 			}
 		}
 	return true;
@@ -930,7 +978,7 @@ void config_free(struct config *config)
 
 		free(peer->endpoint.host);
 		free(peer->allowed_ips);
-		free(peer->friendly_name);
+		free(peer->name);
 		policy_rules_free(&peer->allow);
 		strv_free(&peer->groups);
 	}
@@ -950,6 +998,7 @@ void config_free(struct config *config)
 	free(config->peers);
 	free(config->addresses);
 	free(config->table);
+	free(config->identity_address);
 	free(config->metrics_address);
 	strv_free(&config->dns);
 	strv_free(&config->dns_search);

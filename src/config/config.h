@@ -34,6 +34,8 @@ struct strv {
 
 /* The same strings in the same order. */
 bool strv_equal(const struct strv *a, const struct strv *b);
+/* "a,b,c"; "" for none; NULL when out of memory. The caller frees. */
+char *strv_join(const struct strv *strv);
 
 struct peer_config {
 	uint8_t public_key[KEY_LEN];
@@ -44,15 +46,16 @@ struct peer_config {
 	bool has_persistent_keepalive;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;
-	char *friendly_name; /* from a "# friendly_name = X" comment */
-	unsigned line;	     /* of its [Peer] header */
+	char *name;    /* Name, or a "# friendly_name = X" comment; NULL when none */
+	unsigned line; /* of its [Peer] header */
 	/* wgate's access policy: what this peer may reach, itself and through its groups */
 	struct policy_rules allow;
 	bool has_allow; /* an Allow line, even an empty one: then it reaches nothing */
 	struct strv groups;
 };
 
-/* Uplink = DEV via GATEWAY table N: tunnel traffic bound for the default route leaves through DEV. */
+/* Uplink = DEV via GATEWAY table N: tunnel traffic bound for the default route leaves through DEV.
+ */
 struct uplink_config {
 	char dev[16];
 	int family;
@@ -89,16 +92,17 @@ struct config {
 	char *table; /* "auto", "off", a number or a table name; NULL when unset */
 	struct strv pre_up, post_up, pre_down, post_down;
 	bool save_config;
-	char *metrics_address; /* wgate's MetricsAddress; NULL when unset */
+	char *metrics_address;	/* wgate's MetricsAddress; NULL when unset */
+	char *identity_address; /* wgate's IdentityAddress; NULL when unset (off) */
 
-	/* wgate's access policy (wgate(8), ACCESS POLICY) */
+	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
 	struct policy_rules api_ports; /* gateway services only peers and management reach */
 	struct prefixes management_sources, listen_sources;
 	struct policy_rules egress; /* what may be forwarded from the tunnel */
 	bool has_egress;
 	int mss_clamp; /* MSS_CLAMP_AUTO (the default), 0 off, or the MSS */
 	bool has_mss_clamp;
-	struct strv masquerade; /* uplinks forwarded traffic leaves masqueraded through */
+	struct strv masquerade;	       /* uplinks forwarded traffic leaves masqueraded through */
 	struct uplink_config *uplinks; /* policy routing, one per family at most */
 	size_t uplinks_len;
 	struct group_config *groups;

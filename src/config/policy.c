@@ -72,8 +72,7 @@ bool policy_rule_parse(struct policy_rule *rule, const char *item, enum rule_for
 
 	memset(rule, 0, sizeof(*rule));
 	if (n < 1 || n > 2)
-		return *why = n > 2 ? "has more than a destination and a service"
-				    : "is empty",
+		return *why = n > 2 ? "has more than a destination and a service" : "is empty",
 		       false;
 	if (form == RULE_PORTS) {
 		if (n != 1)
@@ -89,7 +88,8 @@ bool policy_rule_parse(struct policy_rule *rule, const char *item, enum rule_for
 	}
 	if (!strcasecmp(first, "gateway")) {
 		if (form == RULE_EGRESS)
-			return *why = "names the gateway: Egress is what is forwarded past it", false;
+			return *why = "names the gateway: Egress is what is forwarded past it",
+			       false;
 		rule->gateway = true;
 	} else if (!strcasecmp(first, "any")) {
 		/* any destination */
@@ -132,8 +132,8 @@ void prefixes_free(struct prefixes *list)
 void policy_rule_format(const struct policy_rule *rule, char *out, size_t len)
 {
 	char dest[INET6_ADDRSTRLEN + 8] = "any";
-	const char *proto = rule->proto == IPPROTO_TCP	 ? "tcp"
-			    : rule->proto == IPPROTO_UDP ? "udp"
+	const char *proto = rule->proto == IPPROTO_TCP	  ? "tcp"
+			    : rule->proto == IPPROTO_UDP  ? "udp"
 			    : rule->proto == IPPROTO_ICMP ? "icmp"
 							  : "any";
 
@@ -147,6 +147,23 @@ void policy_rule_format(const struct policy_rule *rule, char *out, size_t len)
 		snprintf(out, len, "%s %s/%u", dest, proto, rule->port_lo);
 	else
 		snprintf(out, len, "%s %s", dest, proto);
+}
+
+bool peer_name_valid(const char *name, bool strict)
+{
+	size_t len = strlen(name);
+
+	if (len < 1 || len > PEER_NAME_MAX)
+		return false;
+	if (strict)
+		return strspn(
+			   name,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@") ==
+		       len;
+	for (size_t i = 0; i < len; ++i)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == ',')
+			return false;
+	return true;
 }
 
 bool policy_name_valid(const char *name)

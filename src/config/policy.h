@@ -2,7 +2,7 @@
 /*
  * The access policy's vocabulary: the values of wgate's own keys ApiPorts,
  * ManagementSources, ListenSources, Egress, Allow, Groups, MssClamp and
- * Masquerade (wgate(8), ACCESS POLICY). Parsing only; ops/firewall.c turns a
+ * Masquerade (wgate(8), GATEWAY KEYS). Parsing only; ops/firewall.c turns a
  * config's policy into nftables rules.
  */
 #ifndef WGATE_POLICY_H
@@ -19,9 +19,9 @@
  * (the gateway itself, a prefix, or anything), a protocol and a port range.
  */
 struct policy_rule {
-	bool gateway;		 /* the gateway's own addresses */
-	struct ip_prefix dest;	 /* family 0: any destination */
-	uint8_t proto;		 /* 0 any; IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_ICMP for both ICMPs */
+	bool gateway;	       /* the gateway's own addresses */
+	struct ip_prefix dest; /* family 0: any destination */
+	uint8_t proto;	       /* 0 any; IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_ICMP for both ICMPs */
 	uint16_t port_lo, port_hi; /* 0 and 0: any port */
 };
 
@@ -53,11 +53,22 @@ void policy_rules_free(struct policy_rules *rules);
 bool prefixes_add(struct prefixes *list, const struct ip_prefix *prefix);
 void prefixes_free(struct prefixes *list);
 
-/* "gateway tcp/443", "10.20.0.0/16 udp/53", "any icmp": the text form, for messages and comments. */
+/* "gateway tcp/443", "10.20.0.0/16 udp/53", "any icmp": the text form, for messages and comments.
+ */
 void policy_rule_format(const struct policy_rule *rule, char *out, size_t len);
 
 /* A group's name: 1 to 32 of letters, digits, '_', '-', '.'. */
 bool policy_name_valid(const char *name);
+
+/*
+ * A peer's name: 1 to PEER_NAME_MAX bytes of text without control characters
+ * or commas (it travels in HTTP headers and metrics labels). strict (the Name
+ * key) asks for a token gateways' config files carry unquoted: letters,
+ * digits, '_', '-', '.', '@'.
+ */
+#define PEER_NAME_MAX	64
+#define PEER_GROUPS_MAX 16
+bool peer_name_valid(const char *name, bool strict);
 
 #define MSS_CLAMP_AUTO (-1)
 

@@ -33,7 +33,7 @@ struct snapshot_peer {
 	struct peer_stats stats;
 	long long latest_handshake; /* UNIX seconds, 0 for never */
 	double keypair_age;	    /* seconds, -1 for none */
-	char *friendly_name;	    /* or NULL */
+	char *name, *groups;	    /* or NULL */
 	size_t first_prefix, prefix_count;
 };
 
@@ -57,6 +57,8 @@ struct metrics_snapshot {
 	struct datapath_stats datapath;
 	uint64_t shared_runs;
 	char *policy; /* the access policy's counters, as lines of text; or NULL */
+	bool has_identity;
+	uint64_t identity_answers[IDENTITY_RESULTS];
 };
 
 /* A label value with \, " and newline escaped, as the format requires. */
@@ -72,8 +74,22 @@ static void put_escaped(FILE *out, const char *s)
 	}
 }
 
+/* Which labels a family's series carry besides interface and public_key. */
+enum labels {
+	LABELS_KEY,
+	LABELS_EXPORTER, /* allowed_ips and friendly_name, as the exporter has them */
+	LABELS_IDENTITY, /* name and groups, as the config gives them */
+};
+
+static void put_label(FILE *out, const char *label, const char *value)
+{
+	fprintf(out, ",%s=\"", label);
+	put_escaped(out, value ? value : "");
+	fputc('"', out);
+}
+
 static void peer_labels(FILE *out, const struct metrics_snapshot *s, const struct snapshot_peer *p,
-			bool full)
+			enum labels labels)
 {
 	char b64[KEY_BASE64_LEN + 1], ip[INET6_ADDRSTRLEN];
 
@@ -81,7 +97,11 @@ static void peer_labels(FILE *out, const struct metrics_snapshot *s, const struc
 	fprintf(out, "{interface=\"");
 	put_escaped(out, s->ifname);
 	fprintf(out, "\",public_key=\"%s\"", b64);
-	if (full) {
+	if (labels == LABELS_IDENTITY) {
+		put_label(out, "name", p->name);
+		put_label(out, "groups", p->groups);
+	}
+	if (labels == LABELS_EXPORTER) {
 		fprintf(out, ",allowed_ips=\"");
 		for (size_t i = 0; i < p->prefix_count; ++i) {
 			const struct snapshot_prefix *a = &s->prefixes[p->first_prefix + i];
@@ -90,11 +110,8 @@ static void peer_labels(FILE *out, const struct metrics_snapshot *s, const struc
 			fprintf(out, "%s%s/%u", i ? "," : "", ip, a->cidr);
 		}
 		fputc('"', out);
-		if (p->friendly_name) {
-			fprintf(out, ",friendly_name=\"");
-			put_escaped(out, p->friendly_name);
-			fputc('"', out);
-		}
+		if (p->name)
+			put_label(out, "friendly_name", p->name);
 	}
 	fputc('}', out);
 }
@@ -117,7 +134,7 @@ static void interface_series(FILE *out, const char *ifname, const char *name, co
 /* The families with one series per peer, in the order they are rendered. */
 static const struct peer_family {
 	const char *name, *type, *help;
-	bool full_labels; /* allowed_ips and friendly_name too, as the exporter has them */
+	enum labels labels;
 	void (*value)(FILE *out, const struct snapshot_peer *p);
 } peer_families[];
 
@@ -140,33 +157,45 @@ static void handshake_time(FILE *out, const struct snapshot_peer *p)
 	fprintf(out, "%lld", p->latest_handshake);
 }
 
+static void one(FILE *out, const struct snapshot_peer *p)
+{
+	(void)p;
+	fputc('1', out);
+}
+
 static void keypair_age(FILE *out, const struct snapshot_peer *p)
 {
 	fprintf(out, "%.3f", p->keypair_age);
 }
 
 static const struct peer_family peer_families[] = {
-    {"wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", true, tx_bytes},
-    {"wireguard_received_bytes_total", "counter", "Bytes received from the peer.", true, rx_bytes},
+    {"wgate_peer_info", "gauge",
+     "1 for each peer, labelled with its name and groups from the config (wgate(8)).",
+     LABELS_IDENTITY, one},
+    {"wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", LABELS_EXPORTER, tx_bytes},
+    {"wireguard_received_bytes_total", "counter", "Bytes received from the peer.", LABELS_EXPORTER,
+     rx_bytes},
     {"wireguard_latest_handshake_seconds", "gauge",
-     "UNIX time of the latest handshake with the peer, 0 for never.", true, handshake_time},
+     "UNIX time of the latest handshake with the peer, 0 for never.", LABELS_EXPORTER,
+     handshake_time},
     {"wgate_latest_handshake_timestamp_seconds", "gauge",
-     "UNIX time of the latest handshake, as Prometheus names timestamps; 0 for never.", false,
+     "UNIX time of the latest handshake, as Prometheus names timestamps; 0 for never.", LABELS_KEY,
      handshake_time},
     {"wgate_peer_sent_packets_total", "counter",
-     "Data packets sent to the peer, keepalives included.", false, tx_packets},
+     "Data packets sent to the peer, keepalives included.", LABELS_KEY, tx_packets},
     {"wgate_peer_received_packets_total", "counter",
-     "Data packets received from the peer, keepalives included.", false, rx_packets},
+     "Data packets received from the peer, keepalives included.", LABELS_KEY, rx_packets},
     {"wgate_handshakes_initiated_total", "counter", "Handshake initiations sent to the peer.",
-     false, initiated},
+     LABELS_KEY, initiated},
     {"wgate_handshakes_completed_total", "counter",
-     "Handshakes completed with the peer, either side initiating.", false, completed},
+     "Handshakes completed with the peer, either side initiating.", LABELS_KEY, completed},
     {"wgate_handshakes_failed_total", "counter",
-     "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", false, failed},
+     "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", LABELS_KEY, failed},
     {"wgate_endpoint_changes_total", "counter",
-     "Times the peer's endpoint moved to a new source address (roaming).", false, endpoint_changes},
+     "Times the peer's endpoint moved to a new source address (roaming).", LABELS_KEY,
+     endpoint_changes},
     {"wgate_keypair_age_seconds", "gauge",
-     "Age of the keypair in use with the peer, -1 when there is none.", false, keypair_age},
+     "Age of the keypair in use with the peer, -1 when there is none.", LABELS_KEY, keypair_age},
 };
 enum { PEER_FAMILIES = sizeof(peer_families) / sizeof(peer_families[0]) };
 
@@ -235,19 +264,22 @@ static void policy_series(FILE *out, const struct metrics_snapshot *s)
 
 			if (!end)
 				break;
-			if (kind == 0 && sscanf(line, "rule\t%159[^\t]\t%lld\t%lld", a, &packets, &bytes) == 3) {
+			if (kind == 0 &&
+			    sscanf(line, "rule\t%159[^\t]\t%lld\t%lld", a, &packets, &bytes) == 3) {
 				if (!header)
-					family_header(out, families[0][0], "counter", families[0][1]);
+					family_header(out, families[0][0], "counter",
+						      families[0][1]);
 				header = true;
 				fprintf(out, "%s{interface=\"", families[0][0]);
 				put_escaped(out, s->ifname);
 				fputs("\",rule=\"", out);
 				put_escaped(out, a);
 				fprintf(out, "\"} %lld\n", packets);
-			} else if (kind == 1 && sscanf(line, "peer\t%63[^\t]\t%31[^\t]\t%lld\t%lld", b, c,
-						      &packets, &bytes) == 4) {
+			} else if (kind == 1 && sscanf(line, "peer\t%63[^\t]\t%31[^\t]\t%lld\t%lld",
+						       b, c, &packets, &bytes) == 4) {
 				if (!header)
-					family_header(out, families[1][0], "counter", families[1][1]);
+					family_header(out, families[1][0], "counter",
+						      families[1][1]);
 				header = true;
 				fprintf(out, "%s{interface=\"", families[1][0]);
 				put_escaped(out, s->ifname);
@@ -285,6 +317,13 @@ static void interface_block(FILE *out, const struct metrics_snapshot *s)
 		datapath_series(out, s);
 	if (s->policy)
 		policy_series(out, s);
+	if (s->has_identity) {
+		family_header(out, "wgate_identity_answers_total", "counter",
+			      "Answers of the identity endpoint, by result.");
+		for (int r = 0; r < IDENTITY_RESULTS; ++r)
+			labelled_series(out, ifname, "wgate_identity_answers_total", "result",
+					identity_result_name(r), s->identity_answers[r]);
+	}
 	family_header(out, "wgate_build_info", "gauge", "wgate's version; always 1.");
 	fprintf(out, "wgate_build_info{version=\"%s\"} 1\n", WGATE_VERSION);
 }
@@ -313,7 +352,8 @@ struct metrics_snapshot *metrics_snapshot_take(const struct device *dev, const s
 		sp->latest_handshake = (long long)p->last_handshake.tv_sec;
 		sp->keypair_age =
 		    p->current ? (double)(now - p->current->birth) / NSEC_PER_SEC : -1.0;
-		if (p->friendly_name && !(sp->friendly_name = strdup(p->friendly_name)))
+		if ((p->name && !(sp->name = strdup(p->name))) ||
+		    (p->groups && !(sp->groups = strdup(p->groups))))
 			goto fail;
 		sp->first_prefix = prefixes;
 		while ((it = allowedips_next(&p->allowedips, it, &a.family, a.addr, &a.cidr))) {
@@ -350,8 +390,10 @@ void metrics_snapshot_put(struct metrics_snapshot *s)
 {
 	if (!s || --s->refs)
 		return;
-	for (size_t i = 0; i < s->peer_count; ++i)
-		free(s->peers[i].friendly_name);
+	for (size_t i = 0; i < s->peer_count; ++i) {
+		free(s->peers[i].name);
+		free(s->peers[i].groups);
+	}
 	free(s->peers);
 	free(s->prefixes);
 	free(s->policy);
@@ -388,7 +430,7 @@ static bool render_some(const struct metrics_snapshot *s, struct render_cursor *
 		}
 		for (unsigned n = 0; c->peer < s->peer_count && n < 64; ++n, ++c->peer) {
 			fputs(f->name, out);
-			peer_labels(out, s, &s->peers[c->peer], f->full_labels);
+			peer_labels(out, s, &s->peers[c->peer], f->labels);
 			fputc(' ', out);
 			f->value(out, &s->peers[c->peer]);
 			fputc('\n', out);
@@ -458,6 +500,11 @@ static struct metrics_snapshot *snapshot_for_scrape(struct metrics_server *serve
 
 		fresh->policy = server->policy_counters(server->policy_ctx, &len);
 	}
+	if (fresh && server->identity && server->identity->http.httpd) {
+		fresh->has_identity = true;
+		memcpy(fresh->identity_answers, server->identity->answers,
+		       sizeof(fresh->identity_answers));
+	}
 	if (!fresh)
 		return NULL;
 	if (server->newest)
@@ -504,52 +551,28 @@ static void stream_free(void *cls)
 	free(st);
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *connection, unsigned status,
-				 const char *text)
-{
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret;
-
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	ret = MHD_queue_response(connection, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **request_state)
+			      const char *method)
 {
 	struct metrics_server *server = cls;
 	struct MHD_Response *r;
 	struct stream *st;
 	enum MHD_Result ret;
 
-	(void)version, (void)upload_data;
-	if (!*request_state) { /* headers in; answer once the (ignored) body is too */
-		*request_state = server;
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return send_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-				 "wgate serves GET /metrics only\n");
+		return http_send_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+				      "wgate serves GET /metrics only\n");
 	if (strcmp(url, "/metrics"))
-		return send_text(connection, MHD_HTTP_NOT_FOUND, "wgate serves /metrics only\n");
+		return http_send_text(connection, MHD_HTTP_NOT_FOUND,
+				      "wgate serves /metrics only\n");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return MHD_NO;
 	st->server = server;
-	st->snapshot = snapshot_for_scrape(server, server->clock());
+	st->snapshot = snapshot_for_scrape(server, server->http.clock());
 	if (!st->snapshot) {
 		free(st);
-		return send_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
+		return http_send_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
 	}
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, METRICS_CHUNK, stream_read, st,
 					      stream_free);
@@ -565,126 +588,20 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, cons
 	return ret;
 }
 
-/* Keeps the open connections with their start, for the lifetime deadline. */
-static void track(void *cls, struct MHD_Connection *connection, void **socket_state,
-		  enum MHD_ConnectionNotificationCode code)
-{
-	struct metrics_server *server = cls;
-
-	(void)socket_state;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED && server->conn_count < METRICS_CONNECTIONS) {
-		server->conns[server->conn_count++] =
-		    (struct metrics_connection){connection, server->clock()};
-		return;
-	}
-	for (unsigned i = 0; code == MHD_CONNECTION_NOTIFY_CLOSED && i < server->conn_count; ++i) {
-		if (server->conns[i].connection == connection) {
-			server->conns[i] = server->conns[--server->conn_count];
-			return;
-		}
-	}
-}
-
 int metrics_listen(struct metrics_server *server, const char *address, const struct device *dev,
 		   const struct datapath *dp, const char *ifname, uint64_t (*clock)(void),
 		   char *err, size_t err_len)
 {
-	union sockaddr_any addr;
-	int fd, one = 1;
-
 	memset(server, 0, sizeof(*server));
-	if (!metrics_address_parse(address, &addr)) {
-		snprintf(err, err_len, "metrics address `%s' is not IP:port", address);
-		return -EINVAL;
-	}
-	fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, &addr.sa, sockaddr_len(&addr)) < 0 || listen(fd, 64) < 0) {
-		int saved = errno;
-
-		snprintf(err, err_len, "cannot serve metrics on %s: %s", address, strerror(saved));
-		if (fd >= 0)
-			close(fd);
-		return -saved;
-	}
 	server->device = dev;
 	server->datapath = dp;
 	server->ifname = ifname;
-	server->clock = clock;
-	server->httpd = MHD_start_daemon(
-	    MHD_USE_EPOLL, 0, NULL, NULL, answer, server, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS_PER_ADDRESS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_IDLE_SECONDS,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_NOTIFY_CONNECTION, track,
-	    server, MHD_OPTION_END);
-	if (!server->httpd) {
-		snprintf(err, err_len, "cannot serve metrics on %s: the HTTP server did not start",
-			 address);
-		close(fd);
-		return -EIO;
-	}
-	return 0;
-}
-
-int metrics_fd(const struct metrics_server *server)
-{
-	const union MHD_DaemonInfo *info;
-
-	if (!server->httpd)
-		return -1;
-	info = MHD_get_daemon_info(server->httpd, MHD_DAEMON_INFO_EPOLL_FD);
-	return info ? info->epoll_fd : -1;
-}
-
-void metrics_run(struct metrics_server *server, uint64_t now)
-{
-	if (!server->httpd)
-		return;
-	/* A connection past its lifetime is shut down; the server then sees it close. */
-	for (unsigned i = 0; i < server->conn_count; ++i) {
-		struct metrics_connection *c = &server->conns[i];
-		const union MHD_ConnectionInfo *info;
-
-		if (now - c->opened < (uint64_t)METRICS_LIFETIME_SECONDS * NSEC_PER_SEC)
-			continue;
-		info = MHD_get_connection_info(c->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (info && info->connect_fd >= 0)
-			shutdown(info->connect_fd, SHUT_RDWR);
-		c->opened = UINT64_MAX / 2; /* once */
-		++server->expired;
-	}
-	MHD_run(server->httpd);
-}
-
-long metrics_timeout_ms(const struct metrics_server *server)
-{
-	MHD_UNSIGNED_LONG_LONG ms;
-
-	long wait;
-
-	if (!server->httpd)
-		return -1;
-	wait = MHD_get_timeout(server->httpd, &ms) == MHD_YES ? (long)ms : -1;
-	if (server->conn_count && (wait < 0 || wait > 1000))
-		wait = 1000; /* the lifetime check */
-	return wait;
-}
-
-bool metrics_add_connection(struct metrics_server *server, int fd)
-{
-	struct sockaddr_in from = {.sin_family = AF_INET,
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-
-	return server->httpd && MHD_add_connection(server->httpd, fd, (struct sockaddr *)&from,
-						   sizeof(from)) == MHD_YES;
+	return http_listen(&server->http, address, "metrics", answer, server, clock, err, err_len);
 }
 
 void metrics_close(struct metrics_server *server)
 {
-	if (server->httpd)
-		MHD_stop_daemon(server->httpd);
-	server->httpd = NULL;
+	http_close(&server->http);
 	if (server->newest)
 		release_snapshot(server, server->newest);
 	server->newest = NULL;

@@ -4,9 +4,14 @@
  * checked before any of it is applied, so a malformed request changes
  * nothing; errno values follow wireguard-go's (-EINVAL for a bad value,
  * -EPROTO for a bad request, -EADDRINUSE when a port is taken).
+ *
+ * wgate adds two peer keys no other implementation knows, wgate_name and
+ * wgate_groups (who the peer is: wgate(8), GATEWAY KEYS), which a get shows
+ * only when asked with "get=wgate": the stock tools never see them.
  */
 #include "control/uapi.h"
 
+#include "config/policy.h"
 #include "core/crypto.h"
 #include "host/log.h"
 #include "core/secret_stream.h"
@@ -38,6 +43,7 @@ struct peer_op {
 	uint8_t preshared_key[KEY_LEN];
 	union sockaddr_any endpoint;
 	uint16_t keepalive;
+	char *name, *groups; /* NULL when not given; "" clears */
 	struct allowed_ip_op *ips;
 	size_t ips_len, ips_cap;
 };
@@ -51,7 +57,7 @@ struct set_op {
 	size_t peers_len, peers_cap;
 };
 
-void uapi_get(const struct device *dev, FILE *out)
+void uapi_get(const struct device *dev, FILE *out, bool identity)
 {
 	char hex[KEY_HEX_LEN + 1], text[INET6_ADDRSTRLEN + 16];
 
@@ -71,6 +77,10 @@ void uapi_get(const struct device *dev, FILE *out)
 
 		key_to_hex(hex, p->public_key);
 		fprintf(out, "public_key=%s\n", hex);
+		if (identity && p->name)
+			fprintf(out, "wgate_name=%s\n", p->name);
+		if (identity && p->groups)
+			fprintf(out, "wgate_groups=%s\n", p->groups);
 		if (p->has_preshared_key) {
 			key_to_hex(hex, p->handshake.preshared_key);
 			fprintf(out, "preshared_key=%s\n", hex);
@@ -125,12 +135,39 @@ static bool parse_endpoint(const char *value, union sockaddr_any *out)
 
 static void set_op_free(struct set_op *op)
 {
-	for (size_t i = 0; i < op->peers_len; ++i)
+	for (size_t i = 0; i < op->peers_len; ++i) {
 		free(op->peers[i].ips);
+		free(op->peers[i].name);
+		free(op->peers[i].groups);
+	}
 	if (op->peers)
 		crypto_wipe(op->peers, op->peers_cap * sizeof(*op->peers));
 	free(op->peers);
 	crypto_wipe(op, sizeof(*op));
+}
+
+/* "" or up to PEER_GROUPS_MAX group names, comma-separated. */
+static bool groups_valid(const char *value)
+{
+	char name[33];
+	unsigned count = 0;
+
+	if (!*value)
+		return true;
+	for (const char *at = value;;) {
+		size_t len = strcspn(at, ",");
+
+		if (len >= sizeof(name) || ++count > PEER_GROUPS_MAX)
+			return false;
+		memcpy(name, at, len);
+		name[len] = '\0';
+		if (!policy_name_valid(name))
+			return false;
+		if (!at[len])
+			break;
+		at += len + 1;
+	}
+	return true;
 }
 
 /* One key=value line into op; 0 or a negative errno. */
@@ -214,6 +251,16 @@ static int parse_line(struct set_op *op, char *line)
 	}
 	if (!strcmp(line, "protocol_version"))
 		return !strcmp(value, "1") ? 0 : -EPROTONOSUPPORT;
+	if (!strcmp(line, "wgate_name")) {
+		if (peer->name || (*value && !peer_name_valid(value, false)))
+			return -EINVAL;
+		return (peer->name = strdup(value)) ? 0 : -ENOMEM;
+	}
+	if (!strcmp(line, "wgate_groups")) {
+		if (peer->groups || !groups_valid(value))
+			return -EINVAL;
+		return (peer->groups = strdup(value)) ? 0 : -ENOMEM;
+	}
 	return -EPROTO;
 }
 
@@ -241,13 +288,14 @@ static const char *field_list(char *out, size_t len, const char *const names[], 
 static void audit_peer(const struct peer_op *op, const char *action)
 {
 	static const char *const names[] = {"preshared_key", "endpoint", "persistent_keepalive",
-					    "allowed_ips"};
-	bool set[] = {op->has_preshared_key, op->has_endpoint, op->has_keepalive,
-		      op->ips_len || op->replace_allowed_ips};
-	char key[KEY_BASE64_LEN + 1], fields[96];
+					    "allowed_ips",   "name",	 "groups"};
+	bool set[] = {op->has_preshared_key, op->has_endpoint,
+		      op->has_keepalive,     op->ips_len || op->replace_allowed_ips,
+		      op->name != NULL,	     op->groups != NULL};
+	char key[KEY_BASE64_LEN + 1], fields[128];
 
 	key_to_base64(key, op->public_key);
-	field_list(fields, sizeof(fields), names, set, 4);
+	field_list(fields, sizeof(fields), names, set, 6);
 	log_info("event=audit via=%s action=%s peer=%s%s%s uid=%ld pid=%ld", asker.via, action, key,
 		 *fields ? " fields=" : "", fields, asker.uid, asker.pid);
 }
@@ -292,6 +340,9 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 	}
 	if (op->has_keepalive)
 		peer_set_persistent_keepalive(peer, op->keepalive, now);
+	if ((op->name || op->groups) && !peer_set_identity(peer, op->name ? op->name : peer->name,
+							   op->groups ? op->groups : peer->groups))
+		log_error("event=identity_not_set reason=out_of_memory");
 }
 
 int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
@@ -372,13 +423,14 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 	while (*line) {
 		const char *end = strchr(line, '\n'), *eq = strchr(line, '=');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char value[128];
+		char value[1024];
 
 		if (eq && eq < line + len && (size_t)(line + len - eq - 1) < sizeof(value)) {
-			size_t key_len = (size_t)(eq - line);
+			size_t key_len = (size_t)(eq - line),
+			       value_len = (size_t)(line + len - eq - 1);
 
-			memcpy(value, eq + 1, (size_t)(line + len - eq - 1));
-			value[line + len - eq - 1] = '\0';
+			memcpy(value, eq + 1, value_len);
+			value[value_len] = '\0';
 #define KEY(k) (key_len == sizeof(k) - 1 && !memcmp(line, k, key_len))
 			if (KEY("errno")) {
 				status = atoi(value);
@@ -402,6 +454,12 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				    !crypto_is_zero(peer->preshared_key, KEY_LEN);
 			} else if (peer && KEY("persistent_keepalive_interval")) {
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
+			} else if (peer && (KEY("wgate_name") || KEY("wgate_groups"))) {
+				char **to = KEY("wgate_name") ? &peer->name : &peer->groups;
+
+				free(*to);
+				if (!(*to = strdup(value)))
+					goto fail;
 			} else if (peer && KEY("allowed_ip")) {
 				if (!crypto_grow_wiped(
 					(void **)&peer->allowed_ips, &peer->allowed_ips_cap,
@@ -411,7 +469,7 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 					goto fail;
 			}
 #undef KEY
-			crypto_wipe(value, sizeof(value));
+			crypto_wipe(value, value_len);
 		}
 		line += len + (end != NULL);
 	}
@@ -424,8 +482,11 @@ fail:
 
 void uapi_state_free(struct uapi_state *s)
 {
-	for (size_t i = 0; i < s->peers_len; ++i)
+	for (size_t i = 0; i < s->peers_len; ++i) {
 		free(s->peers[i].allowed_ips);
+		free(s->peers[i].name);
+		free(s->peers[i].groups);
+	}
 	if (s->peers)
 		crypto_wipe(s->peers, s->peers_cap * sizeof(*s->peers));
 	free(s->peers);
@@ -518,7 +579,9 @@ bool uapi_socket_present(const struct uapi_server *server)
 	return stat(server->path, &st) == 0 && st.st_ino == server->inode;
 }
 
-static void respond(struct conn *c, const struct device *dev, bool get, int status)
+enum request { REQUEST_SET, REQUEST_GET, REQUEST_GET_IDENTITY };
+
+static void respond(struct conn *c, const struct device *dev, enum request request, int status)
 {
 	struct secret_stream out; /* a get answer carries the keys */
 	FILE *f = secret_stream_open(&out);
@@ -527,8 +590,8 @@ static void respond(struct conn *c, const struct device *dev, bool get, int stat
 
 	if (!f)
 		return;
-	if (get && !status)
-		uapi_get(dev, f);
+	if (request != REQUEST_SET && !status)
+		uapi_get(dev, f, request == REQUEST_GET_IDENTITY);
 	fprintf(f, "errno=%d\n\n", status);
 	text = secret_stream_close(&out, &len);
 	if (text)
@@ -562,11 +625,13 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 		used = (size_t)(end - c->in) + 2;
 		c->scanned = 0;
 		if (!strncmp(c->in, "get=1\n", 6) && used == 7)
-			respond(c, dev, true, 0);
+			respond(c, dev, REQUEST_GET, 0);
+		else if (!strncmp(c->in, "get=wgate\n", 10) && used == 11)
+			respond(c, dev, REQUEST_GET_IDENTITY, 0);
 		else if (!strncmp(c->in, "set=1\n", 6))
-			respond(c, dev, false, uapi_set(dev, c->in + 6, used - 7, ops, now));
+			respond(c, dev, REQUEST_SET, uapi_set(dev, c->in + 6, used - 7, ops, now));
 		else
-			respond(c, dev, false, -EPROTO);
+			respond(c, dev, REQUEST_SET, -EPROTO);
 		conn_consume(c, used);
 		conn_flush(c, now);
 	}
@@ -658,4 +723,15 @@ char *uapi_request_serving(const char *ifname, const char *request, int side,
 char *uapi_request(const char *ifname, const char *request)
 {
 	return uapi_request_serving(ifname, request, -1, NULL, -1);
+}
+
+char *uapi_request_identity(const char *ifname)
+{
+	char *answer = uapi_request(ifname, "get=wgate\n\n");
+
+	if (answer && strstr(answer, "errno=") && !strstr(answer, "errno=0\n")) {
+		free(answer); /* holds no keys: the request failed */
+		answer = uapi_request(ifname, "get=1\n\n");
+	}
+	return answer;
 }

@@ -47,6 +47,7 @@ struct uapi_peer_state {
 	bool has_preshared_key;
 	uint8_t preshared_key[KEY_LEN];
 	uint16_t persistent_keepalive;
+	char *name, *groups; /* from a "get=wgate" answer; NULL when none */
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;
 };
@@ -66,8 +67,11 @@ bool uapi_state_parse(struct uapi_state *state, const char *answer)
 /* Wipes the keys and frees everything. */
 void uapi_state_free(struct uapi_state *state);
 
-/* Writes the device's state as a get response (without the errno line). */
-void uapi_get(const struct device *dev, FILE *out);
+/*
+ * Writes the device's state as a get response (without the errno line);
+ * identity adds each peer's wgate_name and wgate_groups.
+ */
+void uapi_get(const struct device *dev, FILE *out, bool identity);
 /*
  * Applies a set request's lines (after "set=1", up to the empty line). The
  * whole request is parsed and checked first, so a malformed one changes
@@ -102,6 +106,8 @@ bool uapi_serve(struct uapi_server *server, struct conn *client, struct device *
  * whole response (through the errno line), or NULL with errno set.
  */
 char *uapi_request(const char *ifname, const char *request);
+/* A get with the peers' names and groups ("get=wgate"); a plain get from another implementation. */
+char *uapi_request_identity(const char *ifname);
 /*
  * The same, calling serve(side) whenever side is readable while it waits
  * (the monitor answers its child's requests meanwhile), giving up after

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 
 bool parse_uint(const char *s, uint64_t max, bool allow_hex, uint64_t *out)
 {
@@ -121,6 +122,16 @@ bool metrics_address_parse(const char *text, union sockaddr_any *out)
 		memcpy(out, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return true;
+}
+
+bool listen_address_valid(const char *text)
+{
+	const size_t prefix = sizeof(UNIX_ADDRESS_PREFIX) - 1;
+
+	if (!strncmp(text, UNIX_ADDRESS_PREFIX, prefix))
+		return text[prefix] == '/' &&
+		       strlen(text + prefix) < sizeof(((struct sockaddr_un *)0)->sun_path);
+	return metrics_address_parse(text, NULL);
 }
 
 bool ip_prefix_parse(struct ip_prefix *prefix, const char *text, bool need_cidr)

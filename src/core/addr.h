@@ -67,6 +67,9 @@ bool parse_uint_or_off(const char *s, uint64_t max, bool allow_hex, uint64_t *ou
 bool host_port_split(const char *text, char *host, size_t host_cap, const char **port);
 /* "127.0.0.1:9586" or "[::1]:9586", numeric; out may be NULL to only check. */
 bool metrics_address_parse(const char *text, union sockaddr_any *out);
+/* Where an HTTP endpoint may listen: as metrics_address_parse, or "unix:/absolute/path". */
+#define UNIX_ADDRESS_PREFIX "unix:"
+bool listen_address_valid(const char *text);
 /* "10.0.0.1/32" or "fd00::1/128"; out needs INET6_ADDRSTRLEN + 4 bytes. */
 void ip_prefix_format(const struct ip_prefix *prefix, char *out, size_t out_len);
 

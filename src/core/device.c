@@ -229,17 +229,22 @@ static void send_unreachable(struct device *dev, const uint8_t *ip, size_t len, 
 	dev->io.write_tun(dev->io.ctx, error, error_len);
 }
 
+struct peer *device_peer_for_address(const struct device *dev, int family, const void *addr)
+{
+	struct allowedips_owner *owner = allowedips_lookup(&dev->allowedips, family, addr);
+
+	return owner ? container_of(owner, struct peer, allowedips) : NULL;
+}
+
 void device_send(struct device *dev, struct packet *packet, uint64_t now)
 {
 	const uint8_t *ip = packet_payload(packet);
-	struct allowedips_owner *owner = NULL;
-	struct peer *peer;
+	struct peer *peer = NULL;
 
 	if (packet->len >= 20 && ip[0] >> 4 == 4)
-		owner = allowedips_lookup(&dev->allowedips, AF_INET, ip + 16);
+		peer = device_peer_for_address(dev, AF_INET, ip + 16);
 	else if (packet->len >= 40 && ip[0] >> 4 == 6)
-		owner = allowedips_lookup(&dev->allowedips, AF_INET6, ip + 24);
-	peer = owner ? container_of(owner, struct peer, allowedips) : NULL;
+		peer = device_peer_for_address(dev, AF_INET6, ip + 24);
 	/* Like the kernel driver: no peer, or a peer nobody can reach yet, is unreachable. */
 	if (!peer || peer->endpoint.remote.sa.sa_family == AF_UNSPEC) {
 		device_drop(dev, peer ? DROP_NO_ENDPOINT : DROP_NO_PEER);

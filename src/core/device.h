@@ -136,6 +136,8 @@ void device_free(struct device *dev);
 bool device_set_private_key(struct device *dev, const uint8_t *private_key)
     __attribute__((warn_unused_result));
 struct peer *device_find_peer(const struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
+/* The peer whose AllowedIPs hold a tunnel address (the longest prefix), or NULL. */
+struct peer *device_peer_for_address(const struct device *dev, int family, const void *addr);
 /* Adds a peer, or returns the one that already has this key; NULL for our own key. */
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
 void device_remove_peer(struct device *dev, struct peer *peer);

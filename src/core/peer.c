@@ -39,8 +39,32 @@ void peer_destroy(struct peer *peer)
 	peer_clear_keys(peer);
 	allowedips_remove_owner(&dev->allowedips, &peer->allowedips);
 	packet_queue_purge(&peer->staged, &dev->pool);
-	free(peer->friendly_name);
+	free(peer->name);
+	free(peer->groups);
 	crypto_wipe(peer, sizeof(*peer));
+}
+
+static bool copy_label(char **out, const char *text)
+{
+	*out = NULL;
+	return !text || !*text || (*out = strdup(text));
+}
+
+bool peer_set_identity(struct peer *peer, const char *name, const char *groups)
+{
+	char *n, *g;
+
+	if (!copy_label(&n, name))
+		return false;
+	if (!copy_label(&g, groups)) {
+		free(n);
+		return false;
+	}
+	free(peer->name);
+	free(peer->groups);
+	peer->name = n;
+	peer->groups = g;
+	return true;
 }
 
 void peer_set_preshared_key(struct peer *peer, const uint8_t *psk)

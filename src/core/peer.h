@@ -67,7 +67,8 @@ struct peer {
 	struct timespec last_handshake; /* wall clock; zero never */
 
 	struct peer_stats stats;
-	char *friendly_name;
+	/* who it is: the config's Name and Groups ("a,b"), for metrics and the gateway; or NULL */
+	char *name, *groups;
 };
 
 /* Called by the device. */
@@ -78,6 +79,8 @@ void peer_set_preshared_key(struct peer *peer, const uint8_t *psk);
 /* A configured endpoint: the local address is left to the routing table. */
 void peer_set_endpoint(struct peer *peer, const union sockaddr_any *endpoint);
 void peer_set_persistent_keepalive(struct peer *peer, uint16_t seconds, uint64_t now);
+/* Who it is (either may be NULL or ""); false when out of memory, leaving it as it was. */
+bool peer_set_identity(struct peer *peer, const char *name, const char *groups);
 /* Forgets every keypair and any handshake in progress. */
 void peer_clear_keys(struct peer *peer);
 

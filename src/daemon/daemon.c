@@ -199,7 +199,7 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 	    (d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    !watch(d, d->tun_fd) || !watch(d, d->udp.fd4) || !watch(d, d->udp.fd6) ||
 	    !watch(d, d->signal_fd) || !watch(d, d->uapi.conns.listen_fd) ||
-	    !watch(d, metrics_fd(&d->metrics))) {
+	    !watch(d, http_fd(&d->metrics.http)) || !watch(d, http_fd(&d->identity.http))) {
 		snprintf(err, err_len, "cannot set up the event loop: %s", strerror(errno));
 		return false;
 	}
@@ -309,18 +309,21 @@ static void maintenance(struct daemon *d, uint64_t now)
 int daemon_run(struct daemon *d)
 {
 	struct epoll_event events[16];
-	uint64_t http_due = 0; /* when the metrics server wants to run without input */
+	struct http_server *const servers[] = {&d->metrics.http, &d->identity.http};
+	enum { SERVERS = sizeof(servers) / sizeof(servers[0]) };
+	uint64_t http_due[SERVERS] = {0}; /* when a server wants to run without input */
 
 	while (!d->stop) {
 		uint64_t now = monotonic_ns(), next;
-		long http_ms;
 		int timeout, n;
 
 		device_run_timers(&d->dev, now);
 		maintenance(d, now);
-		if (http_due && now >= http_due) { /* idle timeouts and lifetimes of connections */
-			http_due = 0;
-			metrics_run(&d->metrics, now);
+		for (int s = 0; s < SERVERS; ++s) {
+			if (http_due[s] && now >= http_due[s]) { /* idle timeouts, lifetimes */
+				http_due[s] = 0;
+				http_run(servers[s], now);
+			}
 		}
 		datapath_flush(&d->dp);
 		next = device_next_timer(&d->dev);
@@ -328,11 +331,14 @@ int daemon_run(struct daemon *d)
 			next = d->next_maintenance;
 		log_flush();
 		timeout = next <= now ? 0 : (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
-		http_ms = metrics_timeout_ms(&d->metrics);
-		if (http_ms >= 0) {
-			http_due = now + (uint64_t)http_ms * NSEC_PER_MSEC;
-			if (http_ms < timeout)
-				timeout = (int)http_ms;
+		for (int s = 0; s < SERVERS; ++s) {
+			long http_ms = http_timeout_ms(servers[s]);
+
+			if (http_ms >= 0) {
+				http_due[s] = now + (uint64_t)http_ms * NSEC_PER_MSEC;
+				if (http_ms < timeout)
+					timeout = (int)http_ms;
+			}
 		}
 		n = epoll_wait(d->epoll_fd, events, 16, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -348,8 +354,10 @@ int daemon_run(struct daemon *d)
 				read_signals(d);
 			else if (fd == d->udp.fd4 || fd == d->udp.fd6)
 				datapath_read_udp(&d->dp, &d->dev, fd);
-			else if (fd == metrics_fd(&d->metrics))
-				metrics_run(&d->metrics, monotonic_ns());
+			else if (fd == http_fd(&d->metrics.http))
+				http_run(&d->metrics.http, monotonic_ns());
+			else if (fd == http_fd(&d->identity.http))
+				http_run(&d->identity.http, monotonic_ns());
 			else
 				serve_control(d, fd, events[i].events);
 			datapath_flush(&d->dp);
@@ -362,6 +370,9 @@ void daemon_free(struct daemon *d)
 {
 	uapi_close(&d->uapi);
 	metrics_close(&d->metrics);
+	identity_close(&d->identity);
+	http_unlink(&d->metrics.http);
+	http_unlink(&d->identity.http);
 	if (!d->handed_over) { /* a monitor freed them when the child took over */
 		device_free(&d->dev);
 		datapath_free(&d->dp);

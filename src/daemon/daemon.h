@@ -11,6 +11,7 @@
 
 #include "host/datapath.h"
 #include "core/device.h"
+#include "control/identity.h"
 #include "control/metrics.h"
 #include "host/clock.h"
 #include "host/netconf.h"
@@ -27,6 +28,7 @@ struct daemon {
 	struct device dev;
 	struct uapi_server uapi;
 	struct metrics_server metrics;
+	struct identity_server identity;
 	bool exit_without_socket; /* stop when the control socket file disappears */
 	int privsep_channel;	  /* to the monitor when sandboxed (privsep.h), else -1 */
 	bool handed_over;	  /* in the monitor: the device and data path are the child's */

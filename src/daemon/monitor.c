@@ -47,8 +47,9 @@ static char *provide_counters(void *ctx, size_t *len)
 			counters.len = strlen(fresh);
 			counters.read_at = now;
 		} else {
-			log_error("event=error msg=\"cannot read the access policy's counters: %s\"",
-				  err);
+			log_error(
+			    "event=error msg=\"cannot read the access policy's counters: %s\"",
+			    err);
 		}
 	}
 	if (!counters.text || !(copy = malloc(counters.len + 1)))
@@ -106,6 +107,7 @@ static void let_go(struct daemon *d)
 		close(d->uapi.conns.listen_fd); /* the socket file stays: the child serves it */
 	d->uapi.conns.listen_fd = -1;
 	metrics_close(&d->metrics);
+	identity_close(&d->identity);
 	d->mtu = d->dev.mtu;
 	device_free(&d->dev); /* wipes the keys this process no longer needs */
 	datapath_free(&d->dp);

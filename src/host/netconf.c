@@ -203,8 +203,8 @@ static bool uplinks_up(const struct config *config, struct netconf_state *state,
 		}
 		ret = netlink_route_via(true, ifindex, &any, &u->via, u->table);
 		if (ret) {
-			snprintf(err, err_len, "cannot route table %u through %s: %s", u->table, u->dev,
-				 strerror(-ret));
+			snprintf(err, err_len, "cannot route table %u through %s: %s", u->table,
+				 u->dev, strerror(-ret));
 			return false;
 		}
 		state->uplinks[k] = *u;

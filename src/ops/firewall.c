@@ -152,8 +152,8 @@ static void peer_label(const struct peer_config *peer, char *out, size_t len)
 	char key[KEY_BASE64_LEN + 1];
 
 	key_to_base64(key, peer->public_key);
-	if (peer->friendly_name)
-		snprintf(out, len, "peer %.40s (%s)", peer->friendly_name, key);
+	if (peer->name)
+		snprintf(out, len, "peer %.40s (%s)", peer->name, key);
 	else
 		snprintf(out, len, "peer %s", key);
 	for (char *p = out; *p; ++p) /* a comment is a quoted string */
@@ -205,8 +205,8 @@ static void write_dispatch(FILE *f, struct source *s, size_t n, bool overlap, co
 					continue;
 				prefix_text(&s[i].prefix, text, sizeof(text));
 				fprintf(f, "\t\t%s saddr %s jump peer_%zu_%s\n",
-					s[i].prefix.family == AF_INET ? "ip" : "ip6", text, s[i].peer,
-					suffix);
+					s[i].prefix.family == AF_INET ? "ip" : "ip6", text,
+					s[i].peer, suffix);
 			}
 		return;
 	}
@@ -218,7 +218,8 @@ static void write_dispatch(FILE *f, struct source *s, size_t n, bool overlap, co
 				continue;
 			prefix_text(&s[i].prefix, text, sizeof(text));
 			fprintf(f, "%s%s : jump peer_%zu_%s",
-				first ? (fam ? "\t\tip6 saddr vmap { " : "\t\tip saddr vmap { ") : ", ",
+				first ? (fam ? "\t\tip6 saddr vmap { " : "\t\tip saddr vmap { ")
+				      : ", ",
 				text, s[i].peer, suffix);
 			first = false;
 		}
@@ -300,8 +301,8 @@ static void write_api_ports(FILE *f, const struct config *c, const char *ifname)
 		if (!has_proto(&c->api_ports, protos[p]))
 			continue;
 		for (int i = 0; i < 2; ++i) {
-			fprintf(f, "\t\tiifname != \"lo\" iifname != \"%s\" meta nfproto %s ", ifname,
-				fam_name[i]);
+			fprintf(f, "\t\tiifname != \"lo\" iifname != \"%s\" meta nfproto %s ",
+				ifname, fam_name[i]);
 			for (size_t k = 0; k < c->management_sources.len; ++k)
 				if (c->management_sources.v[k].family == families[i]) {
 					fprintf(f, "%s saddr != ", i ? "ip6" : "ip");
@@ -328,7 +329,8 @@ static void write_full_tunnel(FILE *f, const struct config *c, const struct fire
 {
 	char text[INET6_ADDRSTRLEN];
 
-	fprintf(f, "\tchain preraw {\n\t\ttype filter hook prerouting priority raw; policy accept;\n");
+	fprintf(f,
+		"\tchain preraw {\n\t\ttype filter hook prerouting priority raw; policy accept;\n");
 	for (size_t i = 0; i < c->addresses_len; ++i) {
 		int fam = c->addresses[i].family;
 
@@ -402,20 +404,24 @@ char *firewall_script(const struct config *c, const struct firewall_params *fp, 
 	write_api_ports(f, c, fp->ifname);
 	fprintf(f, "\t}\n");
 	if (tunnel) {
-		fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy "
-			   "accept;\n");
+		fprintf(f,
+			"\tchain forward {\n\t\ttype filter hook forward priority filter; policy "
+			"accept;\n");
 		fprintf(f, "\t\tiifname \"%s\" jump tunnel_fwd\n", fp->ifname);
 		fprintf(f, "\t\toifname \"%s\" ct state established,related accept\n", fp->ifname);
+		fprintf(
+		    f,
+		    "\t\toifname \"%s\" counter drop comment \"into the tunnel: replies only\"\n"
+		    "\t}\n",
+		    fp->ifname);
 		fprintf(f,
-			"\t\toifname \"%s\" counter drop comment \"into the tunnel: replies only\"\n"
-			"\t}\n",
-			fp->ifname);
-		fprintf(f, "\tchain tunnel_in {\n\t\tct direction reply accept\n\t\tct state related "
-			   "accept\n");
+			"\tchain tunnel_in {\n\t\tct direction reply accept\n\t\tct state related "
+			"accept\n");
 		write_dispatch(f, sources, n_sources, overlap, "in");
 		fprintf(f, "\t\tcounter drop comment \"from no peer's AllowedIPs\"\n\t}\n");
-		fprintf(f, "\tchain tunnel_fwd {\n\t\tct direction reply accept\n\t\tct state related "
-			   "accept\n\t\tjump egress_ceiling\n");
+		fprintf(f,
+			"\tchain tunnel_fwd {\n\t\tct direction reply accept\n\t\tct state related "
+			"accept\n\t\tjump egress_ceiling\n");
 		write_dispatch(f, sources, n_sources, overlap, "fwd");
 		fprintf(f, "\t\tcounter drop comment \"from no peer's AllowedIPs\"\n\t}\n");
 		fprintf(f, "\tchain egress_ceiling {\n");
@@ -433,12 +439,13 @@ char *firewall_script(const struct config *c, const struct firewall_params *fp, 
 				int mss = fam ? mss6 : mss4;
 
 				if (mss > 0)
-					fprintf(f,
-						"\t\t%s \"%s\" meta nfproto %s tcp flags & (syn | rst) "
-						"== syn tcp option maxseg size > %d tcp option maxseg "
-						"size set %d\n",
-						d ? "iifname" : "oifname", fp->ifname,
-						fam ? "ipv6" : "ipv4", mss, mss);
+					fprintf(
+					    f,
+					    "\t\t%s \"%s\" meta nfproto %s tcp flags & (syn | rst) "
+					    "== syn tcp option maxseg size > %d tcp option maxseg "
+					    "size set %d\n",
+					    d ? "iifname" : "oifname", fp->ifname,
+					    fam ? "ipv6" : "ipv4", mss, mss);
 			}
 		fprintf(f, "\t}\n");
 	}
@@ -513,10 +520,11 @@ bool firewall_apply(const struct config *c, const struct firewall_params *fp, bo
 	if (!config_has_policy(c)) {
 		/* as wg-quick, which runs the full tunnel without them when nft is missing */
 		if (!check_only)
-			log_error("event=firewall_skipped family=%s msg=\"%s: the full tunnel runs "
-				  "without wg-quick's anti-spoofing and conntrack mark rules; install "
-				  "nftables\"",
-				  fp->full_tunnel_v4 ? "ip" : "ip6", why);
+			log_error(
+			    "event=firewall_skipped family=%s msg=\"%s: the full tunnel runs "
+			    "without wg-quick's anti-spoofing and conntrack mark rules; install "
+			    "nftables\"",
+			    fp->full_tunnel_v4 ? "ip" : "ip6", why);
 		return true;
 	}
 	snprintf(err, err_len, "the access policy cannot be applied: %s", why);

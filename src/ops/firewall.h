@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The access policy as nftables rules: one table, inet wgate-IFNAME, that
- * the config alone determines (wgate(8), ACCESS POLICY). Text only; host/nft.c
+ * the config alone determines (wgate(8), GATEWAY KEYS). Text only; host/nft.c
  * hands it to the kernel in one transaction.
  */
 #ifndef WGATE_FIREWALL_H
@@ -45,8 +45,8 @@ void firewall_delete_script(const char *ifname, char *out, size_t len);
  * or no kernel support) a config with a policy fails, and a full tunnel's
  * rules are skipped with event=firewall_skipped in the log.
  */
-bool firewall_apply(const struct config *config, const struct firewall_params *fp,
-		    bool check_only, char *err, size_t err_len);
+bool firewall_apply(const struct config *config, const struct firewall_params *fp, bool check_only,
+		    char *err, size_t err_len);
 /* Removes the table, if there is one. */
 void firewall_remove(const char *ifname);
 

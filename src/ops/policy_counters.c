@@ -23,8 +23,11 @@ static bool rule_counter(json_object *rule, int64_t *packets, int64_t *bytes)
 
 		if (!json_object_object_get_ex(e, "counter", &counter))
 			continue;
-		*packets = json_object_object_get_ex(counter, "packets", &v) ? json_object_get_int64(v) : 0;
-		*bytes = json_object_object_get_ex(counter, "bytes", &v) ? json_object_get_int64(v) : 0;
+		*packets = json_object_object_get_ex(counter, "packets", &v)
+			       ? json_object_get_int64(v)
+			       : 0;
+		*bytes =
+		    json_object_object_get_ex(counter, "bytes", &v) ? json_object_get_int64(v) : 0;
 		return true;
 	}
 	return false;
@@ -70,7 +73,8 @@ char *policy_counters_from_json(const char *json, const struct config *config)
 		char dir[8], key[KEY_BASE64_LEN + 1];
 		int used = 0;
 
-		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "rule", &rule) ||
+		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "rule",
+					       &rule) ||
 		    !json_object_object_get_ex(rule, "chain", &chain) ||
 		    !rule_counter(rule, &packets, &bytes))
 			continue;

@@ -179,6 +179,12 @@ __attribute__((format(printf, 2, 3))) static void fell_short(struct shortfall *s
 	log_error("event=reload_warning msg=\"%s\"", s->text);
 }
 
+/* The same name (or groups); NULL and "" are both none. */
+static bool same_label(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
 static void put_key(FILE *f, const char *name, const uint8_t key[KEY_LEN])
 {
 	char hex[KEY_HEX_LEN + 1];
@@ -235,9 +241,10 @@ static bool running_has(const struct running_index *r, size_t pos, const struct 
  * What one peer of the new config needs, compared with the running peer (NULL:
  * not there) and its previous config (NULL: not in the old file): keys and
  * keepalive as they run, the endpoint only when the file changed it (so
- * roaming is not undone), AllowedIPs prefix by prefix.
+ * roaming is not undone), AllowedIPs prefix by prefix; name and groups.
+ * False when out of memory.
  */
-static void peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
+static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 			 const struct running_index *ri, const struct config_index *newx,
 			 const struct peer_config *old, const struct peer_config *new)
 {
@@ -249,6 +256,9 @@ static void peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	bool endpoint = new->endpoint.addr.sa.sa_family != AF_UNSPEC &&
 			(!running || !old || !same_endpoint(&old->endpoint, &new->endpoint));
 	bool keepalive = !running || running->persistent_keepalive != new->persistent_keepalive;
+	char *groups = strv_join(&new->groups);
+	bool name = !same_label(running ? running->name : NULL, new->name);
+	bool group = groups && !same_label(running ? running->groups : NULL, groups);
 	size_t gone = 0, added = 0;
 	char text[64];
 
@@ -256,9 +266,17 @@ static void peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
 		added += !running || !running_has(ri, pos, &new->allowed_ips[i]);
-	if (running && !psk && !endpoint && !keepalive && !gone && !added)
-		return; /* nothing to change: nothing to say, nothing in the audit trail */
+	if (running && !psk && !endpoint && !keepalive && !gone && !added && !name && !group) {
+		bool ok = groups != NULL;
+
+		free(groups);
+		return ok; /* nothing to change: nothing to say or audit */
+	}
 	put_key(f, "public_key", new->public_key);
+	if (name)
+		fprintf(f, "wgate_name=%s\n", new->name ? new->name : "");
+	if (group)
+		fprintf(f, "wgate_groups=%s\n", groups);
 	if (psk)
 		put_key(f, "preshared_key", new->has_preshared_key ? new->preshared_key : none);
 	if (endpoint) {
@@ -279,6 +297,10 @@ static void peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		ip_prefix_format(&new->allowed_ips[i], text, sizeof(text));
 		fprintf(f, "allowed_ip=%s\n", text);
 	}
+	if (!groups)
+		return false;
+	free(groups);
+	return true;
 }
 
 static const void *state_key_of(const void *items, size_t pos)
@@ -334,7 +356,9 @@ static char *device_changes(const struct uapi_state *state, const struct config_
 		const struct peer_config *pc = &next->peers[i];
 		size_t at = hash_index_find(&running, pc->public_key);
 
-		peer_changes(f, state, at, &ri, newx, find_config_peer(oldx, pc->public_key), pc);
+		if (!peer_changes(f, state, at, &ri, newx, find_config_peer(oldx, pc->public_key),
+				  pc))
+			rq.failed = 1;
 	}
 	fputs("\n", f);
 	hash_index_free(&running);
@@ -540,13 +564,20 @@ bool reload_apply(struct reload_target *d)
 			 "Uplink changed, which only `wgate down' and `wgate up' apply");
 		goto fail;
 	}
+	if (strcmp(old->identity_address ? old->identity_address : "",
+		   next.identity_address ? next.identity_address : "")) {
+		config_free(&next);
+		snprintf(err, sizeof(err),
+			 "IdentityAddress changed, which only `wgate down' and `wgate up' apply");
+		goto fail;
+	}
 	old_table = netconf_table(old, err, sizeof(err));
 	new_table = netconf_table(&next, err, sizeof(err));
 	if (new_table < -1) {
 		config_free(&next);
 		goto fail;
 	}
-	ret = ask_child(d, "get=1\n\n", &answer);
+	ret = ask_child(d, "get=wgate\n\n", &answer);
 	if (ret || !answer || !uapi_state_parse(&state, answer)) {
 		if (answer)
 			crypto_wipe(answer, strlen(answer));

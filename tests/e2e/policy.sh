@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The access policy (wgate(8), ACCESS POLICY) enforced on a gateway, every path
+# The access policy (wgate(8), GATEWAY KEYS) enforced on a gateway, every path
 # probed both ways: each allowed path carries traffic, each denied one is
 # dropped, and a control shows the probe can tell the difference.
 #

@@ -155,7 +155,7 @@ static void both_formats_and_their_quirks(void **state)
 	assert_string_equal(c.pre_up.v[0], "echo a=b");
 	assert_true(c.save_config);
 	assert_int_equal(c.peers_len, 2);
-	assert_string_equal(c.peers[0].friendly_name, "Partner \"East\"");
+	assert_string_equal(c.peers[0].name, "Partner \"East\"");
 	assert_int_equal(c.peers[0].allowed_ips_len, 3);
 	assert_true(c.peers[0].has_persistent_keepalive);
 	assert_int_equal(c.peers[0].persistent_keepalive, 0);
@@ -184,8 +184,8 @@ static void errors_name_file_line_and_text(void **state)
 	    {"[Interface]\nListenPorts = 1\n", "test.conf:2: unknown key `ListenPorts'"},
 	    {"[Interface]\nListenPort\n",
 	     "test.conf:2: expected `Key = Value' or a [Section], not `ListenPort'"},
-	    {"[Interfaces]\n",
-	     "test.conf:1: unknown section `[Interfaces]': expected [Interface], [Peer] or [Group]"},
+	    {"[Interfaces]\n", "test.conf:1: unknown section `[Interfaces]': expected [Interface], "
+			       "[Peer] or [Group]"},
 	    {"[Interface]\nFwMark = 4294967296\n",
 	     "test.conf:2: FwMark `4294967296' is not `off' or a 32-bit number"},
 	    {"[Interface]\nMTU = 100\n",

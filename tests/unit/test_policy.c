@@ -167,7 +167,8 @@ static void section_errors(void **state)
 	     "test.conf:2: Uplink `eth2 via 192.0.2.1' is not `DEVICE via GATEWAY table NUMBER'"},
 	    {"[Interface]\nUplink = eth2 via gw.example table 200\n",
 	     "the gateway `gw.example' is not an IP address"},
-	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 254\n", "is not a routing table number"},
+	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 254\n",
+	     "is not a routing table number"},
 	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 200, eth2 via 192.0.2.9 table 200\n",
 	     "one uplink per address family"},
 	    {"[Interface]\nUplink = eth2 via 192.0.2.1 table 200, eth3 via 2001:db8::1 table 200\n",
@@ -240,8 +241,9 @@ static void the_table(void **state)
 	want(s, "add table inet wgate-wg0\ndelete table inet wgate-wg0\ntable inet wgate-wg0 {");
 	want(s, "meta nfproto ipv4 udp dport 51820 ip saddr != { 198.51.100.0/24 } counter drop");
 	want(s, "meta nfproto ipv6 udp dport 51820 counter drop comment \"ListenSources\"");
-	want(s, "iifname != \"lo\" iifname != \"wg0\" meta nfproto ipv4 ip saddr != { 192.0.2.0/24 } "
-		"tcp dport { 443, 8000 } counter drop");
+	want(s,
+	     "iifname != \"lo\" iifname != \"wg0\" meta nfproto ipv4 ip saddr != { 192.0.2.0/24 } "
+	     "tcp dport { 443, 8000 } counter drop");
 	want(s, "iifname \"wg0\" jump tunnel_in");
 	want(s, "ip saddr vmap { 10.10.0.2/32 : jump peer_0_in, 10.10.0.3/32 : jump peer_1_in }");
 	want(s, "chain peer_0_in {\n\t\ttcp dport 443 accept comment \"gateway tcp/443\"\n"
@@ -260,7 +262,8 @@ static void the_table(void **state)
 	s = script_of("[Interface]\nUplink = eth2 via 192.0.2.1 table 200\n", 1420);
 	want(s, "iifname \"wg0\" meta mark set 200");
 	want(s, "iifname \"eth2\" ct state new ct mark set 200");
-	want(s, "type route hook output priority mangle; policy accept;\n\t\tct mark 200 meta mark set ct mark");
+	want(s, "type route hook output priority mangle; policy accept;\n\t\tct mark 200 meta mark "
+		"set ct mark");
 	free(s);
 	/* MssClamp off: no mss chain; a number: that MSS for both families */
 	s = script_of("[Interface]\nApiPorts = 443\nMssClamp = off\n", 1420);
@@ -320,28 +323,30 @@ static void overlap_against_naive(void **state)
 
 		for (unsigned i = 0; i < n; ++i) {
 			cidrs[i] = 24 + (unsigned)rand() % 9;
-			nets[i] = (10u << 24) | ((unsigned)rand() % 4 << 8) | ((unsigned)rand() & 0xff);
+			nets[i] =
+			    (10u << 24) | ((unsigned)rand() % 4 << 8) | ((unsigned)rand() & 0xff);
 			nets[i] &= cidrs[i] ? ~0u << (32 - cidrs[i]) : 0;
 		}
 		for (unsigned i = 0; i < n; ++i)
 			for (unsigned j = 0; j < n; ++j)
-				if (i != j && cidrs[i] <= cidrs[j] && contains(nets[i], cidrs[i], nets[j]))
+				if (i != j && cidrs[i] <= cidrs[j] &&
+				    contains(nets[i], cidrs[i], nets[j]))
 					overlap = true;
 		/* three peers hold the prefixes between them */
 		for (unsigned p = 0; p < 3; ++p) {
 			used += (size_t)snprintf(text + used, sizeof(text) - used,
 						 "[Peer]\nPublicKey = %s\nAllowedIPs = ", keys[p]);
 			for (unsigned i = p; i < n; i += 3)
-				used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%u.%u.%u.%u/%u",
-							 i == p ? "" : ", ", nets[i] >> 24,
-							 nets[i] >> 16 & 0xff, nets[i] >> 8 & 0xff,
-							 nets[i] & 0xff, cidrs[i]);
+				used += (size_t)snprintf(
+				    text + used, sizeof(text) - used, "%s%u.%u.%u.%u/%u",
+				    i == p ? "" : ", ", nets[i] >> 24, nets[i] >> 16 & 0xff,
+				    nets[i] >> 8 & 0xff, nets[i] & 0xff, cidrs[i]);
 			used += (size_t)snprintf(text + used, sizeof(text) - used, "\n");
 		}
 		s = script_of(text, 1420);
 		if ((strstr(s, "vmap") == NULL) != overlap)
-			fail_msg("round %d: overlap %d, script:\n%s\nconfig:\n%s", round, overlap, s,
-				 text);
+			fail_msg("round %d: overlap %d, script:\n%s\nconfig:\n%s", round, overlap,
+				 s, text);
 		free(s);
 	}
 }
@@ -375,7 +380,8 @@ static void counters_from_listing(void **state)
 	    "{\"counter\": {\"packets\": 0, \"bytes\": 0}}, {\"drop\": null}]}},"
 	    "{\"rule\": {\"chain\": \"peer_7_in\", \"expr\": ["
 	    "{\"counter\": {\"packets\": 9, \"bytes\": 9}}]}},"
-	    "{\"rule\": {\"chain\": \"egress_ceiling\", \"comment\": \"10.0.0.0/8 any\", \"expr\": ["
+	    "{\"rule\": {\"chain\": \"egress_ceiling\", \"comment\": \"10.0.0.0/8 any\", \"expr\": "
+	    "["
 	    "{\"return\": null}]}}]}";
 	struct config c;
 	char *text;
@@ -385,7 +391,8 @@ static void counters_from_listing(void **state)
 	text = policy_counters_from_json(json, &c);
 	assert_non_null(text);
 	/* summed; a peer without drops and one the config does not have are left out */
-	assert_string_equal(text, "peer\t" KEY_C "\tforwarded\t2\t120\nrule\tListenSources\t7\t580\n");
+	assert_string_equal(text,
+			    "peer\t" KEY_C "\tforwarded\t2\t120\nrule\tListenSources\t7\t580\n");
 	free(text);
 	assert_null(policy_counters_from_json("{\"nftables\": 5}", &c));
 	assert_null(policy_counters_from_json("not json", &c));
@@ -395,10 +402,14 @@ static void counters_from_listing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(rule_values),	    cmocka_unit_test(sections_and_keys),
-	    cmocka_unit_test(section_errors),	    cmocka_unit_test(strip_removes_policy),
-	    cmocka_unit_test(the_table),	    cmocka_unit_test(overlapping_sources),
-	    cmocka_unit_test(overlap_against_naive), cmocka_unit_test(no_policy_no_table),
+	    cmocka_unit_test(rule_values),
+	    cmocka_unit_test(sections_and_keys),
+	    cmocka_unit_test(section_errors),
+	    cmocka_unit_test(strip_removes_policy),
+	    cmocka_unit_test(the_table),
+	    cmocka_unit_test(overlapping_sources),
+	    cmocka_unit_test(overlap_against_naive),
+	    cmocka_unit_test(no_policy_no_table),
 	    cmocka_unit_test(counters_from_listing),
 	};
 
