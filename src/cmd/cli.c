@@ -92,6 +92,25 @@ const char *config_path_for(const char *arg, char *buf, unsigned long buf_len)
 	return arg;
 }
 
+bool config_for_reading(const char *arg, char path[4096], char ifname[IFNAMSIZ], bool *running)
+{
+	const char *base;
+	size_t len;
+
+	*running = !strchr(arg, '/') && uapi_name_valid(arg) && running_interface(arg, path);
+	if (*running) {
+		snprintf(ifname, IFNAMSIZ, "%s", arg);
+		return true;
+	}
+	if (config_path_for(arg, path, 4096) != path)
+		snprintf(path, 4096, "%s", arg);
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	len = strlen(base);
+	if (len > 5 && !strcmp(base + len - 5, ".conf"))
+		len -= 5;
+	return interface_name_ok(base, len) && snprintf(ifname, IFNAMSIZ, "%.*s", (int)len, base);
+}
+
 void warn_if_world_accessible(const char *path)
 {
 	char dir[4096];

@@ -16,13 +16,6 @@
 #include "host/nft.h"
 #include "ops/firewall.h"
 
-/* The config a running interface came up from, else /etc/wireguard/NAME.conf or the path. */
-static const char *config_of(const char *arg, char buf[4096], bool *running)
-{
-	*running = !strchr(arg, '/') && uapi_name_valid(arg) && running_interface(arg, buf);
-	return *running ? buf : config_path_for(arg, buf, 4096);
-}
-
 /* The port a running interface listens on: the config may leave it to chance. */
 static uint16_t running_port(const char *ifname)
 {
@@ -44,10 +37,9 @@ static uint16_t running_port(const char *ifname)
 int cmd_firewall(int argc, char **argv)
 {
 	bool check = argc == 3 && !strcmp(argv[2], "--check"), running, ok;
-	char pathbuf[4096], err[512], *script = NULL;
+	char path[4096], ifname[IFNAMSIZ] = "", err[512], *script = NULL;
 	struct firewall_params fp = {0};
 	struct config config;
-	const char *path;
 
 	if ((argc != 2 && !check) || wants_help(argc, argv)) {
 		bool help = wants_help(argc, argv);
@@ -64,26 +56,21 @@ int cmd_firewall(int argc, char **argv)
 		    "from, else /etc/wireguard/INTERFACE.conf. See wgate(8), GATEWAY KEYS.\n");
 		return !help;
 	}
-	path = config_of(argv[1], pathbuf, &running);
+	ok = config_for_reading(argv[1], path, ifname, &running);
 	if (!config_load(&config, path, err, sizeof(err))) {
 		cli_error("wgate firewall: %s\n", err);
 		return 1;
 	}
-	fp.ifname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	snprintf(pathbuf, sizeof(pathbuf), "%s", fp.ifname);
-	if (strlen(pathbuf) > 5 && !strcmp(pathbuf + strlen(pathbuf) - 5, ".conf"))
-		pathbuf[strlen(pathbuf) - 5] = '\0';
-	fp.ifname = running ? argv[1] : pathbuf;
+	fp.ifname = ifname;
 	fp.listen_port = config.listen_port;
 	if (running && !fp.listen_port)
 		fp.listen_port = running_port(argv[1]);
 	fp.mtu = config.has_mtu ? config.mtu : DEFAULT_MTU;
 	netconf_full_tunnel(&config, &fp.full_tunnel_mark, &fp.full_tunnel_v4, &fp.full_tunnel_v6);
-	ok = uapi_name_valid(fp.ifname);
 	if (!ok)
 		cli_error(
 		    "wgate firewall: `%s' does not name an interface: name the file NAME.conf\n",
-		    fp.ifname);
+		    path);
 	if (ok && !firewall_needed(&config, &fp)) {
 		printf("# %s: no access policy and no full tunnel: wgate keeps no table\n", path);
 	} else if (ok) {

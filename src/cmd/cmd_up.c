@@ -21,6 +21,8 @@
 #include "daemon/monitor.h"
 #include "host/netconf.h"
 #include "ops/firewall.h"
+#include "ops/gateway.h"
+#include "host/notify.h"
 #include "host/tun.h"
 
 static struct daemon daemon_state;
@@ -224,6 +226,10 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	d->dev.listen_port = d->udp.port;
+	if (!gateway_sync(&config, ifname, path, err, sizeof(err))) {
+		cli_error("wgate up: %s\n", err);
+		goto out;
+	}
 	if (!netconf_dns_set(ifname, &config, err, sizeof(err))) {
 		cli_error("wgate up: %s\n", err);
 		goto out;
@@ -235,6 +241,9 @@ int cmd_up(int argc, char **argv)
 	}
 	cli_error("[#] wgate: %s is up: UDP port %u, MTU %u, %zu peer%s\n", ifname, d->udp.port,
 		  mtu, d->dev.peer_count, d->dev.peer_count == 1 ? "" : "s");
+	/* systemd's Type=notify: the interface, its addresses, routes and policy are in place */
+	if (foreground && !service_notify("READY=1\nSTATUS=up"))
+		log_error("event=notify_failed");
 	if (!foreground) {
 		pid_t pid = fork();
 

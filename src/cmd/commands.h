@@ -16,6 +16,7 @@ int cmd_genpsk(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_strip(int argc, char **argv);
 int cmd_firewall(int argc, char **argv);
+int cmd_gateway(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
@@ -41,6 +42,13 @@ __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
  */
 int running_interface(const char *ifname, char config_path[4096]);
 const char *config_path_for(const char *arg, char *buf, unsigned long buf_len);
+/*
+ * The config a command that only reads one means by arg: the file a running
+ * interface came up from (*running), else config_path_for(arg); ifname is the
+ * interface's name, or the file's (NAME.conf). False when the file's name is
+ * no interface name.
+ */
+bool config_for_reading(const char *arg, char path[4096], char ifname[IFNAMSIZ], bool *running);
 /* Whether name's first len bytes make an interface name by wg-quick's rule (1 to 15 of
  * a-z A-Z 0-9 _ = + . -). */
 bool interface_name_ok(const char *name, size_t len);

@@ -41,6 +41,8 @@ enum key {
 	KEY_SAVE_CONFIG,
 	KEY_METRICS_ADDRESS,
 	KEY_IDENTITY_ADDRESS,
+	KEY_GATEWAY_CONFIG,
+	KEY_GATEWAY_RELOAD,
 	KEY_PUBLIC_KEY,
 	KEY_PRESHARED_KEY,
 	KEY_ENDPOINT,
@@ -81,6 +83,9 @@ static const struct {
     [KEY_METRICS_ADDRESS] = {"MetricsAddress", SECTION_INTERFACE, true, false},
     /* wgate's own: where the daemon answers gateways' identity sub-requests */
     [KEY_IDENTITY_ADDRESS] = {"IdentityAddress", SECTION_INTERFACE, true, false},
+    /* wgate's own: gateway configs derived from the peers, and what reloads the gateway */
+    [KEY_GATEWAY_CONFIG] = {"GatewayConfig", SECTION_INTERFACE, true, true},
+    [KEY_GATEWAY_RELOAD] = {"GatewayReload", SECTION_INTERFACE, true, true},
     [KEY_PUBLIC_KEY] = {"PublicKey", SECTION_PEER, false, false},
     [KEY_PRESHARED_KEY] = {"PresharedKey", SECTION_PEER, false, false},
     [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
@@ -452,6 +457,60 @@ static bool set_string(struct parser *p, char **dst, const char *value)
 	return *dst ? true : fail(p, "out of memory");
 }
 
+static const char *const gateway_format_names[GATEWAY_FORMATS] = {
+    [GATEWAY_NGINX] = "nginx",
+    [GATEWAY_HAPROXY] = "haproxy",
+    [GATEWAY_ENVOY] = "envoy",
+    [GATEWAY_KONG] = "kong",
+};
+
+bool gateway_format_parse(const char *name, enum gateway_format *out)
+{
+	for (int f = 0; f < GATEWAY_FORMATS; ++f)
+		if (!strcasecmp(name, gateway_format_names[f])) {
+			*out = (enum gateway_format)f;
+			return true;
+		}
+	return false;
+}
+
+const char *gateway_format_name(enum gateway_format format)
+{
+	return format < GATEWAY_FORMATS ? gateway_format_names[format] : "?";
+}
+
+/* GatewayConfig = FORMAT /absolute/path, each path once. */
+static bool add_gateway_output(struct parser *p, char *value)
+{
+	struct config *c = p->config;
+	char *path = value + strcspn(value, " \t");
+	struct gateway_output *grown;
+	enum gateway_format format;
+
+	if (*path)
+		*path++ = '\0';
+	path += strspn(path, " \t");
+	if (!gateway_format_parse(value, &format))
+		return fail(p,
+			    "GatewayConfig `%s' does not start with nginx, haproxy, envoy or kong",
+			    value);
+	if (path[0] != '/' || strcspn(path, " \t") != strlen(path))
+		return fail(p, "GatewayConfig %s needs one absolute path to write, not `%s'", value,
+			    path);
+	for (size_t i = 0; i < c->gateway_outputs_len; ++i)
+		if (!strcmp(c->gateway_outputs[i].path, path))
+			return fail(p, "GatewayConfig writes %s twice", path);
+	grown = reallocarray(c->gateway_outputs, c->gateway_outputs_len + 1, sizeof(*grown));
+	if (!grown)
+		return fail(p, "out of memory");
+	c->gateway_outputs = grown;
+	grown[c->gateway_outputs_len].format = format;
+	if (!(grown[c->gateway_outputs_len].path = strdup(path)))
+		return fail(p, "out of memory");
+	++c->gateway_outputs_len;
+	return true;
+}
+
 static bool apply(struct parser *p, enum key key, char *value)
 {
 	struct config *c = p->config;
@@ -512,6 +571,10 @@ static bool apply(struct parser *p, enum key key, char *value)
 		return set_string(
 		    p, key == KEY_METRICS_ADDRESS ? &c->metrics_address : &c->identity_address,
 		    value);
+	case KEY_GATEWAY_CONFIG:
+		return add_gateway_output(p, value);
+	case KEY_GATEWAY_RELOAD:
+		return strv_push(&c->gateway_reload, value) || fail(p, "out of memory");
 	case KEY_SAVE_CONFIG:
 		if (strcasecmp(value, "true") && strcasecmp(value, "false"))
 			return fail(p, "SaveConfig `%s' is neither true nor false", value);
@@ -998,6 +1061,10 @@ void config_free(struct config *config)
 	free(config->peers);
 	free(config->addresses);
 	free(config->table);
+	for (size_t i = 0; i < config->gateway_outputs_len; ++i)
+		free(config->gateway_outputs[i].path);
+	free(config->gateway_outputs);
+	strv_free(&config->gateway_reload);
 	free(config->identity_address);
 	free(config->metrics_address);
 	strv_free(&config->dns);

@@ -66,6 +66,24 @@ struct uplink_config {
 	uint32_t table; /* also the packets' mark */
 };
 
+/* The gateway configs wgate writes from the peers (ops/gateway.h). */
+enum gateway_format {
+	GATEWAY_NGINX,
+	GATEWAY_HAPROXY,
+	GATEWAY_ENVOY,
+	GATEWAY_KONG,
+	GATEWAY_FORMATS
+};
+/* "nginx", "haproxy", "envoy", "kong"; false for anything else. */
+bool gateway_format_parse(const char *name, enum gateway_format *out);
+const char *gateway_format_name(enum gateway_format format);
+
+/* GatewayConfig = FORMAT PATH */
+struct gateway_output {
+	enum gateway_format format;
+	char *path;
+};
+
 /* A [Group]: peers that name it in Groups may reach what it allows. */
 struct group_config {
 	char *name;
@@ -92,8 +110,11 @@ struct config {
 	char *table; /* "auto", "off", a number or a table name; NULL when unset */
 	struct strv pre_up, post_up, pre_down, post_down;
 	bool save_config;
-	char *metrics_address;	/* wgate's MetricsAddress; NULL when unset */
-	char *identity_address; /* wgate's IdentityAddress; NULL when unset (off) */
+	char *metrics_address;			/* wgate's MetricsAddress; NULL when unset */
+	char *identity_address;			/* wgate's IdentityAddress; NULL when unset (off) */
+	struct gateway_output *gateway_outputs; /* GatewayConfig: written at up and reload */
+	size_t gateway_outputs_len;
+	struct strv gateway_reload; /* GatewayReload: run when one of them changed */
 
 	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
 	struct policy_rules api_ports; /* gateway services only peers and management reach */

@@ -124,6 +124,18 @@ bool metrics_address_parse(const char *text, union sockaddr_any *out)
 	return true;
 }
 
+bool ip_prefix_contains(const struct ip_prefix *outer, const struct ip_prefix *inner)
+{
+	const uint8_t *a = (const uint8_t *)&outer->addr, *b = (const uint8_t *)&inner->addr;
+	unsigned whole = outer->cidr / 8, rest = outer->cidr % 8;
+
+	if (outer->family != inner->family || inner->cidr < outer->cidr)
+		return false;
+	if (memcmp(a, b, whole))
+		return false;
+	return !rest || !((a[whole] ^ b[whole]) & (uint8_t)(0xff00u >> rest));
+}
+
 bool listen_address_valid(const char *text)
 {
 	const size_t prefix = sizeof(UNIX_ADDRESS_PREFIX) - 1;

@@ -19,6 +19,7 @@
 #include "core/crypto.h"
 #include "ops/reload.h"
 #include "ops/firewall.h"
+#include "ops/gateway.h"
 #include "control/uapi.h"
 #include "host/clock.h"
 #include "core/hashindex.h"
@@ -658,6 +659,8 @@ bool reload_apply(struct reload_target *d)
 		if (!netconf_dns_set(d->ifname, &next, err, sizeof(err)))
 			fell_short(&short_of, "%s", err);
 	}
+	if (!gateway_sync(&next, d->ifname, d->config_path, err, sizeof(err)))
+		fell_short(&short_of, "%s", err);
 	rerun_hooks(d, old, &next, &short_of);
 	index_free(&oldx);
 	index_free(&newx);

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Peer identity for the API gateway (wgate(8), GATEWAY KEYS), against a real
-# NGINX: names and groups in show, show --json and the metrics; the identity
-# endpoint answering NGINX's auth_request, per group, with the peer's name
-# reaching the upstream and the access log; spoofed headers overwritten; the
-# answer following a removed peer, a moved AllowedIPs and a changed group.
+# NGINX and HAProxy: names and groups in show, show --json and the metrics;
+# the identity endpoint answering NGINX's auth_request, per group, with the
+# peer's name reaching the upstream and the access log; spoofed headers
+# overwritten; the answer following a removed peer, a moved AllowedIPs and a
+# changed group. The generated gateway configs (GatewayConfig) for NGINX's geo
+# and HAProxy's map_ip, followed at reload (GatewayReload). Readiness for
+# systemd (Type=notify) only once the address and the policy are in place.
 #
 #   A  partner-a (wgate)           va 192.168.91.2 -- ga 192.168.91.1 \
 #                                                                      GW (wgate 10.10.0.1, NGINX)
@@ -19,6 +22,7 @@ ALL="$GW $A $B"
 
 cleanup() {
 	[ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null
+	[ -f "$TMP/haproxy.pid" ] && kill "$(cat "$TMP/haproxy.pid")" 2>/dev/null
 	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
 	sleep 0.3
 	for ns in $ALL; do
@@ -73,15 +77,20 @@ ListenPort = 51820
 Address = 10.10.0.1/24
 MetricsAddress = 127.0.0.1:9586
 IdentityAddress = unix:$SOCK
-ApiPorts = tcp/8080
+ApiPorts = tcp/8080-8082
+GatewayConfig = nginx $TMP/gw/wgate.nginx
+GatewayConfig = haproxy $TMP/gw/wgate.map
+GatewayReload = echo reload >>$TMP/gateway-reloads
+GatewayReload = test ! -f $TMP/nginx.pid || kill -HUP \$(cat $TMP/nginx.pid)
+GatewayReload = test ! -f $TMP/haproxy.pid || haproxy -D -p $TMP/haproxy.pid -f $TMP/haproxy.cfg -sf \$(cat $TMP/haproxy.pid)
 
 [Group]
 Name = orders
-Allow = gateway tcp/8080, gateway icmp
+Allow = gateway tcp/8080-8082, gateway icmp
 
 [Group]
 Name = status
-Allow = gateway tcp/8080, gateway icmp
+Allow = gateway tcp/8080-8082, gateway icmp
 
 [Peer]
 Name = partner-a
@@ -113,7 +122,28 @@ EOF
 gateway_conf orders >"$TMP/$IF.conf"
 peer_conf "$KEY_A" 10.10.0.2 91 >"$TMP/$IF_A.conf"
 peer_conf "$KEY_B" 10.10.0.3 92 >"$TMP/$IF_B.conf"
-check "the gateway comes up with IdentityAddress" nsx "$GW" "$WGATE" up "$TMP/$IF.conf"
+mkdir "$TMP/gw"
+# Type=notify: READY=1 comes once the address and the policy are in place.
+python3 - "$TMP/notify" "$GW" "$IF" >"$TMP/notify.out" 2>&1 <<'PY' &
+import socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+msg = s.recv(4096).decode()
+addr = subprocess.run(["ip", "-n", sys.argv[2], "-o", "addr", "show", "dev", sys.argv[3]],
+                      capture_output=True, text=True).stdout
+nft = subprocess.run(["ip", "netns", "exec", sys.argv[2], "nft", "list", "table", "inet",
+                      "wgate-" + sys.argv[3]], capture_output=True).returncode
+print(msg.replace("\n", " "), "|", addr.strip(), "| nft", nft)
+PY
+listener=$!
+for _ in $(seq 1 50); do [ -S "$TMP/notify" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$TMP/notify ip netns exec "$GW" "$WGATE" up -f "$TMP/$IF.conf" 2>"$TMP/up.err" &
+wait "$listener"
+check "up --foreground says READY=1 to the service manager" grep -q "READY=1" "$TMP/notify.out"
+check "by then the tunnel address is there (a gateway can bind to it)" grep -q "inet 10.10.0.1/24" "$TMP/notify.out"
+check "and the policy's table" grep -q "| nft 0" "$TMP/notify.out"
+for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 check "partner-a (wgate) comes up" nsx "$A" "$WGATE" up "$TMP/$IF_A.conf"
 start_b() {
 	nsx "$B" wireguard-go "$IF_B" >/dev/null 2>&1 &&
@@ -122,6 +152,9 @@ start_b() {
 		ip -n "$B" addr add 10.10.0.3/24 dev "$IF_B" && ip -n "$B" link set "$IF_B" up
 }
 check "partner-b (wireguard-go) comes up" start_b
+check "up wrote the NGINX config (GatewayConfig)" grep -q '^geo \$wgate_group_orders' "$TMP/gw/wgate.nginx"
+check "and the HAProxy map" grep -q '^10.10.0.2/32 partner-a;,orders,$' "$TMP/gw/wgate.map"
+check "and ran GatewayReload" test "$(cat "$TMP/gateway-reloads")" = reload
 check "the identity socket exists, mode 0666 (the gateway's workers connect to it)" \
 	test "$(stat -c %a "$SOCK")" = 666
 
@@ -182,6 +215,12 @@ http {
 	access_log off;
 	log_format wgate '\$remote_addr peer=\$wgate_peer "\$request" \$status';
 	upstream wgate_identity { server unix:$SOCK; }
+	include $TMP/gw/wgate.nginx;
+	server { # static identity: the generated geo blocks
+		listen 10.10.0.1:8081;
+		location /v1/orders { if (\$wgate_group_orders = 0) { return 403; } include $TMP/static.conf; }
+		location /v1/status { if (\$wgate_group_status = 0) { return 403; } include $TMP/static.conf; }
+	}
 	server { # the API behind the gateway: says who it was told called
 		listen 127.0.0.1:9000;
 		location / { return 200 "\$uri for \$http_wgate_peer (\$http_wgate_peer_groups)"; }
@@ -208,6 +247,30 @@ proxy_set_header Wgate-Peer \$wgate_peer;
 proxy_set_header Wgate-Peer-Groups \$wgate_groups;
 proxy_pass http://127.0.0.1:9000;
 EOF
+cat >"$TMP/static.conf" <<EOF
+proxy_set_header Wgate-Peer \$wgate_peer;
+proxy_set_header Wgate-Peer-Groups \$wgate_peer_groups;
+proxy_pass http://127.0.0.1:9000;
+EOF
+cat >"$TMP/haproxy.cfg" <<EOF
+defaults
+	mode http
+	timeout connect 2s
+	timeout client 5s
+	timeout server 5s
+frontend api
+	bind 10.10.0.1:8082
+	http-request set-var(txn.wgate) src,map_ip($TMP/gw/wgate.map)
+	http-request deny deny_status 403 if { path_beg /v1/orders } !{ var(txn.wgate) -m sub ;,orders, }
+	http-request deny deny_status 403 if { path_beg /v1/status } !{ var(txn.wgate) -m sub ;,status, }
+	http-request set-header Wgate-Peer %[var(txn.wgate),field(1,;)]
+	http-request set-header Wgate-Peer-Groups %[var(txn.wgate),field(2,;)]
+	default_backend api
+backend api
+	server api 127.0.0.1:9000
+EOF
+check "haproxy -c accepts the map_ip config" nsx "$GW" haproxy -c -q -f "$TMP/haproxy.cfg"
+check "haproxy starts in the gateway's namespace" nsx "$GW" haproxy -D -p "$TMP/haproxy.pid" -f "$TMP/haproxy.cfg"
 check "nginx -t accepts the documented auth_request config" nsx "$GW" nginx -t -c "$TMP/nginx.conf"
 check "nginx starts in the gateway's namespace" nsx "$GW" nginx -c "$TMP/nginx.conf"
 
@@ -235,11 +298,36 @@ check "a forged X-Forwarded-For does not borrow another peer's identity" \
 check "NGINX's access log names the calling peer" \
 	bash -c "grep -q '^10.10.0.2 peer=partner-a \"GET /v1/orders' $TMP/access.log && grep -q '^10.10.0.3 peer=partner-b \"GET /v1/status' $TMP/access.log"
 
+call_port() { # call_port PORT NS PATH PATTERN
+	local out
+	out=$(ip netns exec "$2" curl -s -m 5 -w ' %{http_code}' "http://10.10.0.1:$1$3")
+	grep -qE "$4" <<<"$out" || { echo "got: $out"; return 1; }
+}
+for port in 8081 8082; do
+	gw=NGINX
+	[ $port = 8082 ] && gw=HAProxy
+	check "$gw, generated config: partner-a calls /v1/orders as partner-a" \
+		call_port $port "$A" /v1/orders '^/v1/orders for partner-a \(,?orders,?\) 200$'
+	check "$gw, generated config: partner-a refused /v1/status" call_port $port "$A" /v1/status ' 403$'
+	check "$gw, generated config: partner-b calls /v1/status as partner-b" \
+		call_port $port "$B" /v1/status 'for partner-b \(,?status,?\) 200$'
+	check "$gw, generated config: partner-b refused /v1/orders" call_port $port "$B" /v1/orders ' 403$'
+done
+
 # The answer follows the running interface, at once.
 gateway_conf status >"$TMP/$IF.conf"
 check "reload moves partner-a from group orders to status" nsx "$GW" "$WGATE" reload "$IF"
 check "partner-a's next /v1/orders: 403" call_has "$A" /v1/orders ' 403$'
 check "partner-a's next /v1/status: 200" call_has "$A" /v1/status 'for partner-a \(status\)'
+check "reload rewrote the generated configs and ran GatewayReload again" \
+	bash -c "grep -q '^10.10.0.2/32 partner-a;,status,\$' $TMP/gw/wgate.map && [ \$(wc -l <$TMP/gateway-reloads) = 2 ]"
+sleep 1 # NGINX's and HAProxy's new workers
+for port in 8081 8082; do
+	check "port $port follows: partner-a refused /v1/orders" call_port $port "$A" /v1/orders ' 403$'
+	check "port $port follows: partner-a calls /v1/status" call_port $port "$A" /v1/status 'for partner-a \(,?status,?\) 200$'
+done
+check "a reload that changes nothing leaves the files and the gateway alone" \
+	bash -c "ip netns exec $GW $WGATE reload $IF && [ \$(wc -l <$TMP/gateway-reloads) = 2 ]"
 check "show follows the reload" bash -c "ip netns exec $GW $WGATE show $IF | grep -qzE 'name: partner-a.  groups: status'"
 check "wg set moves 10.10.0.3 to partner-a" \
 	nsx "$GW" wg set "$IF" peer "$PUB_A" allowed-ips 10.10.0.2/32,10.10.0.3/32
