@@ -126,7 +126,8 @@ static int open_listener(struct http_server *server, const char *address, const 
 }
 
 int http_listen(struct http_server *server, const char *address, const char *what,
-		http_handler handle, void *ctx, uint64_t (*clock)(void), char *err, size_t err_len)
+		unsigned per_address, http_handler handle, void *ctx, uint64_t (*clock)(void),
+		char *err, size_t err_len)
 {
 	int fd;
 
@@ -140,7 +141,7 @@ int http_listen(struct http_server *server, const char *address, const char *wha
 	server->httpd = MHD_start_daemon(
 	    MHD_USE_EPOLL, 0, NULL, NULL, answer, server, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_PER_ADDRESS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_SECONDS,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_NOTIFY_CONNECTION, track,
 	    server, MHD_OPTION_END);

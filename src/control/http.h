@@ -16,7 +16,6 @@
 
 enum {
 	HTTP_CONNECTIONS = 64,
-	HTTP_CONNECTIONS_PER_ADDRESS = 16,
 	HTTP_IDLE_SECONDS = 10,
 	HTTP_LIFETIME_SECONDS = 30,
 };
@@ -45,13 +44,16 @@ struct http_server {
 };
 
 /*
- * Listens on address (listen_address_valid: "IP:port" or "unix:/PATH"); 0 or a negative errno with
- * a sentence in err naming what (for messages: "metrics", "the identity endpoint"). A unix socket
- * is created mode 0666 (who may connect is the directory's business); an old socket file at the
- * path is replaced. clock gives monotonic ns.
+ * Listens on address (listen_address_valid: "IP:port" or "unix:/PATH"),
+ * allowing per_address of the HTTP_CONNECTIONS to one client address; 0 or a
+ * negative errno with a sentence in err naming what (for messages: "metrics",
+ * "the identity endpoint"). A unix socket is created mode 0666 (who may
+ * connect is the directory's business); an old socket file at the path is
+ * replaced. clock gives monotonic ns.
  */
 int http_listen(struct http_server *server, const char *address, const char *what,
-		http_handler handle, void *ctx, uint64_t (*clock)(void), char *err, size_t err_len);
+		unsigned per_address, http_handler handle, void *ctx, uint64_t (*clock)(void),
+		char *err, size_t err_len);
 /* The fd to watch for input (-1 when off); call http_run() when it is ready. */
 int http_fd(const struct http_server *server);
 /* Serves what is ready and shuts down connections past their lifetime. */

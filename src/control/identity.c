@@ -168,8 +168,9 @@ int identity_listen(struct identity_server *server, const char *address, const s
 {
 	memset(server, 0, sizeof(*server));
 	server->device = dev;
-	return http_listen(&server->http, address, "the identity endpoint", answer, server, clock,
-			   err, err_len);
+	/* its one client is the gateway on this host, with a connection per worker */
+	return http_listen(&server->http, address, "the identity endpoint", HTTP_CONNECTIONS,
+			   answer, server, clock, err, err_len);
 }
 
 void identity_close(struct identity_server *server)

@@ -596,7 +596,9 @@ int metrics_listen(struct metrics_server *server, const char *address, const str
 	server->device = dev;
 	server->datapath = dp;
 	server->ifname = ifname;
-	return http_listen(&server->http, address, "metrics", answer, server, clock, err, err_len);
+	/* scrapers are few: one address must not take every slot */
+	return http_listen(&server->http, address, "metrics", 16, answer, server, clock, err,
+			   err_len);
 }
 
 void metrics_close(struct metrics_server *server)
