@@ -141,10 +141,9 @@ int http_listen(struct http_server *server, const char *address, const char *wha
 	server->httpd = MHD_start_daemon(
 	    MHD_USE_EPOLL, 0, NULL, NULL, answer, server, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_SECONDS,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_NOTIFY_CONNECTION, track,
-	    server, MHD_OPTION_END);
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+	    MHD_OPTION_NOTIFY_CONNECTION, track, server, MHD_OPTION_END);
 	if (!server->httpd) {
 		snprintf(err, err_len, "cannot serve %s on %s: the HTTP server did not start", what,
 			 address);

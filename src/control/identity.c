@@ -110,6 +110,8 @@ static enum MHD_Result reply(struct MHD_Connection *connection, enum identity_re
 	    [IDENTITY_NOT_IN_GROUP] = MHD_HTTP_FORBIDDEN,
 	};
 	json_object *doc = json_object_new_object();
+	/* who called, also when refused for a group: the gateway's log names the caller */
+	bool named = result == IDENTITY_ALLOWED || result == IDENTITY_NOT_IN_GROUP;
 	char key[KEY_BASE64_LEN + 1];
 	struct MHD_Response *r;
 	const char *body;
@@ -120,7 +122,7 @@ static enum MHD_Result reply(struct MHD_Connection *connection, enum identity_re
 	json_object_object_add(doc, "result", json_object_new_string(identity_result_name(result)));
 	if (forwarded_for && result != IDENTITY_NO_ADDRESS)
 		json_object_object_add(doc, "address", json_object_new_string(forwarded_for));
-	if (result == IDENTITY_ALLOWED) {
+	if (named) {
 		key_to_base64(key, peer->public_key);
 		json_object_object_add(doc, "peer",
 				       json_object_new_string(peer->name ? peer->name : key));
@@ -135,7 +137,7 @@ static enum MHD_Result reply(struct MHD_Connection *connection, enum identity_re
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 		MHD_add_response_header(r, "Wgate-Result", identity_result_name(result));
-		if (result == IDENTITY_ALLOWED) {
+		if (named) {
 			MHD_add_response_header(r, "Wgate-Peer", peer->name ? peer->name : key);
 			MHD_add_response_header(r, "Wgate-Peer-Key", key);
 			MHD_add_response_header(r, "Wgate-Peer-Groups",

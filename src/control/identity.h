@@ -12,7 +12,8 @@
  * it is read from the device at the moment of the request, so it changes the
  * moment a peer is removed, expires or its AllowedIPs move.
  *
- * The request names the address as the last entry of X-Forwarded-For (the
+ * A refusal for a group names the peer too, so the gateway's log says who was
+ * refused. The request names the address as the last entry of X-Forwarded-For (the
  * one the gateway itself appends or sets); a path /group/NAME[/...] also
  * requires the peer to be in group NAME.
  */

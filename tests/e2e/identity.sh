@@ -181,6 +181,7 @@ check "the groups in Wgate-Peer-Groups" grep -q '^Wgate-Peer-Groups: orders' "$T
 check "the JSON body says the same" grep -qF "\"peer\":\"partner-a\",\"public_key\":\"$PUB_A\",\"groups\":\"orders\"" "$TMP/ask.body"
 check "a group the peer is in: 200" ask_is 200 /group/orders/v1/orders 10.10.0.2
 check "a group it is not in: 403" ask_is 403 /group/status 10.10.0.2 '^Wgate-Result: not_in_group'
+check "the refusal still names the caller, for the gateway's log" grep -q '^Wgate-Peer: partner-a' "$TMP/ask.head"
 check "the friendly_name comment names partner-b" ask_is 200 / 10.10.0.3 '^Wgate-Peer: partner-b'
 check "an address no peer holds: 403" ask_is 403 / 10.10.0.9 '^Wgate-Result: unknown_address'
 check "no X-Forwarded-For: 400" ask_is 400 / ""
