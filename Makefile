@@ -4,6 +4,7 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+DATADIR ?= $(PREFIX)/share/wgate
 PKG_CONFIG ?= pkg-config
 
 CC ?= cc
@@ -121,6 +122,8 @@ install: wgate
 	install -m 0644 docs/wgate.8 $(DESTDIR)$(MANDIR)/man8/wgate.8
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/bin|$(BINDIR)|g' dist/wgate@.service >$(DESTDIR)$(UNITDIR)/wgate@.service
+	install -d $(DESTDIR)$(DATADIR)/haproxy
+	install -m 0644 dist/haproxy/wgate-identity.lua $(DESTDIR)$(DATADIR)/haproxy/
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c fuzz/*.h bench/*.c

@@ -8,7 +8,8 @@ trap 'rm -rf "$dest"' EXIT
 check "make install PREFIX=/usr DESTDIR=... succeeds" make -s -C "$top" install PREFIX=/usr DESTDIR="$dest"
 check "it installs wgate, wgated, wgate(8) and wgate@.service" bash -c "
 	[ -x '$dest/usr/bin/wgate' ] && [ -L '$dest/usr/bin/wgated' ] &&
-	[ -f '$dest/usr/share/man/man8/wgate.8' ] && [ -f '$dest/usr/lib/systemd/system/wgate@.service' ]"
+	[ -f '$dest/usr/share/man/man8/wgate.8' ] && [ -f '$dest/usr/lib/systemd/system/wgate@.service' ] &&
+	[ -f '$dest/usr/share/wgate/haproxy/wgate-identity.lua' ]"
 check "the unit runs the installed binary in the foreground and reloads with wgate reload" bash -c "
 	grep -q '^ExecStart=/usr/bin/wgate up --foreground %i' '$dest/usr/lib/systemd/system/wgate@.service' &&
 	grep -q '^ExecReload=/usr/bin/wgate reload %i' '$dest/usr/lib/systemd/system/wgate@.service'"

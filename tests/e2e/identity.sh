@@ -77,7 +77,7 @@ ListenPort = 51820
 Address = 10.10.0.1/24
 MetricsAddress = 127.0.0.1:9586
 IdentityAddress = unix:$SOCK
-ApiPorts = tcp/8080-8082
+ApiPorts = tcp/8080-8083
 GatewayConfig = nginx $TMP/gw/wgate.nginx
 GatewayConfig = haproxy $TMP/gw/wgate.map
 GatewayReload = echo reload >>$TMP/gateway-reloads
@@ -86,11 +86,11 @@ GatewayReload = test ! -f $TMP/haproxy.pid || haproxy -D -p $TMP/haproxy.pid -f 
 
 [Group]
 Name = orders
-Allow = gateway tcp/8080-8082, gateway icmp
+Allow = gateway tcp/8080-8083, gateway icmp
 
 [Group]
 Name = status
-Allow = gateway tcp/8080-8082, gateway icmp
+Allow = gateway tcp/8080-8083, gateway icmp
 
 [Peer]
 Name = partner-a
@@ -253,7 +253,10 @@ proxy_set_header Wgate-Peer \$wgate_peer;
 proxy_set_header Wgate-Peer-Groups \$wgate_peer_groups;
 proxy_pass http://127.0.0.1:9000;
 EOF
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cat >"$TMP/haproxy.cfg" <<EOF
+global
+	lua-load $top/dist/haproxy/wgate-identity.lua
 defaults
 	mode http
 	timeout connect 2s
@@ -266,6 +269,14 @@ frontend api
 	http-request deny deny_status 403 if { path_beg /v1/status } !{ var(txn.wgate) -m sub ;,status, }
 	http-request set-header Wgate-Peer %[var(txn.wgate),field(1,;)]
 	http-request set-header Wgate-Peer-Groups %[var(txn.wgate),field(2,;)]
+	default_backend api
+frontend live # live identity: HAProxy asks the endpoint (dist/haproxy/wgate-identity.lua)
+	bind 10.10.0.1:8083
+	http-request lua.wgate-identity unix@$SOCK orders if { path_beg /v1/orders }
+	http-request lua.wgate-identity unix@$SOCK status if { path_beg /v1/status }
+	http-request deny deny_status 403 if !{ var(txn.wgate_allowed) -m bool }
+	http-request set-header Wgate-Peer %[var(txn.wgate_peer)]
+	http-request set-header Wgate-Peer-Groups %[var(txn.wgate_groups)]
 	default_backend api
 backend api
 	server api 127.0.0.1:9000
@@ -304,15 +315,16 @@ call_port() { # call_port PORT NS PATH PATTERN
 	out=$(ip netns exec "$2" curl -s -m 5 -w ' %{http_code}' "http://10.10.0.1:$1$3")
 	grep -qE "$4" <<<"$out" || { echo "got: $out"; return 1; }
 }
-for port in 8081 8082; do
-	gw=NGINX
-	[ $port = 8082 ] && gw=HAProxy
-	check "$gw, generated config: partner-a calls /v1/orders as partner-a" \
+for port in 8081 8082 8083; do
+	gw="NGINX, generated config"
+	[ $port = 8082 ] && gw="HAProxy, generated map"
+	[ $port = 8083 ] && gw="HAProxy, asking the endpoint (Lua)"
+	check "$gw: partner-a calls /v1/orders as partner-a" \
 		call_port $port "$A" /v1/orders '^/v1/orders for partner-a \(,?orders,?\) 200$'
-	check "$gw, generated config: partner-a refused /v1/status" call_port $port "$A" /v1/status ' 403$'
-	check "$gw, generated config: partner-b calls /v1/status as partner-b" \
+	check "$gw: partner-a refused /v1/status" call_port $port "$A" /v1/status ' 403$'
+	check "$gw: partner-b calls /v1/status as partner-b" \
 		call_port $port "$B" /v1/status 'for partner-b \(,?status,?\) 200$'
-	check "$gw, generated config: partner-b refused /v1/orders" call_port $port "$B" /v1/orders ' 403$'
+	check "$gw: partner-b refused /v1/orders" call_port $port "$B" /v1/orders ' 403$'
 done
 
 # The answer follows the running interface, at once.
@@ -323,7 +335,7 @@ check "partner-a's next /v1/status: 200" call_has "$A" /v1/status 'for partner-a
 check "reload rewrote the generated configs and ran GatewayReload again" \
 	bash -c "grep -q '^10.10.0.2/32 partner-a;,status,\$' $TMP/gw/wgate.map && [ \$(wc -l <$TMP/gateway-reloads) = 2 ]"
 sleep 1 # NGINX's and HAProxy's new workers
-for port in 8081 8082; do
+for port in 8081 8082 8083; do
 	check "port $port follows: partner-a refused /v1/orders" call_port $port "$A" /v1/orders ' 403$'
 	check "port $port follows: partner-a calls /v1/status" call_port $port "$A" /v1/status 'for partner-a \(,?status,?\) 200$'
 done
