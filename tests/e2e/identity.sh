@@ -214,7 +214,7 @@ error_log $TMP/nginx-error.log;
 events { worker_connections 64; }
 http {
 	access_log off;
-	log_format wgate '\$remote_addr peer=\$wgate_peer "\$request" \$status';
+	log_format wgate '\$remote_addr peer=\$wgate_caller "\$request" \$status';
 	upstream wgate_identity { server unix:$SOCK; }
 	include $TMP/gw/wgate.nginx;
 	server { # static identity: the generated geo blocks
@@ -242,10 +242,10 @@ http {
 }
 EOF
 cat >"$TMP/identity.conf" <<EOF
-auth_request_set \$wgate_peer \$upstream_http_wgate_peer;
-auth_request_set \$wgate_groups \$upstream_http_wgate_peer_groups;
-proxy_set_header Wgate-Peer \$wgate_peer;
-proxy_set_header Wgate-Peer-Groups \$wgate_groups;
+auth_request_set \$wgate_caller \$upstream_http_wgate_peer;
+auth_request_set \$wgate_caller_groups \$upstream_http_wgate_peer_groups;
+proxy_set_header Wgate-Peer \$wgate_caller;
+proxy_set_header Wgate-Peer-Groups \$wgate_caller_groups;
 proxy_pass http://127.0.0.1:9000;
 EOF
 cat >"$TMP/static.conf" <<EOF
