@@ -33,12 +33,51 @@ static unsigned read_report(const char *ifname, char *text, size_t len)
 	return generation;
 }
 
-int cmd_reload(int argc, char **argv)
+int reload_interface(const char *who, const char *ifname, FILE *say)
 {
 	char pidpath[64], config_path[4096] = "", report[1024] = "";
 	unsigned before;
-	int pid = 0;
+	int pid = running_interface(ifname, config_path);
 
+	if (!pid) {
+		run_file_path(pidpath, sizeof(pidpath), ifname, "pid");
+		cli_error("%s: `%s' is not run by `wgate up' (no %s)\n", who, ifname, pidpath);
+		return 1;
+	}
+	before = read_report(ifname, report, sizeof(report));
+	if (kill(pid, SIGHUP) < 0) {
+		cli_error("%s: cannot signal pid %d: %s\n", who, pid, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < 2000; ++i) {
+		struct timespec tick = {0, 5 * 1000000L};
+
+		if (read_report(ifname, report, sizeof(report)) != before) {
+			report[strcspn(report, "\n")] = '\0';
+			if (strstr(report, "status=ok")) {
+				fprintf(say, "%s: %s: applied %s\n", who, ifname, config_path);
+				return 0;
+			}
+			if (strstr(report, "status=partial") && strstr(report, "message=")) {
+				cli_error("%s: %s: applied %s except: %s\n", who, ifname,
+					  config_path, strstr(report, "message=") + 8);
+				return 1;
+			}
+			if (strstr(report, "message="))
+				cli_error("%s: %s: %s\n%s: nothing was changed\n", who, ifname,
+					  strstr(report, "message=") + 8, who);
+			else
+				cli_error("%s: %s\n", who, report);
+			return 1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	cli_error("%s: the daemon (pid %d) did not answer within 10 s\n", who, pid);
+	return 1;
+}
+
+int cmd_reload(int argc, char **argv)
+{
 	if (argc != 2 || wants_help(argc, argv) || !uapi_name_valid(argv[1])) {
 		bool help = wants_help(argc, argv);
 
@@ -50,42 +89,5 @@ int cmd_reload(int argc, char **argv)
 			"and DNS. A config with an error changes nothing. SIGHUP does the same.\n");
 		return !help;
 	}
-	pid = running_interface(argv[1], config_path);
-	if (!pid) {
-		run_file_path(pidpath, sizeof(pidpath), argv[1], "pid");
-		cli_error("wgate reload: `%s' is not run by `wgate up' (no %s)\n", argv[1],
-			  pidpath);
-		return 1;
-	}
-	before = read_report(argv[1], report, sizeof(report));
-	if (kill(pid, SIGHUP) < 0) {
-		cli_error("wgate reload: cannot signal pid %d: %s\n", pid, strerror(errno));
-		return 1;
-	}
-	for (int i = 0; i < 2000; ++i) {
-		struct timespec tick = {0, 5 * 1000000L};
-
-		if (read_report(argv[1], report, sizeof(report)) != before) {
-			report[strcspn(report, "\n")] = '\0';
-			if (strstr(report, "status=ok")) {
-				printf("wgate reload: %s: applied %s\n", argv[1], config_path);
-				return 0;
-			}
-			if (strstr(report, "status=partial") && strstr(report, "message=")) {
-				cli_error("wgate reload: %s: applied %s except: %s\n", argv[1],
-					  config_path, strstr(report, "message=") + 8);
-				return 1;
-			}
-			if (strstr(report, "message="))
-				cli_error(
-				    "wgate reload: %s: %s\nwgate reload: nothing was changed\n",
-				    argv[1], strstr(report, "message=") + 8);
-			else
-				cli_error("wgate reload: %s\n", report);
-			return 1;
-		}
-		nanosleep(&tick, NULL);
-	}
-	cli_error("wgate reload: the daemon (pid %d) did not answer within 10 s\n", pid);
-	return 1;
+	return reload_interface("wgate reload", argv[1], stdout);
 }

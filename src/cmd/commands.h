@@ -17,6 +17,7 @@ int cmd_pubkey(int argc, char **argv);
 int cmd_strip(int argc, char **argv);
 int cmd_firewall(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
@@ -27,6 +28,12 @@ int cmd_syncconf(int argc, char **argv);
 /* The daemon alone, when wgate runs under the name wgated. */
 int wgated_main(int argc, char **argv);
 
+/*
+ * Has the daemon running ifname reload its config file, and says how that
+ * went (who names the command in messages; success is said on say); the exit
+ * status.
+ */
+int reload_interface(const char *who, const char *ifname, FILE *say);
 /* True when argv holds exactly one argument and it asks for help. */
 bool wants_help(int argc, char **argv);
 /*

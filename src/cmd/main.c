@@ -23,6 +23,7 @@ static const struct {
     {"reload", cmd_reload, "Apply a changed config to a running interface, sessions kept"},
     {"set", cmd_set, "Change a running interface, as wg set does"},
     {"firewall", cmd_firewall, "Print the nftables rules a config's access policy makes"},
+    {"peer", cmd_peer, "Add, list and remove peers in a config, the running interface following"},
     {"gateway", cmd_gateway, "Print an API gateway's config of the peers' names and groups"},
     {"syncconf", cmd_syncconf, "Make a running interface's peers match a config file"},
 };

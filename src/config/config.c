@@ -42,6 +42,7 @@ enum key {
 	KEY_METRICS_ADDRESS,
 	KEY_IDENTITY_ADDRESS,
 	KEY_GATEWAY_CONFIG,
+	KEY_PUBLIC_ENDPOINT,
 	KEY_GATEWAY_RELOAD,
 	KEY_PUBLIC_KEY,
 	KEY_PRESHARED_KEY,
@@ -86,6 +87,8 @@ static const struct {
     /* wgate's own: gateway configs derived from the peers, and what reloads the gateway */
     [KEY_GATEWAY_CONFIG] = {"GatewayConfig", SECTION_INTERFACE, true, true},
     [KEY_GATEWAY_RELOAD] = {"GatewayReload", SECTION_INTERFACE, true, true},
+    /* wgate's own: where clients reach this interface, for the configs wgate peer add prints */
+    [KEY_PUBLIC_ENDPOINT] = {"PublicEndpoint", SECTION_INTERFACE, true, false},
     [KEY_PUBLIC_KEY] = {"PublicKey", SECTION_PEER, false, false},
     [KEY_PRESHARED_KEY] = {"PresharedKey", SECTION_PEER, false, false},
     [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
@@ -573,6 +576,20 @@ static bool apply(struct parser *p, enum key key, char *value)
 		    value);
 	case KEY_GATEWAY_CONFIG:
 		return add_gateway_output(p, value);
+	case KEY_PUBLIC_ENDPOINT: {
+		char host[256];
+		const char *port;
+		uint64_t number;
+
+		if (!host_port_split(value, host, sizeof(host), &port) || !*host ||
+		    !parse_uint(port, 65535, false, &number) || !number)
+			return fail(
+			    p,
+			    "PublicEndpoint `%s' is not HOST:PORT (a name or address, and a "
+			    "port from 1 to 65535)",
+			    value);
+		return set_string(p, &c->public_endpoint, value);
+	}
 	case KEY_GATEWAY_RELOAD:
 		return strv_push(&c->gateway_reload, value) || fail(p, "out of memory");
 	case KEY_SAVE_CONFIG:
@@ -1065,6 +1082,7 @@ void config_free(struct config *config)
 		free(config->gateway_outputs[i].path);
 	free(config->gateway_outputs);
 	strv_free(&config->gateway_reload);
+	free(config->public_endpoint);
 	free(config->identity_address);
 	free(config->metrics_address);
 	strv_free(&config->dns);

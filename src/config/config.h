@@ -115,6 +115,7 @@ struct config {
 	struct gateway_output *gateway_outputs; /* GatewayConfig: written at up and reload */
 	size_t gateway_outputs_len;
 	struct strv gateway_reload; /* GatewayReload: run when one of them changed */
+	char *public_endpoint;	    /* PublicEndpoint: HOST:PORT for clients; NULL when unset */
 
 	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
 	struct policy_rules api_ports; /* gateway services only peers and management reach */

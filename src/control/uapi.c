@@ -454,6 +454,12 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				    !crypto_is_zero(peer->preshared_key, KEY_LEN);
 			} else if (peer && KEY("persistent_keepalive_interval")) {
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
+			} else if (peer && KEY("last_handshake_time_sec")) {
+				peer->last_handshake = strtoll(value, NULL, 10);
+			} else if (peer && KEY("rx_bytes")) {
+				peer->rx_bytes = strtoull(value, NULL, 10);
+			} else if (peer && KEY("tx_bytes")) {
+				peer->tx_bytes = strtoull(value, NULL, 10);
 			} else if (peer && (KEY("wgate_name") || KEY("wgate_groups"))) {
 				char **to = KEY("wgate_name") ? &peer->name : &peer->groups;
 

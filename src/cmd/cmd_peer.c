@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wgate peer add | list | remove: the guide's peer lifecycle on the config
+ * file, which stays the source of truth (edited in place, comments and order
+ * kept, replaced atomically with a backup, under a lock), with the running
+ * interface reloaded from it (wgate(8), PEERS).
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/commands.h"
+#include "config/config.h"
+#include "config/edit.h"
+#include "config/policy.h"
+#include "control/uapi.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
+#include "ops/config_file.h"
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: wgate peer add <INTERFACE | CONFIG_FILE> NAME [--groups G1,G2]\n"
+	    "                      [--public-key KEY] [--endpoint HOST:PORT] [--keepalive "
+	    "SECONDS]\n"
+	    "       wgate peer list <INTERFACE | CONFIG_FILE> [--json]\n"
+	    "       wgate peer remove <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n\n"
+	    "add writes a [Peer] for NAME into the config: the next free tunnel address in\n"
+	    "each of the interface's subnets, a new key pair (unless the client's public key\n"
+	    "is given) and preshared key, and the groups; then it prints the client's config\n"
+	    "(wg-quick format; its Endpoint is the interface's PublicEndpoint or --endpoint).\n"
+	    "list shows the peers with their names, addresses, groups and, when the interface\n"
+	    "runs, latest handshake and transfer. remove deletes a peer's [Peer] section.\n"
+	    "The config keeps its comments and order, is replaced whole (the previous one kept\n"
+	    "as FILE.bak), and a running interface is reloaded from it: other peers' sessions\n"
+	    "are kept; a removed peer's end at once. See wgate(8), PEERS.\n");
+}
+
+struct target {
+	char path[4096], ifname[IFNAMSIZ];
+	bool running;
+	struct config config;
+	char *text;
+	size_t len;
+	int lock;
+};
+
+static void target_free(struct target *t)
+{
+	config_free(&t->config);
+	if (t->text) {
+		crypto_wipe(t->text, t->len);
+		free(t->text);
+	}
+	config_file_unlock(t->lock);
+}
+
+/* The config an argument means, locked and read; false with the message said. */
+static bool target_open(struct target *t, const char *who, const char *arg, bool lock)
+{
+	char err[512];
+
+	memset(t, 0, sizeof(*t));
+	t->lock = -1;
+	if (!config_for_reading(arg, t->path, t->ifname, &t->running)) {
+		cli_error("%s: `%s' does not name an interface: name the file NAME.conf\n", who,
+			  t->path);
+		return false;
+	}
+	if (lock && (t->lock = config_file_lock(t->path, err, sizeof(err))) < 0) {
+		cli_error("%s: %s\n", who, err);
+		return false;
+	}
+	t->text = read_file(t->path, 64 << 20, &t->len, err, sizeof(err));
+	if (!t->text || !config_parse(&t->config, t->text, t->len, t->path, err, sizeof(err))) {
+		cli_error("%s: %s\n", who, err);
+		target_free(t);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Puts text in place of the config (checked whole first) and has a running
+ * interface reload it; on a failure the previous file comes back.
+ */
+static int commit(struct target *t, const char *who, const char *text, size_t len)
+{
+	struct config check;
+	char err[512];
+
+	if (!config_parse(&check, text, len, t->path, err, sizeof(err))) {
+		cli_error("%s: the edited config would not load: %s\n%s: nothing was changed\n",
+			  who, err, who);
+		return 1;
+	}
+	config_free(&check);
+	if (!config_file_replace(t->path, text, len, err, sizeof(err))) {
+		cli_error("%s: %s\n%s: nothing was changed\n", who, err, who);
+		return 1;
+	}
+	/* stdout may be the client's config: the reload's word goes to stderr */
+	if (t->running && reload_interface(who, t->ifname, stderr)) {
+		if (config_file_restore(t->path, err, sizeof(err)))
+			cli_error("%s: %s is as it was\n", who, t->path);
+		else
+			cli_error("%s: %s\n", who, err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The client's routes: the interface's subnets, and what its rules let it reach beyond. */
+static void client_routes(FILE *f, const struct config *c, const struct strv *groups,
+			  const struct policy_rules *own)
+{
+	struct ip_prefix seen[64];
+	size_t n = 0;
+	char text[64];
+
+	for (size_t i = 0; i < c->addresses_len && n < 64; ++i) {
+		struct ip_prefix net = c->addresses[i]; /* 10.10.0.1/24: 10.10.0.0/24 */
+		unsigned bits = net.family == AF_INET ? 32 : 128;
+
+		if (net.cidr == bits)
+			continue;
+		for (unsigned b = net.cidr; b < bits; ++b)
+			((uint8_t *)&net.addr)[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+		seen[n++] = net;
+	}
+	for (size_t g = 0; g <= groups->len; ++g) {
+		const struct policy_rules *rules = own;
+
+		if (g < groups->len)
+			for (size_t k = 0; k < c->groups_len; ++k)
+				if (!strcmp(c->groups[k].name, groups->v[g]))
+					rules = &c->groups[k].allow;
+		for (size_t r = 0; rules && r < rules->len && n < 64; ++r) {
+			const struct policy_rule *rule = &rules->v[r];
+			bool known = false;
+
+			if (rule->gateway || !rule->dest.family)
+				continue;
+			for (size_t k = 0; k < n; ++k)
+				known |= ip_prefix_contains(&seen[k], &rule->dest);
+			if (!known)
+				seen[n++] = rule->dest;
+		}
+		if (g == groups->len)
+			break;
+	}
+	fputs("AllowedIPs = ", f);
+	for (size_t k = 0; k < n; ++k) {
+		ip_prefix_format(&seen[k], text, sizeof(text));
+		fprintf(f, "%s%s", k ? ", " : "", text);
+	}
+	fputc('\n', f);
+}
+
+static int peer_add(int argc, char **argv)
+{
+	const char *who = "wgate peer add", *name, *groups = NULL, *public = NULL, *endpoint = NULL;
+	uint8_t private_key[KEY_LEN], public_key[KEY_LEN], psk[KEY_LEN], gateway_pub[KEY_LEN];
+	char key[KEY_BASE64_LEN + 1], section[2048], addr_text[2][64], *edited = NULL;
+	struct ip_prefix addr[2];
+	unsigned addresses = 0;
+	uint64_t keepalive = 25;
+	struct target t;
+	size_t n = 0, edited_len;
+	int status = 1;
+
+	if (argc < 3) {
+		usage(stderr);
+		return 1;
+	}
+	name = argv[2];
+	for (int i = 3; i < argc; ++i) {
+		const char *opt = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!value) {
+			cli_error("%s: %s needs a value\n", who, opt);
+			return 1;
+		}
+		if (!strcmp(opt, "--groups"))
+			groups = value;
+		else if (!strcmp(opt, "--public-key"))
+		public = value;
+		else if (!strcmp(opt, "--endpoint")) endpoint = value;
+		else if (!strcmp(opt, "--keepalive"))
+		{
+			if (!parse_uint(value, 65535, false, &keepalive)) {
+				cli_error("%s: --keepalive `%s' is not a number of seconds\n", who,
+					  value);
+				return 1;
+			}
+		}
+		else
+		{
+			cli_error("%s: unknown option `%s'\n", who, opt);
+			return 1;
+		}
+		++i;
+	}
+	if (!peer_name_valid(name, true)) {
+		cli_error("%s: `%s' is not a peer name (1 to 64 letters, digits, `_', `-', `.', "
+			  "`@')\n",
+			  who, name);
+		return 1;
+	}
+	if (public && !key_from_base64(public_key, public)) {
+		cli_error("%s: --public-key is not a base64 WireGuard key\n", who);
+		return 1;
+	}
+	if (!target_open(&t, who, argv[1], true))
+		return 1;
+	if (config_find_peer(&t.config, name)) {
+		cli_error("%s: %s already has a peer named `%s'\n", who, t.path, name);
+		goto out;
+	}
+	if (!endpoint)
+		endpoint = t.config.public_endpoint;
+	if (!endpoint) {
+		cli_error(
+		    "%s: no endpoint for the client's config: set PublicEndpoint = HOST:PORT in "
+		    "[Interface], or give --endpoint\n",
+		    who);
+		goto out;
+	}
+	if (!t.config.has_private_key || !x25519_public(gateway_pub, t.config.private_key)) {
+		cli_error("%s: %s has no PrivateKey: the client would not know the gateway's key\n",
+			  who, t.path);
+		goto out;
+	}
+	for (int f = 0; f < 2; ++f)
+		if (config_free_address(&t.config, f ? AF_INET6 : AF_INET, &addr[addresses]))
+			ip_prefix_format(&addr[addresses], addr_text[addresses],
+					 sizeof(addr_text[0])),
+			    ++addresses;
+	if (!addresses) {
+		cli_error(
+		    "%s: no free tunnel address: %s has no Address, or its subnets are full\n", who,
+		    t.path);
+		goto out;
+	}
+	if ((!public && !x25519_generate(private_key)) ||
+	    (!public && !x25519_public(public_key, private_key)) || !crypto_random(psk, KEY_LEN)) {
+		cli_error("%s: the system random number generator failed\n", who);
+		goto out;
+	}
+	/* the new section */
+	{
+		time_t now = time(NULL);
+		char date[32];
+
+		strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&now));
+		n += (size_t)snprintf(section + n, sizeof(section) - n,
+				      "[Peer]\n# added by wgate peer add on %s\nName = %s\n", date,
+				      name);
+		if (groups)
+			n += (size_t)snprintf(section + n, sizeof(section) - n, "Groups = %s\n",
+					      groups);
+		key_to_base64(key, public_key);
+		n += (size_t)snprintf(section + n, sizeof(section) - n, "PublicKey = %s\n", key);
+		key_to_base64(key, psk);
+		n += (size_t)snprintf(section + n, sizeof(section) - n, "PresharedKey = %s\n", key);
+		n += (size_t)snprintf(section + n, sizeof(section) - n, "AllowedIPs = %s%s%s\n",
+				      addr_text[0], addresses > 1 ? ", " : "",
+				      addresses > 1 ? addr_text[1] : "");
+		if (n >= sizeof(section)) {
+			cli_error("%s: --groups is too long\n", who);
+			goto out;
+		}
+	}
+	edited = config_text_append(t.text, t.len, section, &edited_len);
+	if (!edited) {
+		cli_error("%s: out of memory\n", who);
+		goto out;
+	}
+	status = commit(&t, who, edited, edited_len);
+	if (status)
+		goto out;
+	/* the client's config, on stdout */
+	struct config edited_config;
+	char err[512];
+
+	if (!config_parse(&edited_config, edited, edited_len, t.path, err, sizeof(err))) {
+		cli_error("%s: %s\n", who, err);
+		status = 1;
+		goto out;
+	}
+	const struct peer_config *added = config_find_peer(&edited_config, name);
+
+	printf("[Interface]\n");
+	if (public) {
+		printf("# PrivateKey = (the client's own: the key whose public key was given)\n");
+	} else {
+		key_to_base64(key, private_key);
+		printf("PrivateKey = %s\n", key);
+	}
+	printf("Address = %s%s%s\n\n[Peer]\n", addr_text[0], addresses > 1 ? ", " : "",
+	       addresses > 1 ? addr_text[1] : "");
+	key_to_base64(key, gateway_pub);
+	printf("PublicKey = %s\n", key);
+	key_to_base64(key, psk);
+	printf("PresharedKey = %s\nEndpoint = %s\n", key, endpoint);
+	client_routes(stdout, &edited_config, &added->groups,
+		      added->has_allow ? &added->allow : NULL);
+	if (keepalive)
+		printf("PersistentKeepalive = %u\n", (unsigned)keepalive);
+	config_free(&edited_config);
+	if (fflush(stdout)) {
+		perror("wgate peer add: cannot write the client's config");
+		status = 1;
+	}
+out:
+	crypto_wipe(private_key, sizeof(private_key));
+	crypto_wipe(psk, sizeof(psk));
+	crypto_wipe(key, sizeof(key));
+	crypto_wipe(section, sizeof(section));
+	if (edited) {
+		crypto_wipe(edited, edited_len);
+		free(edited);
+	}
+	target_free(&t);
+	return status;
+}
+
+static int peer_remove(int argc, char **argv)
+{
+	const char *who = "wgate peer remove";
+	const struct peer_config *peer;
+	struct target t;
+	char *edited;
+	size_t edited_len;
+	int status;
+
+	if (argc != 3) {
+		usage(stderr);
+		return 1;
+	}
+	if (!target_open(&t, who, argv[1], true))
+		return 1;
+	peer = config_find_peer(&t.config, argv[2]);
+	if (!peer) {
+		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who, t.path,
+			  argv[2]);
+		target_free(&t);
+		return 1;
+	}
+	edited = config_text_remove_section(t.text, t.len, peer->line, &edited_len);
+	if (!edited) {
+		cli_error("%s: out of memory\n", who);
+		target_free(&t);
+		return 1;
+	}
+	status = commit(&t, who, edited, edited_len);
+	if (!status)
+		printf("%s: removed `%s' from %s\n", who, argv[2], t.path);
+	crypto_wipe(edited, edited_len);
+	free(edited);
+	target_free(&t);
+	return status;
+}
+
+/* The running interface's peers (for handshakes and transfer), or none. */
+static void read_live(const char *ifname, struct uapi_state *state)
+{
+	char *answer = uapi_request(ifname, "get=1\n\n");
+
+	memset(state, 0, sizeof(*state));
+	if (answer && !uapi_state_parse(state, answer))
+		memset(state, 0, sizeof(*state));
+	if (answer) {
+		crypto_wipe(answer, strlen(answer));
+		free(answer);
+	}
+}
+
+static int peer_list(int argc, char **argv)
+{
+	const char *who = "wgate peer list";
+	bool json = argc == 3 && !strcmp(argv[2], "--json");
+	struct uapi_state live = {0};
+	json_object *doc = NULL, *peers = NULL;
+	struct target t;
+
+	if (argc != 2 && !json) {
+		usage(stderr);
+		return 1;
+	}
+	if (!target_open(&t, who, argv[1], false))
+		return 1;
+	if (t.running)
+		read_live(t.ifname, &live);
+	if (json) {
+		doc = json_object_new_object();
+		peers = json_object_new_array();
+		json_object_object_add(doc, "schema", json_object_new_string("wgate.peers/1"));
+		json_object_object_add(doc, "interface", json_object_new_string(t.ifname));
+		json_object_object_add(doc, "config", json_object_new_string(t.path));
+		json_object_object_add(doc, "running", json_object_new_boolean(t.running));
+		json_object_object_add(doc, "peers", peers);
+	} else {
+		printf("%-20s %-44s %-28s %-16s %s\n", "NAME", "PUBLIC KEY", "ADDRESSES", "GROUPS",
+		       t.running ? "HANDSHAKE, RX/TX BYTES" : "");
+	}
+	for (size_t i = 0; i < t.config.peers_len; ++i) {
+		const struct peer_config *p = &t.config.peers[i];
+		const struct uapi_peer_state *l = NULL;
+		char key[KEY_BASE64_LEN + 1], addrs[512] = "", text[64],
+					      *groups = strv_join(&p->groups);
+		size_t used = 0;
+
+		for (size_t k = 0; k < live.peers_len && !l; ++k)
+			if (crypto_equal(live.peers[k].public_key, p->public_key, KEY_LEN))
+				l = &live.peers[k];
+		key_to_base64(key, p->public_key);
+		for (size_t j = 0; j < p->allowed_ips_len && used < sizeof(addrs); ++j) {
+			ip_prefix_format(&p->allowed_ips[j], text, sizeof(text));
+			used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s",
+						 j ? (json ? " " : ",") : "", text);
+		}
+		if (json) {
+			json_object *o = json_object_new_object(), *ips = json_object_new_array(),
+				    *gs = json_object_new_array();
+
+			json_object_object_add(o, "name",
+					       p->name ? json_object_new_string(p->name) : NULL);
+			json_object_object_add(o, "public_key", json_object_new_string(key));
+			for (size_t j = 0; j < p->allowed_ips_len; ++j) {
+				ip_prefix_format(&p->allowed_ips[j], text, sizeof(text));
+				json_object_array_add(ips, json_object_new_string(text));
+			}
+			json_object_object_add(o, "allowed_ips", ips);
+			for (size_t g = 0; g < p->groups.len; ++g)
+				json_object_array_add(gs, json_object_new_string(p->groups.v[g]));
+			json_object_object_add(o, "groups", gs);
+			json_object_object_add(o, "line", json_object_new_int64(p->line));
+			json_object_object_add(o, "running", json_object_new_boolean(l != NULL));
+			json_object_object_add(o, "latest_handshake",
+					       json_object_new_int64(l ? l->last_handshake : 0));
+			json_object_object_add(o, "rx_bytes",
+					       json_object_new_uint64(l ? l->rx_bytes : 0));
+			json_object_object_add(o, "tx_bytes",
+					       json_object_new_uint64(l ? l->tx_bytes : 0));
+			json_object_array_add(peers, o);
+		} else {
+			char handshake[64] = "";
+
+			if (l && l->last_handshake)
+				snprintf(handshake, sizeof(handshake), "%llds ago, %llu/%llu",
+					 (long long)time(NULL) - l->last_handshake, l->rx_bytes,
+					 l->tx_bytes);
+			else if (l)
+				snprintf(handshake, sizeof(handshake), "never, %llu/%llu",
+					 l->rx_bytes, l->tx_bytes);
+			else if (t.running)
+				snprintf(handshake, sizeof(handshake), "(not running)");
+			printf("%-20s %-44s %-28s %-16s %s\n", p->name ? p->name : "-", key, addrs,
+			       groups && *groups ? groups : "-", handshake);
+		}
+		free(groups);
+	}
+	if (json) {
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	}
+	uapi_state_free(&live);
+	target_free(&t);
+	return fflush(stdout) ? 1 : 0;
+}
+
+int cmd_peer(int argc, char **argv)
+{
+	for (int i = 1; i < argc; ++i)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+	if (argc >= 3 && !strcmp(argv[1], "add"))
+		return peer_add(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return peer_list(argc - 1, argv + 1);
+	if (argc >= 3 && !strcmp(argv[1], "remove"))
+		return peer_remove(argc - 1, argv + 1);
+	usage(stderr);
+	return 1;
+}

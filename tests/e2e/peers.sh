@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The peer lifecycle on a running gateway (wgate(8), PEERS): wgate peer add
+# writes the peer into the config and prints a client config that works as
+# printed; the running interface picks it up and the other peers' sessions are
+# untouched; list shows it with its handshake; remove cuts it off at once and
+# gives back the file byte for byte; adds run concurrently take distinct
+# addresses; a refused edit changes neither the file nor the interface.
+#
+#   O  an existing peer (wgate)  vo 192.168.93.2 -- go 192.168.93.1 \
+#                                                                   GW (wgate 10.10.0.1/24, fd10::1/64)
+#   C  the new client (wgate)    vc 192.168.94.2 -- gc 192.168.94.1 /
+source "$(dirname "$0")/../lib.sh"
+
+GW=wgl-gw-$$ O=wgl-o-$$ C=wgl-c-$$
+IF=lg$$ IF_O=lo$$ IF_C=lc$$
+TMP=$(mktemp -d)
+chmod 700 "$TMP"
+ALL="$GW $O $C"
+cleanup() {
+	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
+	sleep 0.3
+	for ns in $ALL; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	for i in "$IF" "$IF_O" "$IF_C"; do
+		rm -f /var/run/wireguard/"$i".sock /run/wgate/"$i".pid /run/wgate/"$i".reload /var/log/wgate/"$i".log
+	done
+	rmdir /var/log/wgate 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+link() { # link NS DEV NET
+	ip link add "g$2" netns "$GW" type veth peer name "v$2" netns "$1" || return 1
+	ip -n "$GW" addr add "192.168.$3.1/24" dev "g$2"
+	ip -n "$1" addr add "192.168.$3.2/24" dev "v$2"
+	ip -n "$GW" link set "g$2" up
+	ip -n "$1" link set "v$2" up
+}
+setup() {
+	local ns
+	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
+	link "$O" o 93 && link "$C" c 94
+	ip -n "$C" route add 192.168.93.0/24 via 192.168.94.1 # PublicEndpoint is on the first link
+	nsx "$GW" sysctl -qw net.ipv4.ip_forward=1
+}
+if ! setup; then
+	not_ok "network namespaces can be created (needs root)"
+	done_testing
+	exit
+fi
+
+KEY_GW=$(wg genkey) KEY_O=$(wg genkey)
+PUB_GW=$(wg pubkey <<<"$KEY_GW") PUB_O=$(wg pubkey <<<"$KEY_O")
+cat >"$TMP/$IF.conf" <<EOF
+# the gateway: comments, odd spacing and order must survive every edit
+[Interface]
+PrivateKey = $KEY_GW
+ListenPort   = 51820
+Address = 10.10.0.1/24, fd10::1/64 # the tunnel
+PublicEndpoint = 192.168.93.1:51820
+
+[Group]
+Name = partners
+Allow = gateway icmp, gateway tcp/8080
+
+# the partner that was there first
+[Peer]
+Name = old
+PublicKey = $PUB_O
+AllowedIPs = 10.10.0.2/32
+EOF
+cat >"$TMP/$IF_O.conf" <<EOF
+[Interface]
+PrivateKey = $KEY_O
+Address = 10.10.0.2/24
+[Peer]
+PublicKey = $PUB_GW
+AllowedIPs = 10.10.0.0/24
+Endpoint = 192.168.93.1:51820
+PersistentKeepalive = 25
+EOF
+chmod 600 "$TMP"/*.conf
+cp "$TMP/$IF.conf" "$TMP/original.conf"
+check "the gateway comes up" nsx "$GW" "$WGATE" up "$TMP/$IF.conf"
+check "the old peer comes up and reaches it" bash -c "ip netns exec $O $WGATE up $TMP/$IF_O.conf && ip netns exec $O ping -c 2 -W 3 10.10.0.1 >/dev/null"
+old_handshake=$(nsx "$GW" wg show "$IF" latest-handshakes | awk -v k="$PUB_O" '$1 == k {print $2}')
+nsx "$O" ping -i 0.05 -w 12 10.10.0.1 >"$TMP/old.ping" 2>&1 &
+pinger=$!
+
+check "peer add prints a client config (running interface)" \
+	bash -c "ip netns exec $GW $WGATE peer add $IF partner-c --groups partners >$TMP/client.conf 2>$TMP/add.err || { cat $TMP/add.err; exit 1; }"
+check "the client config has its key, the next free addresses, the endpoint and the routes" bash -c "
+	grep -q '^PrivateKey = ' $TMP/client.conf && grep -q '^Address = 10.10.0.3/32, fd10::2/128\$' $TMP/client.conf &&
+	grep -q '^PublicKey = $PUB_GW\$' $TMP/client.conf && grep -q '^PresharedKey = ' $TMP/client.conf &&
+	grep -q '^Endpoint = 192.168.93.1:51820\$' $TMP/client.conf &&
+	grep -q '^AllowedIPs = 10.10.0.0/24, fd10::/64\$' $TMP/client.conf"
+check "the file is 0600, with the previous version kept as .bak" bash -c "
+	[ \$(stat -c %a $TMP/$IF.conf) = 600 ] && cmp -s $TMP/$IF.conf.bak $TMP/original.conf"
+check "the file keeps every line it had; the new [Peer] comes after them" bash -c "
+	head -c \$(stat -c %s $TMP/original.conf) $TMP/$IF.conf | cmp -s - $TMP/original.conf &&
+	tail -n +\$((\$(wc -l <$TMP/original.conf) + 1)) $TMP/$IF.conf | grep -q '^Name = partner-c\$'"
+check "the running interface has the new peer" bash -c "ip netns exec $GW wg show $IF allowed-ips | grep -q '10.10.0.3/32 fd10::2/128'"
+check "the client comes up with the printed config as it is" bash -c "
+	cp $TMP/client.conf $TMP/$IF_C.conf && chmod 600 $TMP/$IF_C.conf && ip netns exec $C $WGATE up $TMP/$IF_C.conf"
+check "the client reaches the gateway through the tunnel" nsx "$C" ping -c 2 -W 3 10.10.0.1
+check "peer list shows it with its handshake" bash -c "
+	ip netns exec $GW $WGATE peer list $IF | grep -E '^partner-c +[^ ]+ +10.10.0.3/32,fd10::2/128 +partners +[0-9]+s ago'"
+check "peer list --json" bash -c "ip netns exec $GW $WGATE peer list $IF --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d[\"schema\"] == \"wgate.peers/1\" and d[\"running\"]
+p = {x[\"name\"]: x for x in d[\"peers\"]}
+assert p[\"partner-c\"][\"groups\"] == [\"partners\"] and p[\"partner-c\"][\"latest_handshake\"] > 0, p
+assert p[\"old\"][\"allowed_ips\"] == [\"10.10.0.2/32\"]'"
+wait "$pinger"
+check "the old peer's session was untouched: no new handshake, no ping lost" bash -c "
+	[ \"\$(ip netns exec $GW wg show $IF latest-handshakes | awk -v k=$PUB_O '\$1 == k {print \$2}')\" = '$old_handshake' ] &&
+	grep -q ' 0% packet loss' $TMP/old.ping"
+
+check "a second peer of the same name is refused" bash -c "! ip netns exec $GW $WGATE peer add $IF partner-c 2>$TMP/err && grep -q \"already has a peer named \\\`partner-c'\" $TMP/err"
+cp "$TMP/$IF.conf" "$TMP/before.conf"
+check "a group no [Group] defines is refused, the file and interface unchanged" bash -c "
+	! ip netns exec $GW $WGATE peer add $IF partner-x --groups nosuch 2>$TMP/err &&
+	grep -q 'would not load.*nosuch' $TMP/err && cmp -s $TMP/$IF.conf $TMP/before.conf &&
+	! ip netns exec $GW wg show $IF allowed-ips | grep -q 10.10.0.4/"
+check "peer remove cuts the client off at once" bash -c "
+	ip netns exec $GW $WGATE peer remove $IF partner-c >/dev/null && ! ip netns exec $C ping -c 2 -W 1 10.10.0.1 >/dev/null"
+check "and gives back the file byte for byte" cmp "$TMP/$IF.conf" "$TMP/original.conf"
+check "removing a peer that is not there says so" bash -c "! ip netns exec $GW $WGATE peer remove $IF partner-c 2>$TMP/err && grep -q 'has no peer named' $TMP/err"
+
+# Ten adds at once: the lock makes them take turns; every address differs.
+for i in $(seq 1 10); do
+	nsx "$GW" "$WGATE" peer add "$IF" "batch-$i" >"$TMP/batch-$i.conf" 2>"$TMP/batch-$i.err" &
+done
+wait
+check "ten concurrent adds all succeed" bash -c "[ \$(grep -l '^Address = ' $TMP/batch-*.conf | wc -l) = 10 ]"
+check "with ten distinct addresses" bash -c "[ \$(grep -h '^Address = ' $TMP/batch-*.conf | sort -u | wc -l) = 10 ]"
+check "all ten on the running interface, with the first two" bash -c "[ \$(ip netns exec $GW wg show $IF peers | wc -l) = 11 ]"
+for i in $(seq 1 10); do nsx "$GW" "$WGATE" peer remove "$IF" "batch-$i" >/dev/null; done
+check "removed again, the file is as it was" cmp "$TMP/$IF.conf" "$TMP/original.conf"
+check "no PublicEndpoint and no --endpoint: refused, naming both" bash -c "
+	sed '/^PublicEndpoint/d' $TMP/original.conf >$TMP/noep.conf && chmod 600 $TMP/noep.conf &&
+	! $WGATE peer add $TMP/noep.conf x 2>$TMP/err && grep -q 'set PublicEndpoint = HOST:PORT in \[Interface\], or give --endpoint' $TMP/err"
+check "peer --help" bash -c "$WGATE peer --help | grep -q '^Usage: wgate peer add'"
+done_testing
