@@ -6,6 +6,9 @@
  * interface reloaded from it (wgate(8), PEERS).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +22,29 @@
 #include "control/uapi.h"
 #include "core/crypto.h"
 #include "core/encoding.h"
+#include "core/secret_stream.h"
 #include "ops/config_file.h"
+#include "ops/qr.h"
 
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "Usage: wgate peer add <INTERFACE | CONFIG_FILE> NAME [--groups G1,G2]\n"
-	    "                      [--public-key KEY] [--endpoint HOST:PORT] [--keepalive "
-	    "SECONDS]\n"
-	    "       wgate peer list <INTERFACE | CONFIG_FILE> [--json]\n"
-	    "       wgate peer remove <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n\n"
-	    "add writes a [Peer] for NAME into the config: the next free tunnel address in\n"
-	    "each of the interface's subnets, a new key pair (unless the client's public key\n"
-	    "is given) and preshared key, and the groups; then it prints the client's config\n"
-	    "(wg-quick format; its Endpoint is the interface's PublicEndpoint or --endpoint).\n"
-	    "list shows the peers with their names, addresses, groups and, when the interface\n"
-	    "runs, latest handshake and transfer. remove deletes a peer's [Peer] section.\n"
-	    "The config keeps its comments and order, is replaced whole (the previous one kept\n"
-	    "as FILE.bak), and a running interface is reloaded from it: other peers' sessions\n"
-	    "are kept; a removed peer's end at once. See wgate(8), PEERS.\n");
+	fputs("Usage: wgate peer add <INTERFACE | CONFIG_FILE> NAME [--groups G1,G2]\n"
+	      "           [--public-key KEY] [--endpoint HOST:PORT] [--keepalive SECONDS]\n"
+	      "           [--qr] [--png FILE]\n"
+	      "       wgate peer list <INTERFACE | CONFIG_FILE> [--json]\n"
+	      "       wgate peer remove <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n\n"
+	      "add writes a [Peer] for NAME into the config: the next free tunnel address in\n"
+	      "each of the interface's subnets, a new key pair (unless the client's public key\n"
+	      "is given) and preshared key, and the groups; then it prints the client's config\n"
+	      "(wg-quick format; its Endpoint is the interface's PublicEndpoint or --endpoint),\n"
+	      "with --qr also as a QR code for the terminal, and with --png FILE as a QR code\n"
+	      "image (mode 0600: it holds the client's private key), for mobile clients.\n"
+	      "list shows the peers with their names, addresses, groups and, when the interface\n"
+	      "runs, latest handshake and transfer. remove deletes a peer's [Peer] section.\n"
+	      "The config keeps its comments and order, is replaced whole (the previous one kept\n"
+	      "as FILE.bak), and a running interface is reloaded from it: other peers' sessions\n"
+	      "are kept; a removed peer's end at once. See wgate(8), PEERS.\n",
+	      out);
 }
 
 struct target {
@@ -162,9 +168,54 @@ static void client_routes(FILE *f, const struct config *c, const struct strv *gr
 	fputc('\n', f);
 }
 
+/* The client's config as a QR code: on stdout (qr) and in a PNG file (png); the exit status. */
+static int show_qr(const char *who, const char *text, bool qr, const char *png)
+{
+	int status = 0;
+
+	if (qr) {
+		char *art = qr_terminal(text);
+
+		if (!art) {
+			cli_error("%s: the config does not fit in a QR code\n", who);
+			return 1;
+		}
+		printf("\n%s", art);
+		free(art); /* the picture of a key: no key text */
+	}
+	if (png) {
+		uint8_t *image;
+		size_t len;
+		FILE *f;
+		int fd;
+
+		if (!qr_png(text, 8, &image, &len)) {
+			cli_error("%s: the config does not fit in a QR code\n", who);
+			return 1;
+		}
+		fd = open(png, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!f && fd >= 0)
+			close(fd);
+		if (!f || fchmod(fd, 0600) || fwrite(image, 1, len, f) != len) {
+			cli_error("%s: cannot write %s: %s\n", who, png, strerror(errno));
+			status = 1;
+		}
+		if (f && fclose(f) && !status) {
+			cli_error("%s: cannot write %s: %s\n", who, png, strerror(errno));
+			status = 1;
+		}
+		crypto_wipe(image, len);
+		free(image);
+	}
+	return status;
+}
+
 static int peer_add(int argc, char **argv)
 {
-	const char *who = "wgate peer add", *name, *groups = NULL, *public = NULL, *endpoint = NULL;
+	const char *who = "wgate peer add", *name, *groups = NULL, *given_key = NULL,
+		   *endpoint = NULL, *png = NULL;
+	bool qr = false;
 	uint8_t private_key[KEY_LEN], public_key[KEY_LEN], psk[KEY_LEN], gateway_pub[KEY_LEN];
 	char key[KEY_BASE64_LEN + 1], section[2048], addr_text[2][64], *edited = NULL;
 	struct ip_prefix addr[2];
@@ -182,29 +233,33 @@ static int peer_add(int argc, char **argv)
 	for (int i = 3; i < argc; ++i) {
 		const char *opt = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(opt, "--qr")) {
+			qr = true;
+			continue;
+		}
 		if (!value) {
 			cli_error("%s: %s needs a value\n", who, opt);
 			return 1;
 		}
-		if (!strcmp(opt, "--groups"))
+		++i;
+		if (!strcmp(opt, "--groups")) {
 			groups = value;
-		else if (!strcmp(opt, "--public-key"))
-		public = value;
-		else if (!strcmp(opt, "--endpoint")) endpoint = value;
-		else if (!strcmp(opt, "--keepalive"))
-		{
+		} else if (!strcmp(opt, "--public-key")) {
+			given_key = value;
+		} else if (!strcmp(opt, "--endpoint")) {
+			endpoint = value;
+		} else if (!strcmp(opt, "--png")) {
+			png = value;
+		} else if (!strcmp(opt, "--keepalive")) {
 			if (!parse_uint(value, 65535, false, &keepalive)) {
 				cli_error("%s: --keepalive `%s' is not a number of seconds\n", who,
 					  value);
 				return 1;
 			}
-		}
-		else
-		{
+		} else {
 			cli_error("%s: unknown option `%s'\n", who, opt);
 			return 1;
 		}
-		++i;
 	}
 	if (!peer_name_valid(name, true)) {
 		cli_error("%s: `%s' is not a peer name (1 to 64 letters, digits, `_', `-', `.', "
@@ -212,7 +267,7 @@ static int peer_add(int argc, char **argv)
 			  who, name);
 		return 1;
 	}
-	if (public && !key_from_base64(public_key, public)) {
+	if (given_key && !key_from_base64(public_key, given_key)) {
 		cli_error("%s: --public-key is not a base64 WireGuard key\n", who);
 		return 1;
 	}
@@ -247,8 +302,9 @@ static int peer_add(int argc, char **argv)
 		    t.path);
 		goto out;
 	}
-	if ((!public && !x25519_generate(private_key)) ||
-	    (!public && !x25519_public(public_key, private_key)) || !crypto_random(psk, KEY_LEN)) {
+	if ((!given_key && !x25519_generate(private_key)) ||
+	    (!given_key && !x25519_public(public_key, private_key)) ||
+	    !crypto_random(psk, KEY_LEN)) {
 		cli_error("%s: the system random number generator failed\n", who);
 		goto out;
 	}
@@ -295,24 +351,45 @@ static int peer_add(int argc, char **argv)
 	}
 	const struct peer_config *added = config_find_peer(&edited_config, name);
 
-	printf("[Interface]\n");
-	if (public) {
-		printf("# PrivateKey = (the client's own: the key whose public key was given)\n");
+	struct secret_stream client;
+	FILE *f = secret_stream_open(&client);
+	char *client_text;
+	size_t client_len;
+
+	if (!f) {
+		cli_error("%s: out of memory\n", who);
+		config_free(&edited_config);
+		status = 1;
+		goto out;
+	}
+	fprintf(f, "[Interface]\n");
+	if (given_key) {
+		fprintf(f,
+			"# PrivateKey = (the client's own: the key whose public key was given)\n");
 	} else {
 		key_to_base64(key, private_key);
-		printf("PrivateKey = %s\n", key);
+		fprintf(f, "PrivateKey = %s\n", key);
 	}
-	printf("Address = %s%s%s\n\n[Peer]\n", addr_text[0], addresses > 1 ? ", " : "",
-	       addresses > 1 ? addr_text[1] : "");
+	fprintf(f, "Address = %s%s%s\n\n[Peer]\n", addr_text[0], addresses > 1 ? ", " : "",
+		addresses > 1 ? addr_text[1] : "");
 	key_to_base64(key, gateway_pub);
-	printf("PublicKey = %s\n", key);
+	fprintf(f, "PublicKey = %s\n", key);
 	key_to_base64(key, psk);
-	printf("PresharedKey = %s\nEndpoint = %s\n", key, endpoint);
-	client_routes(stdout, &edited_config, &added->groups,
-		      added->has_allow ? &added->allow : NULL);
+	fprintf(f, "PresharedKey = %s\nEndpoint = %s\n", key, endpoint);
+	client_routes(f, &edited_config, &added->groups, added->has_allow ? &added->allow : NULL);
 	if (keepalive)
-		printf("PersistentKeepalive = %u\n", (unsigned)keepalive);
+		fprintf(f, "PersistentKeepalive = %u\n", (unsigned)keepalive);
 	config_free(&edited_config);
+	client_text = secret_stream_close(&client, &client_len);
+	if (!client_text) {
+		cli_error("%s: out of memory\n", who);
+		status = 1;
+		goto out;
+	}
+	fputs(client_text, stdout);
+	status = show_qr(who, client_text, qr, png);
+	crypto_wipe(client_text, client_len);
+	free(client_text);
 	if (fflush(stdout)) {
 		perror("wgate peer add: cannot write the client's config");
 		status = 1;

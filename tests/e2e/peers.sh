@@ -148,5 +148,29 @@ check "removed again, the file is as it was" cmp "$TMP/$IF.conf" "$TMP/original.
 check "no PublicEndpoint and no --endpoint: refused, naming both" bash -c "
 	sed '/^PublicEndpoint/d' $TMP/original.conf >$TMP/noep.conf && chmod 600 $TMP/noep.conf &&
 	! $WGATE peer add $TMP/noep.conf x 2>$TMP/err && grep -q 'set PublicEndpoint = HOST:PORT in \[Interface\], or give --endpoint' $TMP/err"
+# QR codes for mobile clients: both decode to exactly the printed config.
+cp "$TMP/original.conf" "$TMP/qr.conf"
+check "peer add --qr --png (a config file, no interface)" bash -c "
+	$WGATE peer add $TMP/qr.conf phone --qr --png $TMP/phone.png >$TMP/phone.out 2>$TMP/err || { cat $TMP/err; exit 1; }"
+awk 'f; /^PersistentKeepalive/ {getline; f = 1}' "$TMP/phone.out" >"$TMP/phone.art"
+check "the PNG is mode 0600 (it holds the private key)" test "$(stat -c %a "$TMP/phone.png")" = 600
+check "the PNG decodes (zbarimg) to exactly the printed config" bash -c "
+	zbarimg --raw -q $TMP/phone.png 2>/dev/null | head -c -1 | cmp - <(head -n \$(grep -n '^PersistentKeepalive' $TMP/phone.out | cut -d: -f1) $TMP/phone.out)"
+check "the terminal's QR code decodes to it too" bash -c "
+	python3 - $TMP/phone.art $TMP/art.pgm <<'PY'
+import sys
+rows = []
+for line in open(sys.argv[1]).read().split('\\n'):
+    if not line:
+        continue
+    rows.append([255 if c in '\u2588\u2580' else 0 for c in line])
+    rows.append([255 if c in '\u2588\u2584' else 0 for c in line])
+with open(sys.argv[2], 'wb') as f:
+    f.write(b'P5 %d %d 255\\n' % (len(rows[0]) * 4, len(rows) * 4))
+    for r in rows:
+        line = bytes(v for v in r for _ in range(4))
+        f.write(line * 4)
+PY
+	zbarimg --raw -q $TMP/art.pgm 2>/dev/null | head -c -1 | cmp - <(head -n \$(grep -n '^PersistentKeepalive' $TMP/phone.out | cut -d: -f1) $TMP/phone.out)"
 check "peer --help" bash -c "$WGATE peer --help | grep -q '^Usage: wgate peer add'"
 done_testing
