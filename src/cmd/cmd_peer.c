@@ -30,12 +30,14 @@ static void usage(FILE *out)
 {
 	fputs("Usage: wgate peer add <INTERFACE | CONFIG_FILE> NAME [--groups G1,G2]\n"
 	      "           [--public-key KEY] [--endpoint HOST:PORT] [--keepalive SECONDS]\n"
-	      "           [--qr] [--png FILE]\n"
+	      "           [--expires DATE] [--qr] [--png FILE]\n"
 	      "       wgate peer list <INTERFACE | CONFIG_FILE> [--json]\n"
 	      "       wgate peer remove <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n\n"
 	      "add writes a [Peer] for NAME into the config: the next free tunnel address in\n"
 	      "each of the interface's subnets, a new key pair (unless the client's public key\n"
-	      "is given) and preshared key, and the groups; then it prints the client's config\n"
+	      "is given) and preshared key, the groups, and with --expires (2026-12-31, or\n"
+	      "2026-12-31T18:30:00Z) when it stops being let in; then it prints the client's\n"
+	      "config\n"
 	      "(wg-quick format; its Endpoint is the interface's PublicEndpoint or --endpoint),\n"
 	      "with --qr also as a QR code for the terminal, and with --png FILE as a QR code\n"
 	      "image (mode 0600: it holds the client's private key), for mobile clients.\n"
@@ -214,7 +216,7 @@ static int show_qr(const char *who, const char *text, bool qr, const char *png)
 static int peer_add(int argc, char **argv)
 {
 	const char *who = "wgate peer add", *name, *groups = NULL, *given_key = NULL,
-		   *endpoint = NULL, *png = NULL;
+		   *endpoint = NULL, *png = NULL, *expires = NULL;
 	bool qr = false;
 	uint8_t private_key[KEY_LEN], public_key[KEY_LEN], psk[KEY_LEN], gateway_pub[KEY_LEN];
 	char key[KEY_BASE64_LEN + 1], section[2048], addr_text[2][64], *edited = NULL;
@@ -250,6 +252,16 @@ static int peer_add(int argc, char **argv)
 			endpoint = value;
 		} else if (!strcmp(opt, "--png")) {
 			png = value;
+		} else if (!strcmp(opt, "--expires")) {
+			int64_t when;
+
+			if (!utc_time_parse(value, &when)) {
+				cli_error("%s: --expires `%s' is not a date, such as 2026-12-31 or "
+					  "2026-12-31T18:30:00Z (UTC)\n",
+					  who, value);
+				return 1;
+			}
+			expires = value;
 		} else if (!strcmp(opt, "--keepalive")) {
 			if (!parse_uint(value, 65535, false, &keepalive)) {
 				cli_error("%s: --keepalive `%s' is not a number of seconds\n", who,
@@ -320,6 +332,9 @@ static int peer_add(int argc, char **argv)
 		if (groups)
 			n += (size_t)snprintf(section + n, sizeof(section) - n, "Groups = %s\n",
 					      groups);
+		if (expires)
+			n += (size_t)snprintf(section + n, sizeof(section) - n, "Expires = %s\n",
+					      expires);
 		key_to_base64(key, public_key);
 		n += (size_t)snprintf(section + n, sizeof(section) - n, "PublicKey = %s\n", key);
 		key_to_base64(key, psk);
@@ -518,6 +533,8 @@ static int peer_list(int argc, char **argv)
 				json_object_array_add(gs, json_object_new_string(p->groups.v[g]));
 			json_object_object_add(o, "groups", gs);
 			json_object_object_add(o, "line", json_object_new_int64(p->line));
+			json_object_object_add(
+			    o, "expires", p->expires ? json_object_new_int64(p->expires) : NULL);
 			json_object_object_add(o, "running", json_object_new_boolean(l != NULL));
 			json_object_object_add(o, "latest_handshake",
 					       json_object_new_int64(l ? l->last_handshake : 0));

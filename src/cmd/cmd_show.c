@@ -31,6 +31,7 @@ struct shown_peer {
 	unsigned keepalive;
 	char *allowed_ips;	   /* "a, b, c" */
 	const char *name, *groups; /* in the answer's text; NULL when none */
+	long long expires;	   /* UNIX seconds; 0 never */
 };
 
 struct shown {
@@ -88,6 +89,8 @@ static bool parse(struct shown *s, char *text)
 			peer->name = value;
 		} else if (peer && !strcmp(line, "wgate_groups")) {
 			peer->groups = value;
+		} else if (peer && !strcmp(line, "wgate_expires")) {
+			peer->expires = strtoll(value, NULL, 10);
 		} else if (peer && !strcmp(line, "preshared_key")) {
 			peer->has_psk =
 			    key_from_hex(peer->psk, value) && !crypto_is_zero(peer->psk, KEY_LEN);
@@ -189,6 +192,13 @@ static void print_text(const char *ifname, struct shown *s)
 			printf("  name: %s\n", p->name);
 		if (p->groups)
 			printf("  groups: %s\n", p->groups);
+		if (p->expires) {
+			char when[32];
+			time_t t = (time_t)p->expires;
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+			printf("  expires: %s%s\n", when, p->expires <= now ? " (expired)" : "");
+		}
 		if (p->has_psk)
 			printf("  preshared key: (hidden)\n");
 		if (*p->endpoint)
@@ -240,6 +250,8 @@ static json_object *interface_json(const char *ifname, struct shown *s)
 		key_to_base64(b64, p->public_key);
 		add_string(peer, "public_key", b64);
 		add_string(peer, "name", p->name);
+		json_object_object_add(peer, "expires",
+				       p->expires ? json_object_new_int64(p->expires) : NULL);
 		json_object_object_add(peer, "groups", groups);
 		for (item = p->groups ? strtok_r((char *)p->groups, ",", &save) : NULL; item;
 		     item = strtok_r(NULL, ",", &save))

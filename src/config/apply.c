@@ -48,6 +48,7 @@ bool config_apply(struct device *dev, const struct config *config, uint64_t now)
 		}
 		free(groups);
 		peer_set_persistent_keepalive(peer, pc->persistent_keepalive, now);
+		peer_set_expiry(peer, pc->expires);
 	}
 	return true;
 }

@@ -59,6 +59,7 @@ enum key {
 	KEY_NAME,
 	KEY_ALLOW,
 	KEY_GROUPS,
+	KEY_EXPIRES,
 	KEY_COUNT
 };
 
@@ -105,6 +106,8 @@ static const struct {
     [KEY_NAME] = {"Name", SECTION_PEER | SECTION_GROUP, true, false},
     [KEY_ALLOW] = {"Allow", SECTION_PEER | SECTION_GROUP, true, true},
     [KEY_GROUPS] = {"Groups", SECTION_PEER, true, true},
+    /* wgate's own: when a peer stops being let in */
+    [KEY_EXPIRES] = {"Expires", SECTION_PEER, true, false},
 };
 
 struct parser {
@@ -665,6 +668,13 @@ static bool apply(struct parser *p, enum key key, char *value)
 			     peer ? &peer->allow : &current_group(p)->allow);
 	case KEY_GROUPS:
 		return for_each_item(p, value, "Groups", add_group_ref);
+	case KEY_EXPIRES:
+		if (!utc_time_parse(value, &peer->expires) || !peer->expires)
+			return fail(p,
+				    "Expires `%s' is not a date, such as 2026-12-31 or "
+				    "2026-12-31T18:30:00Z (UTC)",
+				    value);
+		return true;
 	case KEY_COUNT:
 		break;
 	}

@@ -52,6 +52,7 @@ struct peer_config {
 	struct policy_rules allow;
 	bool has_allow; /* an Allow line, even an empty one: then it reaches nothing */
 	struct strv groups;
+	int64_t expires; /* Expires: UNIX seconds; 0 never */
 };
 
 /* Uplink = DEV via GATEWAY table N: tunnel traffic bound for the default route leaves through DEV.

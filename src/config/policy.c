@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "core/crypto.h"
@@ -147,6 +148,31 @@ void policy_rule_format(const struct policy_rule *rule, char *out, size_t len)
 		snprintf(out, len, "%s %s/%u", dest, proto, rule->port_lo);
 	else
 		snprintf(out, len, "%s %s", dest, proto);
+}
+
+bool utc_time_parse(const char *text, int64_t *out)
+{
+	struct tm tm = {0};
+	const char *end = strptime(text, "%Y-%m-%d", &tm);
+	time_t t;
+
+	if (!end || strlen(text) != 10 + strlen(end) || text[4] != '-' || text[7] != '-')
+		return false;
+	if (*end) {
+		const char *rest = strptime(end, "T%H:%M", &tm);
+
+		if (!rest)
+			return false;
+		if (*rest == ':' && !(rest = strptime(rest, ":%S", &tm)))
+			return false;
+		if (strcmp(rest, "Z"))
+			return false;
+	}
+	t = timegm(&tm);
+	if (t < 0)
+		return false;
+	*out = (int64_t)t;
+	return true;
 }
 
 bool peer_name_valid(const char *name, bool strict)

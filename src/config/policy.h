@@ -70,6 +70,12 @@ bool policy_name_valid(const char *name);
 #define PEER_GROUPS_MAX 16
 bool peer_name_valid(const char *name, bool strict);
 
+/*
+ * A moment in UTC: "2026-12-31" (its midnight) or "2026-12-31T18:30:00Z"
+ * (seconds optional); false for anything else, or before 1970.
+ */
+bool utc_time_parse(const char *text, int64_t *out);
+
 #define MSS_CLAMP_AUTO (-1)
 
 #endif

@@ -25,6 +25,7 @@ static const char *const drop_names[DROP_REASON_COUNT] = {
     [DROP_NO_ENDPOINT] = "no_endpoint",
     [DROP_RATELIMIT] = "ratelimit",
     [DROP_STAGED_OVERFLOW] = "staged_overflow",
+    [DROP_PEER_EXPIRED] = "peer_expired",
 };
 
 /* What a scrape shows of one peer, copied from the device. */
@@ -34,6 +35,7 @@ struct snapshot_peer {
 	long long latest_handshake; /* UNIX seconds, 0 for never */
 	double keypair_age;	    /* seconds, -1 for none */
 	char *name, *groups;	    /* or NULL */
+	int64_t expires;	    /* UNIX seconds; 0 never */
 	size_t first_prefix, prefix_count;
 };
 
@@ -163,6 +165,11 @@ static void one(FILE *out, const struct snapshot_peer *p)
 	fputc('1', out);
 }
 
+static void expiry(FILE *out, const struct snapshot_peer *p)
+{
+	fprintf(out, "%lld", (long long)p->expires);
+}
+
 static void keypair_age(FILE *out, const struct snapshot_peer *p)
 {
 	fprintf(out, "%.3f", p->keypair_age);
@@ -194,6 +201,8 @@ static const struct peer_family peer_families[] = {
     {"wgate_endpoint_changes_total", "counter",
      "Times the peer's endpoint moved to a new source address (roaming).", LABELS_KEY,
      endpoint_changes},
+    {"wgate_peer_expiry_timestamp_seconds", "gauge",
+     "UNIX time after which the peer is refused (its Expires), 0 for never.", LABELS_KEY, expiry},
     {"wgate_keypair_age_seconds", "gauge",
      "Age of the keypair in use with the peer, -1 when there is none.", LABELS_KEY, keypair_age},
 };
@@ -350,6 +359,7 @@ struct metrics_snapshot *metrics_snapshot_take(const struct device *dev, const s
 		memcpy(sp->public_key, p->public_key, KEY_LEN);
 		sp->stats = p->stats;
 		sp->latest_handshake = (long long)p->last_handshake.tv_sec;
+		sp->expires = p->expires;
 		sp->keypair_age =
 		    p->current ? (double)(now - p->current->birth) / NSEC_PER_SEC : -1.0;
 		if ((p->name && !(sp->name = strdup(p->name))) ||

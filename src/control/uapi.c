@@ -44,6 +44,8 @@ struct peer_op {
 	union sockaddr_any endpoint;
 	uint16_t keepalive;
 	char *name, *groups; /* NULL when not given; "" clears */
+	bool has_expires;
+	int64_t expires;
 	struct allowed_ip_op *ips;
 	size_t ips_len, ips_cap;
 };
@@ -81,6 +83,8 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 			fprintf(out, "wgate_name=%s\n", p->name);
 		if (identity && p->groups)
 			fprintf(out, "wgate_groups=%s\n", p->groups);
+		if (identity && p->expires)
+			fprintf(out, "wgate_expires=%lld\n", (long long)p->expires);
 		if (p->has_preshared_key) {
 			key_to_hex(hex, p->handshake.preshared_key);
 			fprintf(out, "preshared_key=%s\n", hex);
@@ -256,6 +260,13 @@ static int parse_line(struct set_op *op, char *line)
 			return -EINVAL;
 		return (peer->name = strdup(value)) ? 0 : -ENOMEM;
 	}
+	if (!strcmp(line, "wgate_expires")) {
+		if (peer->has_expires || !parse_uint(value, INT64_MAX, false, &n))
+			return -EINVAL;
+		peer->has_expires = true;
+		peer->expires = (int64_t)n;
+		return 0;
+	}
 	if (!strcmp(line, "wgate_groups")) {
 		if (peer->groups || !groups_valid(value))
 			return -EINVAL;
@@ -288,14 +299,16 @@ static const char *field_list(char *out, size_t len, const char *const names[], 
 static void audit_peer(const struct peer_op *op, const char *action)
 {
 	static const char *const names[] = {"preshared_key", "endpoint", "persistent_keepalive",
-					    "allowed_ips",   "name",	 "groups"};
+					    "allowed_ips",   "name",	 "groups",
+					    "expires"};
 	bool set[] = {op->has_preshared_key, op->has_endpoint,
 		      op->has_keepalive,     op->ips_len || op->replace_allowed_ips,
-		      op->name != NULL,	     op->groups != NULL};
+		      op->name != NULL,	     op->groups != NULL,
+		      op->has_expires};
 	char key[KEY_BASE64_LEN + 1], fields[128];
 
 	key_to_base64(key, op->public_key);
-	field_list(fields, sizeof(fields), names, set, 6);
+	field_list(fields, sizeof(fields), names, set, 7);
 	log_info("event=audit via=%s action=%s peer=%s%s%s uid=%ld pid=%ld", asker.via, action, key,
 		 *fields ? " fields=" : "", fields, asker.uid, asker.pid);
 }
@@ -340,6 +353,8 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 	}
 	if (op->has_keepalive)
 		peer_set_persistent_keepalive(peer, op->keepalive, now);
+	if (op->has_expires)
+		peer_set_expiry(peer, op->expires);
 	if ((op->name || op->groups) && !peer_set_identity(peer, op->name ? op->name : peer->name,
 							   op->groups ? op->groups : peer->groups))
 		log_error("event=identity_not_set reason=out_of_memory");
@@ -454,6 +469,8 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				    !crypto_is_zero(peer->preshared_key, KEY_LEN);
 			} else if (peer && KEY("persistent_keepalive_interval")) {
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
+			} else if (peer && KEY("wgate_expires")) {
+				peer->expires = strtoll(value, NULL, 10);
 			} else if (peer && KEY("last_handshake_time_sec")) {
 				peer->last_handshake = strtoll(value, NULL, 10);
 			} else if (peer && KEY("rx_bytes")) {

@@ -49,6 +49,7 @@ struct uapi_peer_state {
 	uint16_t persistent_keepalive;
 	char *name, *groups;	  /* from a "get=wgate" answer; NULL when none */
 	long long last_handshake; /* UNIX seconds; 0 never */
+	int64_t expires;	  /* from "get=wgate": UNIX seconds; 0 never */
 	unsigned long long rx_bytes, tx_bytes;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;

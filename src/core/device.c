@@ -229,6 +229,26 @@ static void send_unreachable(struct device *dev, const uint8_t *ip, size_t len, 
 	dev->io.write_tun(dev->io.ctx, error, error_len);
 }
 
+void device_check_expiry(struct device *dev, int64_t wall_now)
+{
+	int64_t next = 0;
+
+	if (!dev->next_expiry || wall_now < dev->next_expiry)
+		return;
+	for (struct peer *p = dev->first_peer; p; p = p->next) {
+		if (!p->expires || p->expired)
+			continue;
+		if (wall_now >= p->expires) {
+			p->expired = true;
+			peer_clear_keys(p);
+			device_event(dev, EVENT_PEER_EXPIRED, p);
+		} else if (!next || p->expires < next) {
+			next = p->expires;
+		}
+	}
+	dev->next_expiry = next;
+}
+
 struct peer *device_peer_for_address(const struct device *dev, int family, const void *addr)
 {
 	struct allowedips_owner *owner = allowedips_lookup(&dev->allowedips, family, addr);

@@ -35,6 +35,9 @@ enum device_event {
 	EVENT_KEYPAIR_ROTATED,	/* a new session replaced an older one */
 	EVENT_UNDER_LOAD_ENTERED,
 	EVENT_UNDER_LOAD_LEFT,
+	EVENT_PEER_EXPIRED,		 /* its Expires passed: its sessions ended */
+	EVENT_HANDSHAKE_REFUSED_EXPIRED, /* an initiation from an expired peer */
+	EVENT_COUNT
 };
 
 struct device_io {
@@ -68,6 +71,7 @@ enum drop_reason {
 	DROP_NO_ENDPOINT, /* the destination's peer has no endpoint yet */
 	DROP_RATELIMIT,
 	DROP_STAGED_OVERFLOW,
+	DROP_PEER_EXPIRED, /* a handshake from a peer past its expiry */
 	DROP_REASON_COUNT
 };
 
@@ -119,6 +123,7 @@ struct device {
 
 	struct device_stats stats;
 	uint8_t scratch[sizeof(struct message_handshake_initiation)];
+	int64_t next_expiry; /* the earliest expiry of a peer not yet expired; 0 none */
 };
 
 enum {
@@ -169,6 +174,11 @@ void device_open_run(struct aead_ctx *ctx, struct device_open *op);
 void device_receive_opened(struct device *dev, uint8_t *buf, size_t len,
 			   const struct wire_addr *src, uint64_t now, const struct device_open *op);
 void device_run_timers(struct device *dev, uint64_t now);
+/*
+ * Ends the sessions of the peers whose expiry (wall clock, UNIX seconds) has
+ * come; from then on their handshakes are refused. Cheap when none is due.
+ */
+void device_check_expiry(struct device *dev, int64_t wall_now);
 uint64_t device_next_timer(const struct device *dev);
 
 /* Internal to the protocol files. */

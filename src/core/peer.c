@@ -67,6 +67,28 @@ bool peer_set_identity(struct peer *peer, const char *name, const char *groups)
 	return true;
 }
 
+void peer_set_expiry(struct peer *peer, int64_t expires)
+{
+	struct device *dev = peer->device;
+
+	peer->expires = expires;
+	peer->expired = false; /* device_check_expiry says so again if it still has */
+	if (expires && (!dev->next_expiry || expires < dev->next_expiry))
+		dev->next_expiry = expires;
+}
+
+bool peer_is_expired(const struct peer *peer)
+{
+	struct timespec now;
+
+	if (!peer->expires)
+		return false;
+	if (peer->expired)
+		return true;
+	peer->device->io.wall_time(peer->device->io.ctx, &now);
+	return now.tv_sec >= peer->expires;
+}
+
 void peer_set_preshared_key(struct peer *peer, const uint8_t *psk)
 {
 	uint8_t copy[CRYPTO_KEY_LEN];

@@ -69,6 +69,8 @@ struct peer {
 	struct peer_stats stats;
 	/* who it is: the config's Name and Groups ("a,b"), for metrics and the gateway; or NULL */
 	char *name, *groups;
+	int64_t expires; /* UNIX seconds (wall clock) after which it is refused; 0 never */
+	bool expired;	 /* its expiry came: keys cleared, handshakes refused */
 };
 
 /* Called by the device. */
@@ -81,6 +83,10 @@ void peer_set_endpoint(struct peer *peer, const union sockaddr_any *endpoint);
 void peer_set_persistent_keepalive(struct peer *peer, uint16_t seconds, uint64_t now);
 /* Who it is (either may be NULL or ""); false when out of memory, leaving it as it was. */
 bool peer_set_identity(struct peer *peer, const char *name, const char *groups);
+/* Sets (0: clears) the expiry; a peer given a later one than the passed one is back. */
+void peer_set_expiry(struct peer *peer, int64_t expires);
+/* Whether its expiry has come, by the device's wall clock. */
+bool peer_is_expired(const struct peer *peer);
 /* Forgets every keypair and any handshake in progress. */
 void peer_clear_keys(struct peer *peer);
 

@@ -97,6 +97,12 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 		return;
 	}
 	peer = container_of(hs, struct peer, handshake);
+	if (peer_is_expired(peer)) { /* authenticated, and refused: no session, no answer */
+		noise_handshake_clear(&peer->handshake);
+		device_drop(dev, DROP_PEER_EXPIRED);
+		device_event(dev, EVENT_HANDSHAKE_REFUSED_EXPIRED, peer);
+		return;
+	}
 	update_endpoint(peer, src);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer, now);

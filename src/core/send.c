@@ -32,6 +32,8 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 
 	if (!is_retry)
 		peer->handshake_attempts = 0;
+	if (peer_is_expired(peer))
+		return;
 	/* At most one initiation per REKEY_TIMEOUT. */
 	if (peer->last_sent_handshake && now < peer->last_sent_handshake + SECONDS(REKEY_TIMEOUT))
 		return;

@@ -57,6 +57,8 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 	    [EVENT_KEYPAIR_ROTATED] = "keypair_rotated",
 	    [EVENT_UNDER_LOAD_ENTERED] = "under_load_entered",
 	    [EVENT_UNDER_LOAD_LEFT] = "under_load_left",
+	    [EVENT_PEER_EXPIRED] = "peer_expired",
+	    [EVENT_HANDSHAKE_REFUSED_EXPIRED] = "handshake_refused",
 	};
 	char key[KEY_BASE64_LEN + 1], endpoint[INET6_ADDRSTRLEN + 16];
 
@@ -67,7 +69,11 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 	}
 	key_to_base64(key, peer->public_key);
 	sockaddr_format(&peer->endpoint.remote, endpoint, sizeof(endpoint));
-	if (event == EVENT_HANDSHAKE_FAILED)
+	if (event == EVENT_HANDSHAKE_REFUSED_EXPIRED || event == EVENT_PEER_EXPIRED)
+		log_info("event=%s peer=%s name=%s endpoint=%s expires=%lld%s", names[event], key,
+			 peer->name ? peer->name : "-", endpoint, (long long)peer->expires,
+			 event == EVENT_PEER_EXPIRED ? "" : " reason=expired");
+	else if (event == EVENT_HANDSHAKE_FAILED)
 		log_info("event=%s peer=%s endpoint=%s attempts=%u", names[event], key, endpoint,
 			 peer->handshake_attempts);
 	else
@@ -272,7 +278,10 @@ static void serve_control(struct daemon *d, int fd, uint32_t events)
 		rearm(d, c);
 }
 
-/* Once a second: follow the interface's MTU, and notice a removed control socket. */
+/*
+ * Once a second: follow the interface's MTU, notice a removed control socket,
+ * end the sessions of peers whose expiry came.
+ */
 static void maintenance(struct daemon *d, uint64_t now)
 {
 	struct ifreq ifr = {0};
@@ -287,6 +296,12 @@ static void maintenance(struct daemon *d, uint64_t now)
 	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
 		d->dev.mtu = (unsigned)ifr.ifr_mtu;
 	conn_expire(&d->uapi.conns, now);
+	{
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		device_check_expiry(&d->dev, wall.tv_sec);
+	}
 	{
 		int last;
 		uint64_t denied = sandbox_denied(&last);

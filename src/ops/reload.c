@@ -260,6 +260,7 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	char *groups = strv_join(&new->groups);
 	bool name = !same_label(running ? running->name : NULL, new->name);
 	bool group = groups && !same_label(running ? running->groups : NULL, groups);
+	bool expiry = (running ? running->expires : 0) != new->expires;
 	size_t gone = 0, added = 0;
 	char text[64];
 
@@ -267,7 +268,8 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
 		added += !running || !running_has(ri, pos, &new->allowed_ips[i]);
-	if (running && !psk && !endpoint && !keepalive && !gone && !added && !name && !group) {
+	if (running && !psk && !endpoint && !keepalive && !gone && !added && !name && !group &&
+	    !expiry) {
 		bool ok = groups != NULL;
 
 		free(groups);
@@ -278,6 +280,8 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		fprintf(f, "wgate_name=%s\n", new->name ? new->name : "");
 	if (group)
 		fprintf(f, "wgate_groups=%s\n", groups);
+	if (expiry)
+		fprintf(f, "wgate_expires=%lld\n", (long long)new->expires);
 	if (psk)
 		put_key(f, "preshared_key", new->has_preshared_key ? new->preshared_key : none);
 	if (endpoint) {

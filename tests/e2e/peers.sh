@@ -88,7 +88,14 @@ PersistentKeepalive = 25
 EOF
 chmod 600 "$TMP"/*.conf
 cp "$TMP/$IF.conf" "$TMP/original.conf"
-check "the gateway comes up" nsx "$GW" "$WGATE" up "$TMP/$IF.conf"
+gateway_up() { # in the foreground, its log in gw.log
+	ip netns exec "$GW" "$WGATE" up -f "$TMP/$IF.conf" </dev/null >/dev/null 2>"$TMP/gw.log" &
+	for _ in $(seq 1 50); do [ -S /var/run/wireguard/$IF.sock ] && return 0; sleep 0.1; done
+	cat "$TMP/gw.log"
+	return 1
+}
+logged() { grep -q -- "$1" "$TMP/gw.log" || { echo "not logged: $1"; tail -n 5 "$TMP/gw.log"; return 1; }; }
+check "the gateway comes up" gateway_up
 check "the old peer comes up and reaches it" bash -c "ip netns exec $O $WGATE up $TMP/$IF_O.conf && ip netns exec $O ping -c 2 -W 3 10.10.0.1 >/dev/null"
 old_handshake=$(nsx "$GW" wg show "$IF" latest-handshakes | awk -v k="$PUB_O" '$1 == k {print $2}')
 nsx "$O" ping -i 0.05 -w 12 10.10.0.1 >"$TMP/old.ping" 2>&1 &
@@ -172,5 +179,25 @@ with open(sys.argv[2], 'wb') as f:
         f.write(line * 4)
 PY
 	zbarimg --raw -q $TMP/art.pgm 2>/dev/null | head -c -1 | cmp - <(head -n \$(grep -n '^PersistentKeepalive' $TMP/phone.out | cut -d: -f1) $TMP/phone.out)"
+# Expiry: the old peer, pinging all along, is cut off when its moment comes.
+cp "$TMP/$IF.conf" "$TMP/pre-expiry.conf"
+when=$(date -u -d @$(($(date +%s) + 4)) +%Y-%m-%dT%H:%M:%SZ)
+sed -i "s|^Name = old\$|&\nExpires = $when|" "$TMP/$IF.conf"
+check "reload gives the old peer an expiry 4 s from now" nsx "$GW" "$WGATE" reload "$IF"
+check "show says when it expires" bash -c "ip netns exec $GW $WGATE show $IF | grep -q '^  expires: '"
+check "until then it reaches the gateway" nsx "$O" ping -c 1 -W 2 10.10.0.1
+nsx "$O" ping -i 0.2 -w 10 10.10.0.1 >"$TMP/expiry.ping" 2>&1
+check "past its expiry its pings stop being answered" bash -c "
+	grep -q 'icmp_seq=' $TMP/expiry.ping && ! tail -n 20 $TMP/expiry.ping | grep -q 'icmp_seq=4[0-9]'"
+check "the log says it expired" logged "event=peer_expired peer=$PUB_O name=old"
+# a fresh start, so that it initiates at once (rather than after its session's timers)
+nsx "$O" "$WGATE" down "$IF_O" >/dev/null 2>&1
+check "the old peer starts again" nsx "$O" "$WGATE" up "$TMP/$IF_O.conf"
+check "and gets no answer" bash -c "! ip netns exec $O ping -c 2 -W 2 10.10.0.1 >/dev/null"
+check "its new handshakes are refused, and logged" logged "event=handshake_refused peer=$PUB_O name=old .*reason=expired"
+check "list --json shows the expiry" bash -c "ip netns exec $GW $WGATE peer list $IF --json | grep -q '\"expires\":$(date -d "$when" +%s)'"
+cp "$TMP/pre-expiry.conf" "$TMP/$IF.conf"
+check "a reload without Expires lets it back" bash -c "
+	ip netns exec $GW $WGATE reload $IF >/dev/null && ip netns exec $O ping -c 1 -W 12 10.10.0.1 >/dev/null"
 check "peer --help" bash -c "$WGATE peer --help | grep -q '^Usage: wgate peer add'"
 done_testing

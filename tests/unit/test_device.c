@@ -30,7 +30,7 @@ struct node {
 	uint8_t tun[64][2048];
 	size_t tun_len[64], tun_count;
 	unsigned sent_types[5];
-	unsigned events[EVENT_UNDER_LOAD_LEFT + 1];
+	unsigned events[EVENT_COUNT];
 	bool offline; /* drops whatever is sent to it */
 };
 
@@ -631,6 +631,59 @@ static void keys_expire(void **state)
 	assert_int_equal(a_to_b->handshake.state, NOISE_ZEROED);
 }
 
+/* Past its expiry a peer's sessions end and its handshakes are refused; a later expiry lets it
+ * back. */
+static void expiry_ends_sessions_and_refuses_handshakes(void **state)
+{
+	int64_t wall;
+
+	(void)state;
+	pair();
+	wall = 1700000000 + (int64_t)(now / SEC); /* what wall_time() says now */
+	peer_set_expiry(b_to_a, wall + 60);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->tun_count, 1);
+	device_check_expiry(&b->dev, wall + 59);
+	assert_non_null(b_to_a->current);
+	assert_int_equal(b->events[EVENT_PEER_EXPIRED], 0);
+	/* the moment comes: B drops A's keys at once, and says so once */
+	advance(60 * SEC);
+	device_check_expiry(&b->dev, 1700000000 + (int64_t)(now / SEC));
+	device_check_expiry(&b->dev, 1700000000 + (int64_t)(now / SEC));
+	assert_int_equal(b->events[EVENT_PEER_EXPIRED], 1);
+	assert_null(b_to_a->current);
+	assert_null(b_to_a->next_keypair);
+	assert_null(b_to_a->previous);
+	/* A's data on the old session finds nothing; A's new initiation is refused, unanswered */
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 1);
+	advance(6 * SEC); /* REKEY_TIMEOUT: A retries */
+	deliver();
+	unsigned responses = b->sent_types[MESSAGE_HANDSHAKE_RESPONSE];
+	a_to_b->last_sent_handshake = 0;
+	peer_send_handshake_initiation(a_to_b, false, now);
+	deliver();
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], responses);
+	assert_true(b->dev.stats.dropped[DROP_PEER_EXPIRED] >= 1);
+	assert_true(b->events[EVENT_HANDSHAKE_REFUSED_EXPIRED] >= 1);
+	/* nor does B initiate toward it */
+	unsigned initiations = b->sent_types[MESSAGE_HANDSHAKE_INITIATION];
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_INITIATION], initiations);
+	/* renewed: the next handshake is answered and data flows */
+	peer_set_expiry(b_to_a, 1700000000 + (int64_t)(now / SEC) + 3600);
+	advance(SEC); /* a later timestamp than the refused initiation's */
+	a_to_b->last_sent_handshake = 0;
+	peer_send_handshake_initiation(a_to_b, false, now);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], responses + 1);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 2);
+}
+
 static void cookies_under_load(void **state)
 {
 	(void)state;
@@ -846,6 +899,7 @@ int main(void)
 	    cmocka_unit_test(retries_then_gives_up),
 	    cmocka_unit_test(jitter_from_the_pool),
 	    cmocka_unit_test(keys_expire),
+	    cmocka_unit_test(expiry_ends_sessions_and_refuses_handshakes),
 	    cmocka_unit_test(cookies_under_load),
 	    cmocka_unit_test(only_mac1_valid_messages_make_load),
 	    cmocka_unit_test(wrong_key_never_handshakes),

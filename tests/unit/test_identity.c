@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "config/config.h"
+#include "config/policy.h"
 #include "control/identity.h"
 #include "control/uapi.h"
 #include "core/crypto.h"
@@ -76,6 +77,44 @@ static void config_names(void **state)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%sg%d", i ? "," : "", i);
 	assert_false(parse(&c, text));
 	assert_non_null(strstr(err, "more than 16 groups"));
+}
+
+static void expiry_values(void **state)
+{
+	static const struct {
+		const char *text;
+		long long want; /* -1: refused */
+	} cases[] = {
+	    {"2026-12-31", 1798675200},
+	    {"2026-12-31T18:30:00Z", 1798741800},
+	    {"2026-12-31T18:30Z", 1798741800},
+	    {"1970-01-01", 0},
+	    {"2026-12-31T18:30:00", -1}, /* UTC must be said */
+	    {"2026-12-31T18:30:00+01:00", -1},
+	    {"31.12.2026", -1},
+	    {"2026-13-01", -1},
+	    {"2026-12-31 ", -1},
+	    {"", -1},
+	    {"tomorrow", -1},
+	};
+	struct config c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+		int64_t t = 0;
+		bool ok = utc_time_parse(cases[i].text, &t);
+
+		assert_int_equal(ok, cases[i].want >= 0);
+		if (ok)
+			assert_int_equal(t, cases[i].want);
+	}
+	assert_true(parse(&c, "[Peer]\nPublicKey = " KEY_A "\nExpires = 2026-12-31\n"));
+	assert_int_equal(c.peers[0].expires, 1798675200);
+	config_free(&c);
+	assert_false(parse(&c, "[Peer]\nPublicKey = " KEY_A "\nExpires = soon\n"));
+	assert_string_equal(err, "test.conf:3: Expires `soon' is not a date, such as 2026-12-31 or "
+				 "2026-12-31T18:30:00Z (UTC)");
+	assert_false(parse(&c, "[Interface]\nExpires = 2026-12-31\n"));
 }
 
 static void quiet_wall_time(void *ctx, struct timespec *ts)
@@ -266,6 +305,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(config_names),
+	    cmocka_unit_test(expiry_values),
 	    cmocka_unit_test(lookup),
 	    cmocka_unit_test(control_socket),
 	};
