@@ -132,14 +132,9 @@ static void client_routes(FILE *f, const struct config *c, const struct strv *gr
 	char text[64];
 
 	for (size_t i = 0; i < c->addresses_len && n < 64; ++i) {
-		struct ip_prefix net = c->addresses[i]; /* 10.10.0.1/24: 10.10.0.0/24 */
-		unsigned bits = net.family == AF_INET ? 32 : 128;
-
-		if (net.cidr == bits)
+		if (c->addresses[i].cidr == (c->addresses[i].family == AF_INET ? 32 : 128))
 			continue;
-		for (unsigned b = net.cidr; b < bits; ++b)
-			((uint8_t *)&net.addr)[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
-		seen[n++] = net;
+		seen[n++] = ip_prefix_network(&c->addresses[i]);
 	}
 	for (size_t g = 0; g <= groups->len; ++g) {
 		const struct policy_rules *rules = own;

@@ -124,6 +124,21 @@ bool metrics_address_parse(const char *text, union sockaddr_any *out)
 	return true;
 }
 
+struct ip_prefix ip_prefix_network(const struct ip_prefix *p)
+{
+	struct ip_prefix n = *p;
+	uint8_t *b = (uint8_t *)&n.addr;
+	unsigned bytes = p->family == AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < bytes; ++i) {
+		unsigned keep = p->cidr > i * 8 ? p->cidr - i * 8 : 0;
+
+		if (keep < 8)
+			b[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	return n;
+}
+
 bool ip_prefix_contains(const struct ip_prefix *outer, const struct ip_prefix *inner)
 {
 	const uint8_t *a = (const uint8_t *)&outer->addr, *b = (const uint8_t *)&inner->addr;

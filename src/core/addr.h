@@ -70,6 +70,8 @@ bool metrics_address_parse(const char *text, union sockaddr_any *out);
 /* Where an HTTP endpoint may listen: as metrics_address_parse, or "unix:/absolute/path". */
 #define UNIX_ADDRESS_PREFIX "unix:"
 bool listen_address_valid(const char *text);
+/* The prefix with its host bits cleared: 10.10.0.1/24 is 10.10.0.0/24. */
+struct ip_prefix ip_prefix_network(const struct ip_prefix *p);
 /* Whether inner lies inside outer (the same prefix included). */
 bool ip_prefix_contains(const struct ip_prefix *outer, const struct ip_prefix *inner);
 /* "10.0.0.1/32" or "fd00::1/128"; out needs INET6_ADDRSTRLEN + 4 bytes. */

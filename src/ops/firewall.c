@@ -27,24 +27,10 @@ struct source {
 	size_t peer;
 };
 
-static struct ip_prefix network_of(const struct ip_prefix *p)
-{
-	struct ip_prefix n = *p;
-	uint8_t *b = (uint8_t *)&n.addr;
-	unsigned bytes = p->family == AF_INET ? 4 : 16;
-
-	for (unsigned i = 0; i < bytes; ++i) {
-		unsigned keep = p->cidr > i * 8 ? p->cidr - i * 8 : 0;
-
-		if (keep < 8)
-			b[i] &= (uint8_t)(0xff00u >> keep);
-	}
-	return n;
-}
-
+/* A prefix as nft writes it: host bits cleared. */
 static void prefix_text(const struct ip_prefix *p, char *out, size_t len)
 {
-	struct ip_prefix n = network_of(p);
+	struct ip_prefix n = ip_prefix_network(p);
 
 	ip_prefix_format(&n, out, len);
 }
@@ -365,7 +351,7 @@ static bool collect_sources(const struct config *c, struct source **out, size_t 
 		return false;
 	for (size_t i = 0; i < c->peers_len; ++i)
 		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j) {
-			(*out)[k].prefix = network_of(&c->peers[i].allowed_ips[j]);
+			(*out)[k].prefix = ip_prefix_network(&c->peers[i].allowed_ips[j]);
 			(*out)[k++].peer = i;
 		}
 	qsort(*out, total, sizeof(**out), compare_sources);
