@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * wgate peer add | list | remove: the guide's peer lifecycle on the config
+ * wgate peer add | list | remove | rotate: the guide's peer lifecycle on the config
  * file, which stays the source of truth (edited in place, comments and order
  * kept, replaced atomically with a backup, under a lock), with the running
  * interface reloaded from it (wgate(8), PEERS).
@@ -32,7 +32,11 @@ static void usage(FILE *out)
 	      "           [--public-key KEY] [--endpoint HOST:PORT] [--keepalive SECONDS]\n"
 	      "           [--expires DATE] [--qr] [--png FILE]\n"
 	      "       wgate peer list <INTERFACE | CONFIG_FILE> [--json]\n"
-	      "       wgate peer remove <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n\n"
+	      "       wgate peer remove <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n"
+	      "       wgate peer rotate <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY>\n"
+	      "           [--public-key KEY] [--deadline DATE] [--endpoint HOST:PORT]\n"
+	      "           [--keepalive SECONDS] [--qr] [--png FILE]\n"
+	      "       wgate peer rotate <INTERFACE | CONFIG_FILE> <NAME | PUBLIC_KEY> --cancel\n\n"
 	      "add writes a [Peer] for NAME into the config: the next free tunnel address in\n"
 	      "each of the interface's subnets, a new key pair (unless the client's public key\n"
 	      "is given) and preshared key, the groups, and with --expires (2026-12-31, or\n"
@@ -43,6 +47,12 @@ static void usage(FILE *out)
 	      "image (mode 0600: it holds the client's private key), for mobile clients.\n"
 	      "list shows the peers with their names, addresses, groups and, when the interface\n"
 	      "runs, latest handshake and transfer. remove deletes a peer's [Peer] section.\n"
+	      "rotate gives a peer a new key without cutting it off: a new key pair (printed\n"
+	      "as the client's new config, as add does) or the client's new public key becomes\n"
+	      "its NextPublicKey; both keys are let in until the first handshake with the new\n"
+	      "one, which makes it the only one (the config then records it), or until the\n"
+	      "--deadline, when the new key is made the only one anyway. --cancel keeps the\n"
+	      "old key.\n"
 	      "The config keeps its comments and order, is replaced whole (the previous one kept\n"
 	      "as FILE.bak), and a running interface is reloaded from it: other peers' sessions\n"
 	      "are kept; a removed peer's end at once. See wgate(8), PEERS.\n",
@@ -208,6 +218,75 @@ static int show_qr(const char *who, const char *text, bool qr, const char *png)
 	return status;
 }
 
+/*
+ * The client's config for peer, in wg-quick format, on stdout: its private key
+ * (NULL: the client has its own), its addresses, the gateway's key, the
+ * preshared key, endpoint and routes; then as QR codes when asked. The exit
+ * status.
+ */
+static int print_client(const char *who, const struct config *c, const struct peer_config *peer,
+			const uint8_t *private_key, const char *endpoint, unsigned keepalive,
+			bool qr, const char *png)
+{
+	struct secret_stream client;
+	FILE *f = secret_stream_open(&client);
+	char key[KEY_BASE64_LEN + 1], text[64], *client_text;
+	uint8_t gateway_pub[KEY_LEN];
+	size_t client_len, shown = 0;
+	int status;
+
+	if (!f || !c->has_private_key || !x25519_public(gateway_pub, c->private_key)) {
+		if (f) {
+			client.failed = 1;
+			secret_stream_close(&client, NULL);
+		}
+		cli_error("%s: cannot write the client's config\n", who);
+		return 1;
+	}
+	fprintf(f, "[Interface]\n");
+	if (!private_key) {
+		fprintf(f,
+			"# PrivateKey = (the client's own: the key whose public key was given)\n");
+	} else {
+		key_to_base64(key, private_key);
+		fprintf(f, "PrivateKey = %s\n", key);
+	}
+	fputs("Address = ", f);
+	for (size_t i = 0; i < peer->allowed_ips_len; ++i) {
+		const struct ip_prefix *a = &peer->allowed_ips[i];
+
+		if (a->cidr != (a->family == AF_INET ? 32 : 128))
+			continue; /* a route through the client, not its address */
+		ip_prefix_format(a, text, sizeof(text));
+		fprintf(f, "%s%s", shown++ ? ", " : "", text);
+	}
+	key_to_base64(key, gateway_pub);
+	fprintf(f, "\n\n[Peer]\nPublicKey = %s\n", key);
+	if (peer->has_preshared_key) {
+		key_to_base64(key, peer->preshared_key);
+		fprintf(f, "PresharedKey = %s\n", key);
+	}
+	fprintf(f, "Endpoint = %s\n", endpoint);
+	client_routes(f, c, &peer->groups, peer->has_allow ? &peer->allow : NULL);
+	if (keepalive)
+		fprintf(f, "PersistentKeepalive = %u\n", keepalive);
+	crypto_wipe(key, sizeof(key));
+	client_text = secret_stream_close(&client, &client_len);
+	if (!client_text) {
+		cli_error("%s: out of memory\n", who);
+		return 1;
+	}
+	fputs(client_text, stdout);
+	status = show_qr(who, client_text, qr, png);
+	crypto_wipe(client_text, client_len);
+	free(client_text);
+	if (fflush(stdout)) {
+		cli_error("%s: cannot write the client's config: %s\n", who, strerror(errno));
+		status = 1;
+	}
+	return status;
+}
+
 static int peer_add(int argc, char **argv)
 {
 	const char *who = "wgate peer add", *name, *groups = NULL, *given_key = NULL,
@@ -359,51 +438,10 @@ static int peer_add(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	const struct peer_config *added = config_find_peer(&edited_config, name);
-
-	struct secret_stream client;
-	FILE *f = secret_stream_open(&client);
-	char *client_text;
-	size_t client_len;
-
-	if (!f) {
-		cli_error("%s: out of memory\n", who);
-		config_free(&edited_config);
-		status = 1;
-		goto out;
-	}
-	fprintf(f, "[Interface]\n");
-	if (given_key) {
-		fprintf(f,
-			"# PrivateKey = (the client's own: the key whose public key was given)\n");
-	} else {
-		key_to_base64(key, private_key);
-		fprintf(f, "PrivateKey = %s\n", key);
-	}
-	fprintf(f, "Address = %s%s%s\n\n[Peer]\n", addr_text[0], addresses > 1 ? ", " : "",
-		addresses > 1 ? addr_text[1] : "");
-	key_to_base64(key, gateway_pub);
-	fprintf(f, "PublicKey = %s\n", key);
-	key_to_base64(key, psk);
-	fprintf(f, "PresharedKey = %s\nEndpoint = %s\n", key, endpoint);
-	client_routes(f, &edited_config, &added->groups, added->has_allow ? &added->allow : NULL);
-	if (keepalive)
-		fprintf(f, "PersistentKeepalive = %u\n", (unsigned)keepalive);
+	status =
+	    print_client(who, &edited_config, config_find_peer(&edited_config, name),
+			 given_key ? NULL : private_key, endpoint, (unsigned)keepalive, qr, png);
 	config_free(&edited_config);
-	client_text = secret_stream_close(&client, &client_len);
-	if (!client_text) {
-		cli_error("%s: out of memory\n", who);
-		status = 1;
-		goto out;
-	}
-	fputs(client_text, stdout);
-	status = show_qr(who, client_text, qr, png);
-	crypto_wipe(client_text, client_len);
-	free(client_text);
-	if (fflush(stdout)) {
-		perror("wgate peer add: cannot write the client's config");
-		status = 1;
-	}
 out:
 	crypto_wipe(private_key, sizeof(private_key));
 	crypto_wipe(psk, sizeof(psk));
@@ -454,6 +492,156 @@ static int peer_remove(int argc, char **argv)
 	return status;
 }
 
+/*
+ * wgate peer rotate: the peer's NextPublicKey (a new key pair's, or the one
+ * given) and RotationDeadline written into its section, or with --cancel
+ * taken out; the running interface then accepts both keys until the first
+ * handshake with the new one, and the reload that follows records it.
+ */
+static int peer_rotate(int argc, char **argv)
+{
+	const char *who = "wgate peer rotate", *given_key = NULL, *endpoint = NULL, *png = NULL,
+		   *deadline = NULL;
+	bool qr = false, cancel = false;
+	uint8_t private_key[KEY_LEN], next_key[KEY_LEN];
+	char key[KEY_BASE64_LEN + 1], *edited = NULL, *step;
+	const struct peer_config *peer;
+	uint64_t keepalive = 25;
+	unsigned line;
+	struct target t;
+	size_t edited_len = 0;
+	int status = 1;
+
+	if (argc < 3) {
+		usage(stderr);
+		return 1;
+	}
+	for (int i = 3; i < argc; ++i) {
+		const char *opt = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(opt, "--qr") || !strcmp(opt, "--cancel")) {
+			*(opt[2] == 'q' ? &qr : &cancel) = true;
+			continue;
+		}
+		if (!value) {
+			cli_error("%s: %s needs a value\n", who, opt);
+			return 1;
+		}
+		++i;
+		if (!strcmp(opt, "--public-key")) {
+			given_key = value;
+		} else if (!strcmp(opt, "--endpoint")) {
+			endpoint = value;
+		} else if (!strcmp(opt, "--png")) {
+			png = value;
+		} else if (!strcmp(opt, "--deadline")) {
+			int64_t when;
+
+			if (!utc_time_parse(value, &when) || !when) {
+				cli_error(
+				    "%s: --deadline `%s' is not a date, such as 2026-12-31 or "
+				    "2026-12-31T18:30:00Z (UTC)\n",
+				    who, value);
+				return 1;
+			}
+			deadline = value;
+		} else if (!strcmp(opt, "--keepalive")) {
+			if (!parse_uint(value, 65535, false, &keepalive)) {
+				cli_error("%s: --keepalive `%s' is not a number of seconds\n", who,
+					  value);
+				return 1;
+			}
+		} else {
+			cli_error("%s: unknown option `%s'\n", who, opt);
+			return 1;
+		}
+	}
+	if (cancel && (given_key || deadline || qr || png || endpoint)) {
+		cli_error("%s: --cancel takes no other option\n", who);
+		return 1;
+	}
+	if (given_key && !key_from_base64(next_key, given_key)) {
+		cli_error("%s: --public-key is not a base64 WireGuard key\n", who);
+		return 1;
+	}
+	if (!target_open(&t, who, argv[1], true))
+		return 1;
+	peer = config_find_peer(&t.config, argv[2]);
+	if (!peer) {
+		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who, t.path,
+			  argv[2]);
+		goto out;
+	}
+	line = peer->line;
+	if (cancel && !peer->has_next_key) {
+		cli_error("%s: `%s' has no key rotation to cancel\n", who, argv[2]);
+		goto out;
+	}
+	if (!endpoint)
+		endpoint = t.config.public_endpoint;
+	if (!cancel && !endpoint && !given_key) {
+		cli_error(
+		    "%s: no endpoint for the client's config: set PublicEndpoint = HOST:PORT in "
+		    "[Interface], or give --endpoint\n",
+		    who);
+		goto out;
+	}
+	if (!cancel && !given_key &&
+	    (!x25519_generate(private_key) || !x25519_public(next_key, private_key))) {
+		cli_error("%s: the system random number generator failed\n", who);
+		goto out;
+	}
+	if (!cancel)
+		key_to_base64(key, next_key);
+	edited = config_text_set_key(t.text, t.len, line, "NextPublicKey", cancel ? NULL : key,
+				     "PublicKey", &edited_len);
+	step = edited ? config_text_set_key(edited, edited_len, line, "RotationDeadline", deadline,
+					    "NextPublicKey", &edited_len)
+		      : NULL;
+	if (edited)
+		crypto_wipe(edited, strlen(edited));
+	free(edited);
+	edited = step;
+	if (!edited) {
+		cli_error("%s: out of memory\n", who);
+		goto out;
+	}
+	status = commit(&t, who, edited, edited_len);
+	if (status)
+		goto out;
+	if (cancel) {
+		printf("%s: `%s' keeps its key; the rotation is cancelled\n", who, argv[2]);
+		goto out;
+	}
+	fprintf(stderr,
+		"%s: `%s' now accepts %s besides its key until the first handshake with it%s%s\n",
+		who, argv[2], key, deadline ? "; the old key is refused from " : "",
+		deadline ? deadline : "");
+	if (given_key)
+		goto out;
+	/* the client's new config, on stdout */
+	struct config edited_config;
+	char err[512];
+
+	if (!config_parse(&edited_config, edited, edited_len, t.path, err, sizeof(err))) {
+		cli_error("%s: %s\n", who, err);
+		status = 1;
+		goto out;
+	}
+	status = print_client(who, &edited_config, config_find_peer(&edited_config, argv[2]),
+			      private_key, endpoint, (unsigned)keepalive, qr, png);
+	config_free(&edited_config);
+out:
+	crypto_wipe(private_key, sizeof(private_key));
+	crypto_wipe(key, sizeof(key));
+	if (edited) {
+		crypto_wipe(edited, edited_len);
+		free(edited);
+	}
+	target_free(&t);
+	return status;
+}
+
 /* The running interface's peers (for handshakes and transfer), or none. */
 static void read_live(const char *ifname, struct uapi_state *state)
 {
@@ -499,12 +687,14 @@ static int peer_list(int argc, char **argv)
 	for (size_t i = 0; i < t.config.peers_len; ++i) {
 		const struct peer_config *p = &t.config.peers[i];
 		const struct uapi_peer_state *l = NULL;
-		char key[KEY_BASE64_LEN + 1], addrs[512] = "", text[64],
-					      *groups = strv_join(&p->groups);
+		char key[KEY_BASE64_LEN + 1], next[KEY_BASE64_LEN + 1],
+		    addrs[512] = "", text[64], *groups = strv_join(&p->groups);
 		size_t used = 0;
 
 		for (size_t k = 0; k < live.peers_len && !l; ++k)
-			if (crypto_equal(live.peers[k].public_key, p->public_key, KEY_LEN))
+			if (crypto_equal(live.peers[k].public_key, p->public_key, KEY_LEN) ||
+			    (p->has_next_key &&
+			     crypto_equal(live.peers[k].public_key, p->next_public_key, KEY_LEN)))
 				l = &live.peers[k];
 		key_to_base64(key, p->public_key);
 		for (size_t j = 0; j < p->allowed_ips_len && used < sizeof(addrs); ++j) {
@@ -530,6 +720,15 @@ static int peer_list(int argc, char **argv)
 			json_object_object_add(o, "line", json_object_new_int64(p->line));
 			json_object_object_add(
 			    o, "expires", p->expires ? json_object_new_int64(p->expires) : NULL);
+			if (p->has_next_key)
+				key_to_base64(next, p->next_public_key);
+			json_object_object_add(o, "next_public_key",
+					       p->has_next_key ? json_object_new_string(next)
+							       : NULL);
+			json_object_object_add(o, "rotation_deadline",
+					       p->rotation_deadline
+						   ? json_object_new_int64(p->rotation_deadline)
+						   : NULL);
 			json_object_object_add(o, "running", json_object_new_boolean(l != NULL));
 			json_object_object_add(o, "latest_handshake",
 					       json_object_new_int64(l ? l->last_handshake : 0));
@@ -552,6 +751,11 @@ static int peer_list(int argc, char **argv)
 				snprintf(handshake, sizeof(handshake), "(not running)");
 			printf("%-20s %-44s %-28s %-16s %s\n", p->name ? p->name : "-", key, addrs,
 			       groups && *groups ? groups : "-", handshake);
+			if (p->has_next_key) {
+				key_to_base64(next, p->next_public_key);
+				printf("%-20s %s (key rotation%s)\n", "  next key", next,
+				       p->rotation_deadline ? " with a deadline" : "");
+			}
 		}
 		free(groups);
 	}
@@ -578,6 +782,8 @@ int cmd_peer(int argc, char **argv)
 		return peer_list(argc - 1, argv + 1);
 	if (argc >= 3 && !strcmp(argv[1], "remove"))
 		return peer_remove(argc - 1, argv + 1);
+	if (argc >= 3 && !strcmp(argv[1], "rotate"))
+		return peer_rotate(argc - 1, argv + 1);
 	usage(stderr);
 	return 1;
 }

@@ -60,6 +60,8 @@ enum key {
 	KEY_ALLOW,
 	KEY_GROUPS,
 	KEY_EXPIRES,
+	KEY_NEXT_PUBLIC_KEY,
+	KEY_ROTATION_DEADLINE,
 	KEY_COUNT
 };
 
@@ -108,6 +110,9 @@ static const struct {
     [KEY_GROUPS] = {"Groups", SECTION_PEER, true, true},
     /* wgate's own: when a peer stops being let in */
     [KEY_EXPIRES] = {"Expires", SECTION_PEER, true, false},
+    /* wgate's own: a key rotation in progress (wgate peer rotate) */
+    [KEY_NEXT_PUBLIC_KEY] = {"NextPublicKey", SECTION_PEER, true, false},
+    [KEY_ROTATION_DEADLINE] = {"RotationDeadline", SECTION_PEER, true, false},
 };
 
 struct parser {
@@ -675,6 +680,16 @@ static bool apply(struct parser *p, enum key key, char *value)
 				    "2026-12-31T18:30:00Z (UTC)",
 				    value);
 		return true;
+	case KEY_NEXT_PUBLIC_KEY:
+		peer->has_next_key = true;
+		return parse_key(p, peer->next_public_key, value, "NextPublicKey", false);
+	case KEY_ROTATION_DEADLINE:
+		if (!utc_time_parse(value, &peer->rotation_deadline) || !peer->rotation_deadline)
+			return fail(p,
+				    "RotationDeadline `%s' is not a date, such as 2026-12-31 or "
+				    "2026-12-31T18:30:00Z (UTC)",
+				    value);
+		return true;
 	case KEY_COUNT:
 		break;
 	}
@@ -740,7 +755,54 @@ static bool end_section(struct parser *p)
 		return fail(p, "this [Peer] repeats the PublicKey of the [Peer] at line %u",
 			    c->peers[earlier].line);
 	}
+	if (p->seen[KEY_ROTATION_DEADLINE] && !peer->has_next_key) {
+		p->line = p->seen[KEY_ROTATION_DEADLINE];
+		return fail(p, "RotationDeadline without a NextPublicKey in this [Peer]");
+	}
+	if (peer->has_next_key && crypto_equal(peer->next_public_key, peer->public_key, KEY_LEN)) {
+		p->line = p->seen[KEY_NEXT_PUBLIC_KEY];
+		return fail(p, "NextPublicKey is this [Peer]'s PublicKey");
+	}
 	return true;
+}
+
+static const void *next_key_of(const void *items, size_t pos)
+{
+	return ((const struct peer_config *)items)[pos].next_public_key;
+}
+
+/* A NextPublicKey names one peer only: no other peer's PublicKey or NextPublicKey. */
+static bool check_next_keys(struct parser *p)
+{
+	struct config *c = p->config;
+	struct hash_index next;
+	size_t earlier;
+	bool ok = true;
+
+	if (!hash_index_init(&next, 16, KEY_LEN, next_key_of, c->peers))
+		return fail(p, "out of memory");
+	hash_index_rebase(&p->peer_keys, c->peers);
+	for (size_t i = 0; ok && i < c->peers_len; ++i) {
+		const struct peer_config *peer = &c->peers[i];
+
+		if (!peer->has_next_key)
+			continue;
+		p->line = peer->line;
+		if ((earlier = hash_index_find(&p->peer_keys, peer->next_public_key)) !=
+		    HASH_INDEX_NONE)
+			ok = fail(
+			    p,
+			    "this [Peer]'s NextPublicKey is the PublicKey of the [Peer] at line %u",
+			    c->peers[earlier].line);
+		else if (!hash_index_add(&next, i, &earlier))
+			ok = fail(p, "out of memory");
+		else if (earlier != HASH_INDEX_NONE)
+			ok = fail(p,
+				  "this [Peer] repeats the NextPublicKey of the [Peer] at line %u",
+				  c->peers[earlier].line);
+	}
+	hash_index_free(&next);
+	return ok;
 }
 
 static bool begin_section(struct parser *p, const char *header)
@@ -928,6 +990,8 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 		ok = end_section(&p);
 	if (ok)
 		ok = check_group_references(&p);
+	if (ok)
+		ok = check_next_keys(&p);
 out:
 	free(line); /* wiped line by line */
 	hash_index_free(&p.peer_keys);

@@ -53,6 +53,10 @@ struct peer_config {
 	bool has_allow; /* an Allow line, even an empty one: then it reaches nothing */
 	struct strv groups;
 	int64_t expires; /* Expires: UNIX seconds; 0 never */
+	/* A key rotation: NextPublicKey, accepted besides PublicKey until it handshakes */
+	bool has_next_key;
+	uint8_t next_public_key[KEY_LEN];
+	int64_t rotation_deadline; /* RotationDeadline: UNIX seconds; 0 none */
 };
 
 /* Uplink = DEV via GATEWAY table N: tunnel traffic bound for the default route leaves through DEV.

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/crypto.h"
 #include "core/encoding.h"
@@ -206,4 +207,75 @@ const struct peer_config *config_find_peer(const struct config *config, const ch
 			return p;
 	}
 	return NULL;
+}
+
+/* Whether the line [p, end) sets key: blanks, the key (any case), blanks, `='. */
+static bool sets_key(const char *p, const char *end, const char *key)
+{
+	size_t klen = strlen(key);
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		++p;
+	if ((size_t)(end - p) < klen || strncasecmp(p, key, klen))
+		return false;
+	for (p += klen; p < end && (*p == ' ' || *p == '\t');)
+		++p;
+	return p < end && *p == '=';
+}
+
+char *config_text_set_key(const char *text, size_t len, unsigned line, const char *key,
+			  const char *value, const char *after, size_t *out_len)
+{
+	const char *end = text + len, *p = text, *at = NULL, *at_end = NULL, *insert = NULL;
+	const char *section_end = end;
+	size_t add = value ? strlen(key) + strlen(value) + 4 : 0, n;
+	bool in = false;
+	unsigned no = 1;
+	char *out;
+
+	for (; p < end; ++no) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol ? eol + 1 : end;
+
+		if (no == line) {
+			if (!header_line(p, next))
+				return NULL;
+			in = true;
+		} else if (in && header_line(p, next)) {
+			section_end = p;
+			break;
+		} else if (in && !at && sets_key(p, eol ? eol : end, key)) {
+			at = p, at_end = next;
+		} else if (in && after && !insert && sets_key(p, eol ? eol : end, after)) {
+			insert = next;
+		}
+		p = next;
+	}
+	if (!in)
+		return NULL;
+	if (!at && !value) { /* nothing to remove */
+		at = at_end = end;
+	} else if (!at) {
+		if (!insert) { /* at the section's end: before the next one's comments, blanks */
+			insert = section_end == end ? end : comments_above(text, section_end);
+			while (insert - text >= 2 && insert[-1] == '\n' && insert[-2] == '\n')
+				--insert;
+		}
+		at = at_end = insert;
+	}
+	out = malloc(len + add + 2);
+	if (!out)
+		return NULL;
+	n = (size_t)(at - text);
+	memcpy(out, text, n);
+	if (value) {
+		if (n && out[n - 1] != '\n')
+			out[n++] = '\n';
+		n += (size_t)sprintf(out + n, "%s = %s\n", key, value);
+	}
+	memcpy(out + n, at_end, (size_t)(end - at_end));
+	n += (size_t)(end - at_end);
+	out[n] = '\0';
+	*out_len = n;
+	return out;
 }

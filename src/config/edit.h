@@ -24,6 +24,16 @@ char *config_text_append(const char *text, size_t len, const char *section, size
 char *config_text_remove_section(const char *text, size_t len, unsigned line, size_t *out_len);
 
 /*
+ * text with the line that sets key in the section whose header is on line
+ * (1-based) made "key = value": replaced in place; when there is none, added
+ * after the line that sets the key `after' (NULL: none) or at the section's
+ * end; removed when value is NULL. NULL when out of memory or when no section
+ * starts on line.
+ */
+char *config_text_set_key(const char *text, size_t len, unsigned line, const char *key,
+			  const char *value, const char *after, size_t *out_len);
+
+/*
  * The lowest free host address in the subnet of each of the interface's
  * Addresses of the family: not the interface's own, not held by a peer's
  * AllowedIPs, not the network or (IPv4) broadcast address. False when the

@@ -5,9 +5,11 @@
  * nothing; errno values follow wireguard-go's (-EINVAL for a bad value,
  * -EPROTO for a bad request, -EADDRINUSE when a port is taken).
  *
- * wgate adds two peer keys no other implementation knows, wgate_name and
- * wgate_groups (who the peer is: wgate(8), GATEWAY KEYS), which a get shows
- * only when asked with "get=wgate": the stock tools never see them.
+ * wgate adds peer keys no other implementation knows: wgate_name and
+ * wgate_groups (who the peer is: wgate(8), GATEWAY KEYS), wgate_expires, and
+ * wgate_next_public_key with wgate_rotation_deadline (a key rotation: empty
+ * or zero cancels it), which a get shows only when asked with "get=wgate":
+ * the stock tools never see them.
  */
 #include "control/uapi.h"
 
@@ -46,6 +48,9 @@ struct peer_op {
 	char *name, *groups; /* NULL when not given; "" clears */
 	bool has_expires;
 	int64_t expires;
+	bool has_next_key, has_deadline; /* a zero next key cancels a rotation */
+	uint8_t next_key[KEY_LEN];
+	int64_t deadline;
 	struct allowed_ip_op *ips;
 	size_t ips_len, ips_cap;
 };
@@ -85,6 +90,13 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 			fprintf(out, "wgate_groups=%s\n", p->groups);
 		if (identity && p->expires)
 			fprintf(out, "wgate_expires=%lld\n", (long long)p->expires);
+		if (identity && p->rotation) {
+			key_to_hex(hex, p->rotation->public_key);
+			fprintf(out, "wgate_next_public_key=%s\n", hex);
+			if (p->rotation->deadline)
+				fprintf(out, "wgate_rotation_deadline=%lld\n",
+					(long long)p->rotation->deadline);
+		}
 		if (p->has_preshared_key) {
 			key_to_hex(hex, p->handshake.preshared_key);
 			fprintf(out, "preshared_key=%s\n", hex);
@@ -267,6 +279,19 @@ static int parse_line(struct set_op *op, char *line)
 		peer->expires = (int64_t)n;
 		return 0;
 	}
+	if (!strcmp(line, "wgate_next_public_key")) {
+		if (peer->has_next_key)
+			return -EINVAL;
+		peer->has_next_key = true;
+		return !*value || key_from_hex(peer->next_key, value) ? 0 : -EINVAL;
+	}
+	if (!strcmp(line, "wgate_rotation_deadline")) {
+		if (peer->has_deadline || !parse_uint(value, INT64_MAX, false, &n))
+			return -EINVAL;
+		peer->has_deadline = true;
+		peer->deadline = (int64_t)n;
+		return 0;
+	}
 	if (!strcmp(line, "wgate_groups")) {
 		if (peer->groups || !groups_valid(value))
 			return -EINVAL;
@@ -298,19 +323,82 @@ static const char *field_list(char *out, size_t len, const char *const names[], 
 /* The audit trail: what a control-socket request changed (never key material). */
 static void audit_peer(const struct peer_op *op, const char *action)
 {
-	static const char *const names[] = {"preshared_key", "endpoint", "persistent_keepalive",
-					    "allowed_ips",   "name",	 "groups",
-					    "expires"};
+	static const char *const names[] = {
+	    "preshared_key", "endpoint", "persistent_keepalive", "allowed_ips",	     "name",
+	    "groups",	     "expires",	 "next_public_key",	 "rotation_deadline"};
 	bool set[] = {op->has_preshared_key, op->has_endpoint,
 		      op->has_keepalive,     op->ips_len || op->replace_allowed_ips,
 		      op->name != NULL,	     op->groups != NULL,
-		      op->has_expires};
-	char key[KEY_BASE64_LEN + 1], fields[128];
+		      op->has_expires,	     op->has_next_key,
+		      op->has_deadline};
+	char key[KEY_BASE64_LEN + 1], fields[160];
 
 	key_to_base64(key, op->public_key);
-	field_list(fields, sizeof(fields), names, set, 7);
+	field_list(fields, sizeof(fields), names, set, 9);
 	log_info("event=audit via=%s action=%s peer=%s%s%s uid=%ld pid=%ld", asker.via, action, key,
 		 *fields ? " fields=" : "", fields, asker.uid, asker.pid);
+}
+
+/* A rotation's start, change or end; its keys were checked (check_rotations). */
+static void apply_rotation(struct device *dev, struct peer *peer, const struct peer_op *op)
+{
+	char from[KEY_BASE64_LEN + 1], to[KEY_BASE64_LEN + 1];
+	bool cancel = op->has_next_key && crypto_is_zero(op->next_key, KEY_LEN);
+	const uint8_t *next = op->has_next_key ? op->next_key
+			      : peer->rotation ? peer->rotation->public_key
+					       : NULL;
+
+	key_to_base64(from, peer->public_key);
+	if (cancel || !next) {
+		if (peer->rotation) {
+			key_to_base64(to, peer->rotation->public_key);
+			device_cancel_rotation(dev, peer);
+			log_info("event=audit via=%s action=key_rotation_cancelled peer=%s "
+				 "next_key=%s uid=%ld pid=%ld",
+				 asker.via, from, to, asker.uid, asker.pid);
+		}
+		return;
+	}
+	key_to_base64(to, next);
+	if (!device_rotate_peer(dev, peer, next,
+				op->has_deadline ? op->deadline
+				: peer->rotation ? peer->rotation->deadline
+						 : 0)) {
+		log_error("event=key_rotation_refused peer=%s next_key=%s", from, to);
+		return;
+	}
+	log_info("event=audit via=%s action=key_rotation_started peer=%s next_key=%s "
+		 "deadline=%lld uid=%ld pid=%ld",
+		 asker.via, from, to, (long long)peer->rotation->deadline, asker.uid, asker.pid);
+}
+
+/*
+ * Whether each rotation asked for can start: its next key is neither the
+ * peer's own, nor another peer's (current or next), nor ours, nor asked for
+ * twice. A set that fails this changes nothing.
+ */
+static bool check_rotations(const struct device *dev, const struct set_op *op)
+{
+	for (size_t i = 0; i < op->peers_len; ++i) {
+		const struct peer_op *p = &op->peers[i];
+		struct peer *self, *owner;
+
+		if (!p->has_next_key || p->remove || crypto_is_zero(p->next_key, KEY_LEN))
+			continue;
+		self = device_find_peer(dev, p->public_key);
+		owner = device_find_peer(dev, p->next_key);
+		if (crypto_equal(p->next_key, p->public_key, KEY_LEN) ||
+		    (owner && (owner != self || !self->rotation ||
+			       !crypto_equal(self->rotation->public_key, p->next_key, KEY_LEN))) ||
+		    (dev->identity.has_identity &&
+		     crypto_equal(p->next_key, dev->identity.static_public, KEY_LEN)))
+			return false;
+		for (size_t j = 0; j < i; ++j)
+			if (op->peers[j].has_next_key &&
+			    crypto_equal(op->peers[j].next_key, p->next_key, KEY_LEN))
+				return false;
+	}
+	return true;
 }
 
 static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t now)
@@ -355,6 +443,8 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 		peer_set_persistent_keepalive(peer, op->keepalive, now);
 	if (op->has_expires)
 		peer_set_expiry(peer, op->expires);
+	if (op->has_next_key || op->has_deadline)
+		apply_rotation(dev, peer, op);
 	if ((op->name || op->groups) && !peer_set_identity(peer, op->name ? op->name : peer->name,
 							   op->groups ? op->groups : peer->groups))
 		log_error("event=identity_not_set reason=out_of_memory");
@@ -380,6 +470,8 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 			ret = parse_line(&op, line);
 	crypto_wipe(text, len);
 	free(text);
+	if (!ret && !check_rotations(dev, &op))
+		ret = -EINVAL;
 	if (ret)
 		goto out;
 	if (ops && ops->via)
@@ -471,6 +563,10 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
 			} else if (peer && KEY("wgate_expires")) {
 				peer->expires = strtoll(value, NULL, 10);
+			} else if (peer && KEY("wgate_next_public_key")) {
+				peer->has_next_key = key_from_hex(peer->next_public_key, value);
+			} else if (peer && KEY("wgate_rotation_deadline")) {
+				peer->rotation_deadline = strtoll(value, NULL, 10);
 			} else if (peer && KEY("last_handshake_time_sec")) {
 				peer->last_handshake = strtoll(value, NULL, 10);
 			} else if (peer && KEY("rx_bytes")) {

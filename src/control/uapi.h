@@ -50,6 +50,9 @@ struct uapi_peer_state {
 	char *name, *groups;	  /* from a "get=wgate" answer; NULL when none */
 	long long last_handshake; /* UNIX seconds; 0 never */
 	int64_t expires;	  /* from "get=wgate": UNIX seconds; 0 never */
+	bool has_next_key;	  /* from "get=wgate": a key rotation in progress */
+	uint8_t next_public_key[KEY_LEN];
+	int64_t rotation_deadline; /* UNIX seconds; 0 none */
 	unsigned long long rx_bytes, tx_bytes;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;

@@ -62,7 +62,7 @@ void device_free(struct device *dev)
 	crypto_wipe(dev, sizeof(*dev));
 }
 
-static struct peer **bucket(const struct device *dev, const uint8_t key[CRYPTO_KEY_LEN])
+static struct peer_key_link **bucket(const struct device *dev, const uint8_t key[CRYPTO_KEY_LEN])
 {
 	uint64_t h;
 
@@ -70,30 +70,55 @@ static struct peer **bucket(const struct device *dev, const uint8_t key[CRYPTO_K
 	return &dev->peer_buckets[h & (dev->peer_bucket_count - 1)];
 }
 
+struct peer_key_link *device_find_key(const struct device *dev,
+				      const uint8_t public_key[CRYPTO_KEY_LEN])
+{
+	for (struct peer_key_link *l = *bucket(dev, public_key); l; l = l->next)
+		if (crypto_equal(l->public_key, public_key, CRYPTO_KEY_LEN))
+			return l;
+	return NULL;
+}
+
 struct peer *device_find_peer(const struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
 {
-	for (struct peer *p = *bucket(dev, public_key); p; p = p->next_in_bucket)
-		if (crypto_equal(p->public_key, public_key, CRYPTO_KEY_LEN))
-			return p;
-	return NULL;
+	struct peer_key_link *l = device_find_key(dev, public_key);
+
+	return l ? l->peer : NULL;
+}
+
+static void link_add(struct device *dev, struct peer_key_link *link)
+{
+	struct peer_key_link **b = bucket(dev, link->public_key);
+
+	link->next = *b;
+	*b = link;
+}
+
+static void link_remove(struct device *dev, struct peer_key_link *link)
+{
+	struct peer_key_link **p;
+
+	for (p = bucket(dev, link->public_key); *p && *p != link; p = &(*p)->next)
+		;
+	if (*p)
+		*p = link->next;
+	link->next = NULL;
 }
 
 static void grow_buckets(struct device *dev)
 {
 	size_t old_count = dev->peer_bucket_count;
-	struct peer **old = dev->peer_buckets, **fresh = calloc(old_count * 2, sizeof(*fresh));
+	struct peer_key_link **old = dev->peer_buckets,
+			     **fresh = calloc(old_count * 2, sizeof(*fresh));
 
 	if (!fresh)
 		return; /* longer chains, still correct */
 	dev->peer_buckets = fresh;
 	dev->peer_bucket_count = old_count * 2;
 	for (size_t i = 0; i < old_count; ++i) {
-		for (struct peer *p = old[i], *next; p; p = next) {
-			struct peer **b = bucket(dev, p->public_key);
-
-			next = p->next_in_bucket;
-			p->next_in_bucket = *b;
-			*b = p;
+		for (struct peer_key_link *l = old[i], *next; l; l = next) {
+			next = l->next;
+			link_add(dev, l);
 		}
 	}
 	free(old);
@@ -101,7 +126,7 @@ static void grow_buckets(struct device *dev)
 
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
 {
-	struct peer *peer = device_find_peer(dev, public_key), **b;
+	struct peer *peer = device_find_peer(dev, public_key);
 
 	if (peer)
 		return peer;
@@ -116,9 +141,7 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO
 	}
 	if (dev->peer_count >= dev->peer_bucket_count)
 		grow_buckets(dev);
-	b = bucket(dev, public_key);
-	peer->next_in_bucket = *b;
-	*b = peer;
+	link_add(dev, &peer->link);
 	peer->prev = dev->last_peer;
 	*(dev->last_peer ? &dev->last_peer->next : &dev->first_peer) = peer;
 	dev->last_peer = peer;
@@ -128,16 +151,104 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO
 
 void device_remove_peer(struct device *dev, struct peer *peer)
 {
-	struct peer **p;
-
-	for (p = bucket(dev, peer->public_key); *p != peer; p = &(*p)->next_in_bucket)
-		;
-	*p = peer->next_in_bucket;
+	device_cancel_rotation(dev, peer);
+	link_remove(dev, &peer->link);
 	*(peer->prev ? &peer->prev->next : &dev->first_peer) = peer->next;
 	*(peer->next ? &peer->next->prev : &dev->last_peer) = peer->prev;
 	--dev->peer_count;
 	peer_destroy(peer);
 	free(peer);
+}
+
+static void note_deadline(struct device *dev, int64_t when)
+{
+	if (when && (!dev->next_deadline || when < dev->next_deadline))
+		dev->next_deadline = when;
+}
+
+void device_note_deadline(struct device *dev, int64_t when)
+{
+	note_deadline(dev, when);
+}
+
+bool device_rotate_peer(struct device *dev, struct peer *peer,
+			const uint8_t next_key[CRYPTO_KEY_LEN], int64_t deadline)
+{
+	struct peer_key_link *owner = device_find_key(dev, next_key);
+	struct peer_rotation *r;
+
+	if (owner && owner == (peer->rotation ? &peer->rotation->link : NULL)) {
+		peer->rotation->deadline = deadline; /* the same rotation: a new deadline only */
+		note_deadline(dev, deadline);
+		return true;
+	}
+	if (owner || crypto_is_zero(next_key, CRYPTO_KEY_LEN) ||
+	    (dev->identity.has_identity &&
+	     crypto_equal(next_key, dev->identity.static_public, CRYPTO_KEY_LEN)))
+		return false; /* its own key, another peer's, or ours */
+	r = calloc(1, sizeof(*r));
+	if (!r || !cookie_maker_init(&r->cookie_maker, next_key)) {
+		free(r);
+		return false;
+	}
+	device_cancel_rotation(dev, peer);
+	memcpy(r->public_key, next_key, CRYPTO_KEY_LEN);
+	noise_handshake_init(&r->handshake, next_key,
+			     peer->has_preshared_key ? peer->handshake.preshared_key : NULL);
+	r->link.peer = peer;
+	r->link.public_key = r->public_key;
+	r->deadline = deadline;
+	link_add(dev, &r->link);
+	peer->rotation = r;
+	note_deadline(dev, deadline);
+	return true;
+}
+
+/* Forgets the rotation's key, and its handshake if one of ours was in flight. */
+static void drop_rotation(struct device *dev, struct peer *peer)
+{
+	if (peer->initiating_next)
+		index_remove(&dev->indices, &peer->handshake_entry);
+	link_remove(dev, &peer->rotation->link);
+	crypto_wipe(peer->rotation, sizeof(*peer->rotation));
+	free(peer->rotation);
+	peer->rotation = NULL;
+	peer->initiating_next = peer->sent_with_next = false;
+}
+
+void device_cancel_rotation(struct device *dev, struct peer *peer)
+{
+	if (peer->rotation)
+		drop_rotation(dev, peer);
+}
+
+void device_finish_rotation(struct device *dev, struct peer *peer, bool forced)
+{
+	struct peer_rotation *r = peer->rotation;
+
+	/* said first, while the event can still see both keys */
+	device_event(dev, forced ? EVENT_KEY_ROTATION_FORCED : EVENT_KEY_ROTATED, peer);
+	if (forced) {
+		peer_clear_keys(peer);
+		peer->last_sent_handshake = 0;
+	} else {
+		/* the sessions of the old key end; the handshake being completed goes on */
+		keypair_free(dev, peer->previous);
+		keypair_free(dev, peer->current);
+		keypair_free(dev, peer->next_keypair);
+		peer->previous = peer->current = peer->next_keypair = NULL;
+	}
+	link_remove(dev, &peer->link);
+	link_remove(dev, &r->link);
+	memcpy(peer->public_key, r->public_key, CRYPTO_KEY_LEN);
+	crypto_wipe(&peer->handshake, sizeof(peer->handshake));
+	peer->handshake = r->handshake;
+	peer->cookie_maker = r->cookie_maker;
+	crypto_wipe(r, sizeof(*r));
+	free(r);
+	peer->rotation = NULL;
+	peer->initiating_next = peer->sent_with_next = false;
+	link_add(dev, &peer->link);
 }
 
 void device_remove_all_peers(struct device *dev)
@@ -158,6 +269,10 @@ bool device_set_private_key(struct device *dev, const uint8_t *private_key)
 		if (!x25519_public(public_key, private_key))
 			return false;
 		/* A peer with our own key can never handshake; as the kernel does, drop it. */
+		for (struct peer *p = dev->first_peer; p; p = p->next)
+			if (p->rotation &&
+			    crypto_equal(p->rotation->public_key, public_key, CRYPTO_KEY_LEN))
+				device_cancel_rotation(dev, p);
 		self = device_find_peer(dev, public_key);
 		if (self)
 			device_remove_peer(dev, self);
@@ -229,24 +344,30 @@ static void send_unreachable(struct device *dev, const uint8_t *ip, size_t len, 
 	dev->io.write_tun(dev->io.ctx, error, error_len);
 }
 
-void device_check_expiry(struct device *dev, int64_t wall_now)
+void device_check_deadlines(struct device *dev, int64_t wall_now)
 {
 	int64_t next = 0;
 
-	if (!dev->next_expiry || wall_now < dev->next_expiry)
+	if (!dev->next_deadline || wall_now < dev->next_deadline)
 		return;
 	for (struct peer *p = dev->first_peer; p; p = p->next) {
-		if (!p->expires || p->expired)
-			continue;
-		if (wall_now >= p->expires) {
-			p->expired = true;
-			peer_clear_keys(p);
-			device_event(dev, EVENT_PEER_EXPIRED, p);
-		} else if (!next || p->expires < next) {
-			next = p->expires;
+		if (p->expires && !p->expired) {
+			if (wall_now >= p->expires) {
+				p->expired = true;
+				peer_clear_keys(p);
+				device_event(dev, EVENT_PEER_EXPIRED, p);
+			} else if (!next || p->expires < next) {
+				next = p->expires;
+			}
+		}
+		if (p->rotation && p->rotation->deadline) {
+			if (wall_now >= p->rotation->deadline)
+				device_finish_rotation(dev, p, true);
+			else if (!next || p->rotation->deadline < next)
+				next = p->rotation->deadline;
 		}
 	}
-	dev->next_expiry = next;
+	dev->next_deadline = next;
 }
 
 struct peer *device_peer_for_address(const struct device *dev, int family, const void *addr)

@@ -37,6 +37,9 @@ enum device_event {
 	EVENT_UNDER_LOAD_LEFT,
 	EVENT_PEER_EXPIRED,		 /* its Expires passed: its sessions ended */
 	EVENT_HANDSHAKE_REFUSED_EXPIRED, /* an initiation from an expired peer */
+	/* Sent before the change: peer->public_key is the old key, peer->rotation's the new. */
+	EVENT_KEY_ROTATED,	   /* the first handshake with the next key made it the only one */
+	EVENT_KEY_ROTATION_FORCED, /* its deadline came: the next key is the only one */
 	EVENT_COUNT
 };
 
@@ -99,7 +102,7 @@ struct device {
 	struct device_io io;
 	struct aead_ctx aead; /* seals and opens data for every keypair */
 
-	struct peer **peer_buckets;
+	struct peer_key_link **peer_buckets; /* by current key, and by next key in a rotation */
 	size_t peer_bucket_count, peer_count;
 	struct peer *first_peer, *last_peer;
 
@@ -123,7 +126,7 @@ struct device {
 
 	struct device_stats stats;
 	uint8_t scratch[sizeof(struct message_handshake_initiation)];
-	int64_t next_expiry; /* the earliest expiry of a peer not yet expired; 0 none */
+	int64_t next_deadline; /* the earliest expiry or rotation deadline still to come; 0 none */
 };
 
 enum {
@@ -140,12 +143,30 @@ void device_free(struct device *dev);
 /* NULL clears the identity. A peer with the device's own public key is removed. */
 bool device_set_private_key(struct device *dev, const uint8_t *private_key)
     __attribute__((warn_unused_result));
+/* The peer with this key, current or next (in a rotation); NULL if none. */
 struct peer *device_find_peer(const struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
+/* The same, as the link naming which of its keys it is. */
+struct peer_key_link *device_find_key(const struct device *dev,
+				      const uint8_t public_key[CRYPTO_KEY_LEN]);
 /* The peer whose AllowedIPs hold a tunnel address (the longest prefix), or NULL. */
 struct peer *device_peer_for_address(const struct device *dev, int family, const void *addr);
 /* Adds a peer, or returns the one that already has this key; NULL for our own key. */
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
 void device_remove_peer(struct device *dev, struct peer *peer);
+/*
+ * Starts rotating a peer to next_key: handshakes with either key are accepted;
+ * the first completed with next_key makes it the peer's only key (sessions
+ * under the old one end, everything else carries over); at deadline (UNIX
+ * seconds, 0 none) device_check_deadlines forces the change. Given the
+ * rotation's key again, only the deadline changes. False, changing nothing,
+ * for the peer's own key, a key another peer holds (current or next), ours,
+ * or out of memory.
+ */
+bool device_rotate_peer(struct device *dev, struct peer *peer,
+			const uint8_t next_key[CRYPTO_KEY_LEN], int64_t deadline)
+    __attribute__((warn_unused_result));
+/* Abandons a rotation: the current key stays the only one. */
+void device_cancel_rotation(struct device *dev, struct peer *peer);
 void device_remove_all_peers(struct device *dev);
 /* A packet from the TUN; the device takes ownership of it. */
 void device_send(struct device *dev, struct packet *packet, uint64_t now);
@@ -176,9 +197,10 @@ void device_receive_opened(struct device *dev, uint8_t *buf, size_t len,
 void device_run_timers(struct device *dev, uint64_t now);
 /*
  * Ends the sessions of the peers whose expiry (wall clock, UNIX seconds) has
- * come; from then on their handshakes are refused. Cheap when none is due.
+ * come, from then on refusing their handshakes, and forces the rotations whose
+ * deadline has. Cheap when none is due.
  */
-void device_check_expiry(struct device *dev, int64_t wall_now);
+void device_check_deadlines(struct device *dev, int64_t wall_now);
 uint64_t device_next_timer(const struct device *dev);
 
 /* Internal to the protocol files. */
@@ -186,5 +208,8 @@ bool device_under_load(struct device *dev, uint64_t now);
 void device_drop(struct device *dev, enum drop_reason reason);
 void device_event(struct device *dev, enum device_event event, const struct peer *peer);
 uint64_t jitter_ns(struct device *dev);
+void device_note_deadline(struct device *dev, int64_t when);
+/* The rotation's key becomes the peer's only one (forced: all sessions end). */
+void device_finish_rotation(struct device *dev, struct peer *peer, bool forced);
 
 #endif

@@ -10,6 +10,8 @@ bool peer_init(struct peer *peer, struct device *dev, const uint8_t public_key[C
 	memset(peer, 0, sizeof(*peer));
 	peer->device = dev;
 	memcpy(peer->public_key, public_key, CRYPTO_KEY_LEN);
+	peer->link.peer = peer;
+	peer->link.public_key = peer->public_key;
 	noise_handshake_init(&peer->handshake, public_key, NULL);
 	peer->handshake_entry.type = INDEX_HANDSHAKE;
 	peer->handshake_entry.peer = peer;
@@ -28,7 +30,19 @@ void peer_clear_keys(struct peer *peer)
 	keypair_free(dev, peer->next_keypair);
 	peer->previous = peer->current = peer->next_keypair = NULL;
 	noise_handshake_clear(&peer->handshake);
+	if (peer->rotation)
+		noise_handshake_clear(&peer->rotation->handshake);
 	index_remove(&dev->indices, &peer->handshake_entry);
+}
+
+struct noise_handshake *peer_handshake(struct peer *peer, bool next)
+{
+	return next && peer->rotation ? &peer->rotation->handshake : &peer->handshake;
+}
+
+struct cookie_maker *peer_cookie_maker(struct peer *peer, bool next)
+{
+	return next && peer->rotation ? &peer->rotation->cookie_maker : &peer->cookie_maker;
 }
 
 void peer_destroy(struct peer *peer)
@@ -39,6 +53,10 @@ void peer_destroy(struct peer *peer)
 	peer_clear_keys(peer);
 	allowedips_remove_owner(&dev->allowedips, &peer->allowedips);
 	packet_queue_purge(&peer->staged, &dev->pool);
+	if (peer->rotation) {
+		crypto_wipe(peer->rotation, sizeof(*peer->rotation));
+		free(peer->rotation);
+	}
 	free(peer->name);
 	free(peer->groups);
 	crypto_wipe(peer, sizeof(*peer));
@@ -72,9 +90,8 @@ void peer_set_expiry(struct peer *peer, int64_t expires)
 	struct device *dev = peer->device;
 
 	peer->expires = expires;
-	peer->expired = false; /* device_check_expiry says so again if it still has */
-	if (expires && (!dev->next_expiry || expires < dev->next_expiry))
-		dev->next_expiry = expires;
+	peer->expired = false; /* device_check_deadlines says so again if it still has */
+	device_note_deadline(dev, expires);
 }
 
 bool peer_is_expired(const struct peer *peer)
@@ -98,6 +115,9 @@ void peer_set_preshared_key(struct peer *peer, const uint8_t *psk)
 		memcpy(copy, psk, sizeof(copy));
 	noise_handshake_init(&peer->handshake, peer->public_key,
 			     peer->has_preshared_key ? copy : NULL);
+	if (peer->rotation)
+		noise_handshake_init(&peer->rotation->handshake, peer->rotation->public_key,
+				     peer->has_preshared_key ? copy : NULL);
 	index_remove(&peer->device->indices, &peer->handshake_entry);
 	crypto_wipe(copy, sizeof(copy));
 }

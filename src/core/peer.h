@@ -42,9 +42,29 @@ struct peer_stats {
 	uint64_t dropped_allowedips, dropped_replay;
 };
 
+/* A public key under which the device finds its peer (device.c's buckets). */
+struct peer_key_link {
+	struct peer_key_link *next;
+	struct peer *peer;
+	const uint8_t *public_key;
+};
+
+/*
+ * A key rotation in progress: the key the peer moves to, accepted besides its
+ * current one until the first handshake completed with it (or the deadline)
+ * makes it the only one; it has its own handshake and cookie state.
+ */
+struct peer_rotation {
+	uint8_t public_key[CRYPTO_KEY_LEN];
+	struct noise_handshake handshake;
+	struct cookie_maker cookie_maker;
+	struct peer_key_link link;
+	int64_t deadline; /* UNIX seconds (wall clock) when it is forced; 0 never */
+};
+
 struct peer {
 	struct device *device;
-	struct peer *next_in_bucket;
+	struct peer_key_link link;
 	struct peer *prev, *next; /* the device's list, in the order peers were added */
 
 	uint8_t public_key[CRYPTO_KEY_LEN];
@@ -71,6 +91,10 @@ struct peer {
 	char *name, *groups;
 	int64_t expires; /* UNIX seconds (wall clock) after which it is refused; 0 never */
 	bool expired;	 /* its expiry came: keys cleared, handshakes refused */
+
+	struct peer_rotation *rotation; /* NULL when none */
+	bool initiating_next;		/* handshake_entry names rotation->handshake */
+	bool sent_with_next;		/* the last handshake message sent used the next key */
 };
 
 /* Called by the device. */
@@ -87,6 +111,9 @@ bool peer_set_identity(struct peer *peer, const char *name, const char *groups);
 void peer_set_expiry(struct peer *peer, int64_t expires);
 /* Whether its expiry has come, by the device's wall clock. */
 bool peer_is_expired(const struct peer *peer);
+/* The handshake state of the key a message is for (the rotation's when next). */
+struct noise_handshake *peer_handshake(struct peer *peer, bool next);
+struct cookie_maker *peer_cookie_maker(struct peer *peer, bool next);
 /* Forgets every keypair and any handshake in progress. */
 void peer_clear_keys(struct peer *peer);
 

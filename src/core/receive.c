@@ -23,11 +23,12 @@ static void cookie_source_of(struct cookie_source *cs, const union sockaddr_any 
 	}
 }
 
+/* The handshake of the key: a peer's current one, or the one it rotates to. */
 static struct noise_handshake *lookup_handshake(void *ctx, const uint8_t key[CRYPTO_KEY_LEN])
 {
-	struct peer *peer = device_find_peer(ctx, key);
+	struct peer_key_link *link = device_find_key(ctx, key);
 
-	return peer ? &peer->handshake : NULL;
+	return link ? peer_handshake(link->peer, link != &link->peer->link) : NULL;
 }
 
 static bool send_raw(struct device *dev, const struct wire_addr *to, const void *buf, size_t len)
@@ -35,13 +36,18 @@ static bool send_raw(struct device *dev, const struct wire_addr *to, const void 
 	return dev->io.send_udp(dev->io.ctx, to, buf, len);
 }
 
-/* Turns a finished handshake into a keypair that takes over its index. */
-static struct keypair *begin_session(struct peer *peer, uint64_t now)
+/*
+ * Turns a finished handshake (hs, of the next key in a rotation when next)
+ * into a keypair that takes over its index. The first with the next key ends
+ * the rotation.
+ */
+static struct keypair *begin_session(struct peer *peer, struct noise_handshake *hs, bool next,
+				     uint64_t now)
 {
 	struct device *dev = peer->device;
 	struct noise_keys keys;
 	struct keypair *kp = calloc(1, sizeof(*kp));
-	bool ok = kp && noise_derive_keys(&peer->handshake, &keys);
+	bool ok = kp && noise_derive_keys(hs, &keys);
 
 	if (ok) {
 		aead_key_set(&kp->send, keys.send);
@@ -61,6 +67,8 @@ static struct keypair *begin_session(struct peer *peer, uint64_t now)
 	kp->entry.peer = peer;
 	kp->entry.keypair = kp;
 	replay_init(&kp->replay);
+	if (next && peer->rotation)
+		device_finish_rotation(dev, peer, false);
 	index_replace(&dev->indices, &peer->handshake_entry, &kp->entry);
 	keypair_add(peer, kp);
 	timers_session_derived(peer, now);
@@ -88,7 +96,9 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 {
 	struct message_handshake_response resp;
 	struct noise_handshake *hs;
+	struct peer_key_link *link;
 	struct peer *peer;
+	bool next;
 
 	++dev->stats.handshake_initiations_received;
 	if (noise_consume_initiation(&dev->identity, msg, lookup_handshake, dev, now, &hs) !=
@@ -96,9 +106,11 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 		device_drop(dev, DROP_BAD_HANDSHAKE);
 		return;
 	}
-	peer = container_of(hs, struct peer, handshake);
+	link = device_find_key(dev, hs->remote_static);
+	peer = link->peer;
+	next = link != &peer->link;
 	if (peer_is_expired(peer)) { /* authenticated, and refused: no session, no answer */
-		noise_handshake_clear(&peer->handshake);
+		noise_handshake_clear(hs);
 		device_drop(dev, DROP_PEER_EXPIRED);
 		device_event(dev, EVENT_HANDSHAKE_REFUSED_EXPIRED, peer);
 		return;
@@ -109,13 +121,14 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 
 	if (!index_insert(&dev->indices, &peer->handshake_entry))
 		return;
-	if (!noise_create_response(&peer->handshake, &dev->identity, &resp,
-				   peer->handshake_entry.index) ||
-	    !cookie_add_macs(&peer->cookie_maker, &resp, sizeof(resp), now)) {
+	peer->initiating_next = false; /* an initiation of ours in flight is forgotten */
+	if (!noise_create_response(hs, &dev->identity, &resp, peer->handshake_entry.index) ||
+	    !cookie_add_macs(peer_cookie_maker(peer, next), &resp, sizeof(resp), now)) {
 		index_remove(&dev->indices, &peer->handshake_entry);
 		return;
 	}
-	if (!begin_session(peer, now))
+	peer->sent_with_next = next;
+	if (!begin_session(peer, hs, next, now))
 		return;
 	peer->last_sent_handshake = now;
 	timers_any_authenticated_packet_traversal(peer, now);
@@ -128,16 +141,23 @@ static void consume_response(struct device *dev, const struct message_handshake_
 			     const struct wire_addr *src, uint64_t now)
 {
 	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
+	struct noise_handshake *hs;
 	struct peer *peer;
+	bool next;
 
-	if (!entry || entry->type != INDEX_HANDSHAKE ||
-	    noise_consume_response(&entry->peer->handshake, &dev->identity, msg) != NOISE_OK) {
+	if (!entry || entry->type != INDEX_HANDSHAKE) {
 		device_drop(dev, DROP_BAD_HANDSHAKE);
 		return;
 	}
 	peer = entry->peer;
+	next = peer->initiating_next;
+	hs = peer_handshake(peer, next);
+	if (noise_consume_response(hs, &dev->identity, msg) != NOISE_OK) {
+		device_drop(dev, DROP_BAD_HANDSHAKE);
+		return;
+	}
 	update_endpoint(peer, src);
-	if (!begin_session(peer, now))
+	if (!begin_session(peer, hs, next, now))
 		return;
 	timers_handshake_complete(peer);
 	timers_any_authenticated_packet_received(peer);
@@ -195,7 +215,8 @@ static void consume_cookie(struct device *dev, const struct message_handshake_co
 {
 	struct index_entry *entry = index_lookup(&dev->indices, msg->receiver_index);
 
-	if (!entry || !cookie_consume_reply(&entry->peer->cookie_maker, msg, now))
+	if (!entry || !cookie_consume_reply(
+			  peer_cookie_maker(entry->peer, entry->peer->sent_with_next), msg, now))
 		device_drop(dev, DROP_BAD_MAC);
 }
 

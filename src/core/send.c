@@ -29,9 +29,16 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 	struct message_handshake_initiation msg;
 	struct timespec wall;
 	uint8_t timestamp[TAI64N_LEN];
+	bool next;
 
 	if (!is_retry)
 		peer->handshake_attempts = 0;
+	/*
+	 * In a rotation, the current key first (any answer from the next one ends
+	 * the rotation, so the current one is the last that answered), then each
+	 * in turn, a retry apart.
+	 */
+	next = peer->rotation && (peer->handshake_attempts & 1);
 	if (peer_is_expired(peer))
 		return;
 	/* At most one initiation per REKEY_TIMEOUT. */
@@ -42,12 +49,13 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 		return;
 	dev->io.wall_time(dev->io.ctx, &wall);
 	noise_tai64n(timestamp, wall.tv_sec, wall.tv_nsec);
-	if (!noise_create_initiation(&peer->handshake, &dev->identity, &msg,
+	if (!noise_create_initiation(peer_handshake(peer, next), &dev->identity, &msg,
 				     peer->handshake_entry.index, timestamp) ||
-	    !cookie_add_macs(&peer->cookie_maker, &msg, sizeof(msg), now)) {
+	    !cookie_add_macs(peer_cookie_maker(peer, next), &msg, sizeof(msg), now)) {
 		index_remove(&dev->indices, &peer->handshake_entry);
 		return;
 	}
+	peer->initiating_next = peer->sent_with_next = next;
 	timers_any_authenticated_packet_traversal(peer, now);
 	timers_any_authenticated_packet_sent(peer);
 	send_to_peer(peer, &msg, sizeof(msg), NULL, 0);

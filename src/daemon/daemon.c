@@ -59,17 +59,29 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 	    [EVENT_UNDER_LOAD_LEFT] = "under_load_left",
 	    [EVENT_PEER_EXPIRED] = "peer_expired",
 	    [EVENT_HANDSHAKE_REFUSED_EXPIRED] = "handshake_refused",
+	    [EVENT_KEY_ROTATED] = "key_rotated",
+	    [EVENT_KEY_ROTATION_FORCED] = "key_rotation_forced",
 	};
 	char key[KEY_BASE64_LEN + 1], endpoint[INET6_ADDRSTRLEN + 16];
+	struct daemon *d = ctx;
 
-	(void)ctx;
 	if (!peer) {
 		log_info("event=%s", names[event]);
 		return;
 	}
 	key_to_base64(key, peer->public_key);
 	sockaddr_format(&peer->endpoint.remote, endpoint, sizeof(endpoint));
-	if (event == EVENT_HANDSHAKE_REFUSED_EXPIRED || event == EVENT_PEER_EXPIRED)
+	if ((event == EVENT_KEY_ROTATED || event == EVENT_KEY_ROTATION_FORCED) && peer->rotation) {
+		char next[KEY_BASE64_LEN + 1];
+
+		key_to_base64(next, peer->rotation->public_key);
+		log_info("event=%s peer=%s next_key=%s name=%s endpoint=%s", names[event], key,
+			 next, peer->name ? peer->name : "-", endpoint);
+		log_info("event=audit via=%s action=%s peer=%s next_key=%s name=%s",
+			 event == EVENT_KEY_ROTATED ? "handshake" : "deadline", names[event], key,
+			 next, peer->name ? peer->name : "-");
+		d->rotation_ended = true; /* the maintenance tick has the config record it */
+	} else if (event == EVENT_HANDSHAKE_REFUSED_EXPIRED || event == EVENT_PEER_EXPIRED)
 		log_info("event=%s peer=%s name=%s endpoint=%s expires=%lld%s", names[event], key,
 			 peer->name ? peer->name : "-", endpoint, (long long)peer->expires,
 			 event == EVENT_PEER_EXPIRED ? "" : " reason=expired");
@@ -300,8 +312,15 @@ static void maintenance(struct daemon *d, uint64_t now)
 		struct timespec wall;
 
 		clock_gettime(CLOCK_REALTIME, &wall);
-		device_check_expiry(&d->dev, wall.tv_sec);
+		device_check_deadlines(&d->dev, wall.tv_sec);
 	}
+	if (d->rotation_ended && d->privsep_channel >= 0) {
+		int ret = privsep_settle(d->privsep_channel);
+
+		if (ret)
+			log_error("event=settle_failed error=\"%s\"", strerror(-ret));
+	}
+	d->rotation_ended = false;
 	{
 		int last;
 		uint64_t denied = sandbox_denied(&last);

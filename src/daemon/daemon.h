@@ -32,6 +32,7 @@ struct daemon {
 	bool exit_without_socket; /* stop when the control socket file disappears */
 	int privsep_channel;	  /* to the monitor when sandboxed (privsep.h), else -1 */
 	bool handed_over;	  /* in the monitor: the device and data path are the child's */
+	bool rotation_ended;	  /* a key rotation ended: the config should record it */
 	unsigned mtu;		  /* in the monitor: the MTU it set */
 	uint64_t sandbox_denied_logged;
 	/* Set by wgate up, for reloads (SIGHUP); wgated has none. */

@@ -136,6 +136,23 @@ int privsep_mark(int channel, struct udp *udp, uint32_t fwmark)
 	return ret;
 }
 
+int privsep_settle(int channel)
+{
+	struct privsep_request rq = {.type = PRIVSEP_SETTLE};
+
+	return send_with_fds(channel, &rq, sizeof(rq), -1, -1);
+}
+
+static bool settle_wanted;
+
+bool privsep_settle_wanted(void)
+{
+	bool wanted = settle_wanted;
+
+	settle_wanted = false;
+	return wanted;
+}
+
 char *privsep_counters(int channel, size_t *len)
 {
 	struct privsep_request rq = {.type = PRIVSEP_COUNTERS};
@@ -213,6 +230,9 @@ bool privsep_serve(int channel)
 		return false; /* the child is gone */
 	if (ret) {
 		reply.error = ret;
+	} else if (rq.type == PRIVSEP_SETTLE && fds[0] < 0) {
+		settle_wanted = true; /* no answer: the child does not wait */
+		return true;
 	} else if (rq.type == PRIVSEP_BIND && fds[0] < 0) {
 		reply.error = udp_open(&fresh, rq.port, rq.fwmark, rq.gro);
 		reply.port = fresh.port;

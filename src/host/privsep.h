@@ -10,13 +10,16 @@
  * over the control socket as any client would), and at the end runs the down
  * hooks and removes what it set up.
  *
- * The child may ask for exactly three things, each a fixed-size message:
+ * The child may ask for exactly four things, each a fixed-size message:
  *   PRIVSEP_BIND: UDP sockets on a port with a mark (ports below 1024 and
  *                 marks need root); answered with the sockets' descriptors;
  *   PRIVSEP_MARK: a new mark on the sockets it sends along (same port);
  *   PRIVSEP_COUNTERS: the access policy's drop counters as the monitor last
  *                 read them (reading nftables needs root); answered with a
- *                 sealed memory file of text.
+ *                 sealed memory file of text;
+ *   PRIVSEP_SETTLE: a peer's key rotation ended, so the config file should
+ *                 say so (the monitor runs a reload, which records it); not
+ *                 answered, and carrying nothing the monitor acts on.
  */
 #ifndef WGATE_PRIVSEP_H
 #define WGATE_PRIVSEP_H
@@ -27,7 +30,12 @@
 
 #include "host/udp.h"
 
-enum privsep_request_type { PRIVSEP_BIND = 1, PRIVSEP_MARK = 2, PRIVSEP_COUNTERS = 3 };
+enum privsep_request_type {
+	PRIVSEP_BIND = 1,
+	PRIVSEP_MARK = 2,
+	PRIVSEP_COUNTERS = 3,
+	PRIVSEP_SETTLE = 4
+};
 
 struct privsep_request {
 	uint32_t type;
@@ -47,6 +55,12 @@ int privsep_mark(int channel, struct udp *udp, uint32_t fwmark);
 
 /* In the child: the counters' text (the caller frees it), or NULL when there is none. */
 char *privsep_counters(int channel, size_t *len);
+
+/* In the child: asks for a reload that records finished key rotations; 0 or a negative errno. */
+int privsep_settle(int channel);
+
+/* In the monitor: whether a PRIVSEP_SETTLE came since the last call. */
+bool privsep_settle_wanted(void);
 
 /* In the monitor: where PRIVSEP_COUNTERS answers come from (a copy the caller frees, or NULL). */
 void privsep_set_counters(char *(*provider)(void *ctx, size_t *len), void *ctx);

@@ -15,7 +15,7 @@ static bool sibling(char *out, size_t len, const char *path, const char *suffix)
 	return snprintf(out, len, "%s%s", path, suffix) < (int)len;
 }
 
-int config_file_lock(const char *path, char *err, size_t err_len)
+static int lock_file(const char *path, int how, char *err, size_t err_len)
 {
 	char lock[4200];
 	int fd;
@@ -25,13 +25,23 @@ int config_file_lock(const char *path, char *err, size_t err_len)
 		return -1;
 	}
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+	if (fd < 0 || flock(fd, how) < 0) {
 		snprintf(err, err_len, "cannot lock %s: %s", lock, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int config_file_lock(const char *path, char *err, size_t err_len)
+{
+	return lock_file(path, LOCK_EX, err, err_len);
+}
+
+int config_file_try_lock(const char *path, char *err, size_t err_len)
+{
+	return lock_file(path, LOCK_EX | LOCK_NB, err, err_len);
 }
 
 void config_file_unlock(int fd)

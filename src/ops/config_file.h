@@ -14,6 +14,8 @@
 
 /* Takes PATH.lock (waiting for another command's); the fd to pass to unlock, or -1 with err. */
 int config_file_lock(const char *path, char *err, size_t err_len);
+/* The same without waiting: -1 when another command holds it. */
+int config_file_try_lock(const char *path, char *err, size_t err_len);
 void config_file_unlock(int fd);
 /* Replaces path's content with text (backup first); false with err, the file unchanged. */
 bool config_file_replace(const char *path, const char *text, size_t len, char *err, size_t err_len);

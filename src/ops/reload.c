@@ -7,6 +7,12 @@
  * as one set request, which it applies all or nothing; only then do the
  * monitor's own changes follow. A peer whose key, preshared key and endpoint
  * did not change keeps its session; its AllowedIPs change one prefix at a time.
+ *
+ * A key rotation that ended in the running interface (its peer now has the
+ * config's NextPublicKey as its key) is recorded here: the config is read as
+ * if it said so, and the file is made to say so (PublicKey replaced,
+ * NextPublicKey and RotationDeadline removed), so that the old key is never
+ * let in again by a restart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +33,9 @@
 #include "host/netlink.h"
 #include "host/privsep.h"
 #include "core/secret_stream.h"
+#include "core/encoding.h"
+#include "config/edit.h"
+#include "ops/config_file.h"
 
 /*
  * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
@@ -261,6 +270,13 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	bool name = !same_label(running ? running->name : NULL, new->name);
 	bool group = groups && !same_label(running ? running->groups : NULL, groups);
 	bool expiry = (running ? running->expires : 0) != new->expires;
+	bool rotation =
+	    running
+		? running->has_next_key != new->has_next_key ||
+		      (new->has_next_key &&
+		       (!crypto_equal(running->next_public_key, new->next_public_key, KEY_LEN) ||
+			running->rotation_deadline != new->rotation_deadline))
+		: new->has_next_key;
 	size_t gone = 0, added = 0;
 	char text[64];
 
@@ -269,7 +285,7 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
 		added += !running || !running_has(ri, pos, &new->allowed_ips[i]);
 	if (running && !psk && !endpoint && !keepalive && !gone && !added && !name && !group &&
-	    !expiry) {
+	    !expiry && !rotation) {
 		bool ok = groups != NULL;
 
 		free(groups);
@@ -282,6 +298,12 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		fprintf(f, "wgate_groups=%s\n", groups);
 	if (expiry)
 		fprintf(f, "wgate_expires=%lld\n", (long long)new->expires);
+	if (rotation && new->has_next_key) {
+		put_key(f, "wgate_next_public_key", new->next_public_key);
+		fprintf(f, "wgate_rotation_deadline=%lld\n", (long long)new->rotation_deadline);
+	} else if (rotation) {
+		fputs("wgate_next_public_key=\n", f); /* the rotation is called off */
+	}
 	if (psk)
 		put_key(f, "preshared_key", new->has_preshared_key ? new->preshared_key : none);
 	if (endpoint) {
@@ -540,6 +562,130 @@ static unsigned long long ms_between(uint64_t from, uint64_t to)
 	return (unsigned long long)((to - from) / NSEC_PER_MSEC);
 }
 
+/* A rotation that ended in the running interface: the peer's key was from, it is to. */
+struct rotation_ended {
+	uint8_t from[KEY_LEN], to[KEY_LEN];
+};
+
+/*
+ * Reads c as if it recorded the rotations that ended in the running interface
+ * (state): a peer whose PublicKey runs no more and whose NextPublicKey does
+ * is that key's. Returns how many, listed in *ended when it is non-NULL (the
+ * caller frees it); -1 when out of memory.
+ */
+static long settle_rotations(struct config *c, const struct uapi_state *state,
+			     struct rotation_ended **ended)
+{
+	struct hash_index running;
+	size_t found;
+	long n = 0;
+
+	if (ended)
+		*ended = NULL;
+	if (!hash_index_init(&running, state->peers_len, KEY_LEN, state_key_of, state->peers))
+		return -1;
+	for (size_t i = 0; i < state->peers_len; ++i)
+		if (!hash_index_add(&running, i, &found)) {
+			hash_index_free(&running);
+			return -1;
+		}
+	for (size_t i = 0; i < c->peers_len; ++i) {
+		struct peer_config *pc = &c->peers[i];
+
+		if (!pc->has_next_key ||
+		    hash_index_find(&running, pc->public_key) != HASH_INDEX_NONE ||
+		    hash_index_find(&running, pc->next_public_key) == HASH_INDEX_NONE)
+			continue;
+		if (ended) {
+			struct rotation_ended *more =
+			    realloc(*ended, (size_t)(n + 1) * sizeof(**ended));
+
+			if (!more) {
+				n = -1;
+				break;
+			}
+			*ended = more;
+			memcpy(more[n].from, pc->public_key, KEY_LEN);
+			memcpy(more[n].to, pc->next_public_key, KEY_LEN);
+		}
+		memcpy(pc->public_key, pc->next_public_key, KEY_LEN);
+		pc->has_next_key = false;
+		pc->rotation_deadline = 0;
+		++n;
+	}
+	hash_index_free(&running);
+	return n;
+}
+
+/* The config text with one ended rotation written down; NULL when the peer is not there. */
+static char *record_rotation(char *text, size_t *len, const struct rotation_ended *r,
+			     const char *path)
+{
+	struct config c;
+	char err[512], key[KEY_BASE64_LEN + 1], *out = NULL, *step;
+	unsigned line = 0;
+	size_t n;
+
+	if (!config_parse(&c, text, *len, path, err, sizeof(err)))
+		return NULL;
+	for (size_t i = 0; i < c.peers_len && !line; ++i)
+		if (c.peers[i].has_next_key &&
+		    crypto_equal(c.peers[i].public_key, r->from, KEY_LEN) &&
+		    crypto_equal(c.peers[i].next_public_key, r->to, KEY_LEN))
+			line = c.peers[i].line;
+	config_free(&c);
+	if (!line)
+		return NULL;
+	key_to_base64(key, r->to);
+	if (!(step = config_text_set_key(text, *len, line, "PublicKey", key, NULL, &n)))
+		return NULL;
+	out = config_text_set_key(step, n, line, "NextPublicKey", NULL, NULL, &n);
+	free(step);
+	if (out && (step = config_text_set_key(out, n, line, "RotationDeadline", NULL, NULL, &n))) {
+		free(out);
+		out = step;
+		*len = n;
+		return out;
+	}
+	free(out);
+	return NULL;
+}
+
+/* Makes the config file record the rotations that ended; each recorded is audited. */
+static void record_rotations(const char *path, const struct rotation_ended *ended, long n)
+{
+	char err[512], *text;
+	size_t len;
+	int lock = config_file_try_lock(path, err, sizeof(err));
+
+	if (lock < 0) { /* a command is editing it: the reload that follows records them */
+		log_info("event=rotation_not_recorded path=%s reason=\"%s\"", path, err);
+		return;
+	}
+	text = read_file(path, 64 << 20, &len, err, sizeof(err));
+	for (long i = 0; text && i < n; ++i) {
+		char *next = record_rotation(text, &len, &ended[i], path);
+		char from[KEY_BASE64_LEN + 1], to[KEY_BASE64_LEN + 1];
+
+		if (!next)
+			continue;
+		free(text);
+		text = next;
+		key_to_base64(from, ended[i].from);
+		key_to_base64(to, ended[i].to);
+		log_info("event=audit via=reload action=key_rotation_recorded peer=%s "
+			 "previous_key=%s path=%s",
+			 to, from, path);
+	}
+	if (text && !config_file_replace(path, text, len, err, sizeof(err)))
+		log_error("event=rotation_not_recorded path=%s error=\"%s\"", path, err);
+	if (text) {
+		crypto_wipe(text, len);
+		free(text);
+	}
+	config_file_unlock(lock);
+}
+
 bool reload_apply(struct reload_target *d)
 {
 	struct config next, *old = d->config;
@@ -551,6 +697,8 @@ bool reload_apply(struct reload_target *d)
 	long old_table, new_table;
 	size_t request_len = 0;
 	struct firewall_params fp;
+	struct rotation_ended *ended = NULL;
+	long settled = 0;
 	uint32_t mark;
 	unsigned mtu;
 	int ret;
@@ -595,6 +743,13 @@ bool reload_apply(struct reload_target *d)
 	crypto_wipe(answer, strlen(answer));
 	free(answer);
 	t_read = monotonic_ns();
+	if ((settled = settle_rotations(&next, &state, &ended)) < 0 ||
+	    settle_rotations(old, &state, NULL) < 0) {
+		uapi_state_free(&state);
+		config_free(&next);
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
 	if (!index_build(&oldx, old)) {
 		uapi_state_free(&state);
 		config_free(&next);
@@ -677,9 +832,13 @@ bool reload_apply(struct reload_target *d)
 		 ms_between(now, t_parsed), ms_between(t_parsed, t_read),
 		 ms_between(t_read, t_diffed), ms_between(t_diffed, t_applied),
 		 ms_between(t_applied, monotonic_ns()));
+	if (settled > 0)
+		record_rotations(d->config_path, ended, settled);
+	free(ended);
 	write_status(d, short_of.len ? "partial" : "ok", short_of.len ? short_of.text : NULL);
 	return !short_of.len;
 fail:
+	free(ended);
 	log_error("event=reload_failed error=\"%s\"", err);
 	write_status(d, "error", err);
 	return false;

@@ -644,13 +644,13 @@ static void expiry_ends_sessions_and_refuses_handshakes(void **state)
 	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
 	deliver(), deliver(), deliver();
 	assert_int_equal(b->tun_count, 1);
-	device_check_expiry(&b->dev, wall + 59);
+	device_check_deadlines(&b->dev, wall + 59);
 	assert_non_null(b_to_a->current);
 	assert_int_equal(b->events[EVENT_PEER_EXPIRED], 0);
 	/* the moment comes: B drops A's keys at once, and says so once */
 	advance(60 * SEC);
-	device_check_expiry(&b->dev, 1700000000 + (int64_t)(now / SEC));
-	device_check_expiry(&b->dev, 1700000000 + (int64_t)(now / SEC));
+	device_check_deadlines(&b->dev, 1700000000 + (int64_t)(now / SEC));
+	device_check_deadlines(&b->dev, 1700000000 + (int64_t)(now / SEC));
 	assert_int_equal(b->events[EVENT_PEER_EXPIRED], 1);
 	assert_null(b_to_a->current);
 	assert_null(b_to_a->next_keypair);
@@ -682,6 +682,193 @@ static void expiry_ends_sessions_and_refuses_handshakes(void **state)
 	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
 	deliver();
 	assert_int_equal(b->tun_count, 2);
+}
+
+/* A fresh key pair for a node: what a client does when it switches to its new key. */
+static void new_key_pair(uint8_t private_key[32], uint8_t public_key[32])
+{
+	assert_true(x25519_generate(private_key));
+	assert_true(x25519_public(public_key, private_key));
+}
+
+/* An initiation from a (to b) now, whatever the rate limit says. */
+static void initiate_now(struct peer *p)
+{
+	p->last_sent_handshake = 0;
+	peer_send_handshake_initiation(p, false, now);
+}
+
+/*
+ * B rotates its peer A to a new key: A's old key keeps working until A
+ * switches; A's first handshake with the new key makes it the only one, the
+ * same peer (addresses, counters) carrying on; the old key is refused after.
+ */
+static void rotation_follows_the_client(void **state)
+{
+	uint8_t old_private[32], new_private[32], new_public[32];
+
+	(void)state;
+	pair();
+	memcpy(old_private, a->private_key, 32);
+	new_key_pair(new_private, new_public);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->tun_count, 1);
+	assert_true(device_rotate_peer(&b->dev, b_to_a, new_public, 0));
+	assert_ptr_equal(device_find_peer(&b->dev, new_public), b_to_a);
+	assert_ptr_equal(device_find_peer(&b->dev, a->public_key), b_to_a);
+	/* the old key still handshakes and carries data; the rotation waits */
+	advance(SEC);
+	initiate_now(a_to_b);
+	deliver(), deliver(), deliver();
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 2);
+	assert_non_null(b_to_a->rotation);
+	assert_int_equal(b->events[EVENT_KEY_ROTATED], 0);
+	uint64_t rx = b_to_a->stats.rx_bytes;
+	/* A switches: its first handshake with the new key ends the rotation */
+	assert_true(device_set_private_key(&a->dev, new_private));
+	advance(SEC);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->events[EVENT_KEY_ROTATED], 1);
+	assert_null(b_to_a->rotation);
+	assert_memory_equal(b_to_a->public_key, new_public, 32);
+	assert_ptr_equal(device_find_peer(&b->dev, new_public), b_to_a);
+	assert_int_equal(b->tun_count, 3);
+	assert_true(b_to_a->stats.rx_bytes > rx); /* the same counters, carried on */
+	uint8_t dst[4] = {10, 0, 0, 1};
+	assert_ptr_equal(device_peer_for_address(&b->dev, AF_INET, dst), b_to_a);
+	/* B answers on the new session */
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	deliver();
+	assert_int_equal(a->tun_count, 1);
+	/* the old key can no longer complete a handshake */
+	unsigned responses = b->sent_types[MESSAGE_HANDSHAKE_RESPONSE];
+	uint64_t refused = b->dev.stats.dropped[DROP_BAD_HANDSHAKE];
+	assert_true(device_set_private_key(&a->dev, old_private));
+	advance(SEC);
+	initiate_now(a_to_b);
+	deliver();
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], responses);
+	assert_int_equal(b->dev.stats.dropped[DROP_BAD_HANDSHAKE], refused + 1);
+}
+
+/* When B initiates during a rotation it tries the current key, then the next, in turn. */
+static void rotation_initiator_tries_both_keys(void **state)
+{
+	uint8_t new_private[32], new_public[32];
+
+	(void)state;
+	pair();
+	peer_set_endpoint(b_to_a, &a->addr);
+	new_key_pair(new_private, new_public);
+	assert_true(device_rotate_peer(&b->dev, b_to_a, new_public, 0));
+	assert_true(device_set_private_key(&a->dev, new_private)); /* A switched first */
+	send_ip(b, "10.0.0.2", "10.0.0.1", 40, 0);
+	deliver(); /* to the old key: A cannot even check its mac1 */
+	assert_int_equal(a->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 0);
+	assert_int_equal(a->dev.stats.dropped[DROP_BAD_MAC], 1);
+	advance(6 * SEC); /* the retry goes to the next key, and completes */
+	assert_int_equal(a->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 1);
+	assert_int_equal(b->events[EVENT_KEY_ROTATED], 1);
+	assert_null(b_to_a->rotation);
+	assert_memory_equal(b_to_a->public_key, new_public, 32);
+	assert_int_equal(a->tun_count, 1); /* the staged packet went on the new session */
+}
+
+/* At its deadline a rotation is forced: the old key's sessions end, only the next key is left. */
+static void rotation_forced_at_deadline(void **state)
+{
+	uint8_t new_private[32], new_public[32], old_public[32];
+	int64_t wall;
+
+	(void)state;
+	pair();
+	memcpy(old_public, a->public_key, 32);
+	new_key_pair(new_private, new_public);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	wall = 1700000000 + (int64_t)(now / SEC);
+	assert_true(device_rotate_peer(&b->dev, b_to_a, new_public, wall + 30));
+	device_check_deadlines(&b->dev, wall + 29);
+	assert_non_null(b_to_a->rotation);
+	assert_non_null(b_to_a->current);
+	device_check_deadlines(&b->dev, wall + 30);
+	assert_int_equal(b->events[EVENT_KEY_ROTATION_FORCED], 1);
+	assert_int_equal(b->events[EVENT_KEY_ROTATED], 0);
+	assert_null(b_to_a->rotation);
+	assert_null(b_to_a->current);
+	assert_memory_equal(b_to_a->public_key, new_public, 32);
+	assert_null(device_find_peer(&b->dev, old_public));
+	/* the client that never switched gets nothing more through */
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver();
+	assert_int_equal(b->tun_count, 1);
+	advance(SEC);
+	initiate_now(a_to_b);
+	deliver();
+	assert_int_equal(b->sent_types[MESSAGE_HANDSHAKE_RESPONSE], 1); /* the first one only */
+	/* once it switches, it is back */
+	assert_true(device_set_private_key(&a->dev, new_private));
+	advance(SEC);
+	send_ip(a, "10.0.0.1", "10.0.0.2", 40, 0);
+	deliver(), deliver(), deliver();
+	assert_int_equal(b->tun_count, 2);
+}
+
+/* Keys a rotation may not take; a second call changes the deadline only; cancel and remove. */
+static void rotation_keys_checked(void **state)
+{
+	uint8_t k1[32], k2[32], priv[32];
+	struct node *c;
+	struct peer *b_to_c;
+
+	(void)state;
+	pair();
+	c = new_node("192.0.2.3", 3000);
+	b_to_c = connect_to(b, c, "10.0.0.3", 32, false);
+	new_key_pair(priv, k1);
+	new_key_pair(priv, k2);
+	assert_false(device_rotate_peer(&b->dev, b_to_a, a->public_key, 0)); /* its own */
+	assert_false(device_rotate_peer(&b->dev, b_to_a, c->public_key, 0)); /* another's */
+	assert_false(device_rotate_peer(&b->dev, b_to_a, b->public_key, 0)); /* ours */
+	assert_null(b_to_a->rotation);
+	assert_true(device_rotate_peer(&b->dev, b_to_a, k1, 0));
+	assert_false(device_rotate_peer(&b->dev, b_to_c, k1, 0)); /* pending for A */
+	assert_true(device_rotate_peer(&b->dev, b_to_a, k1, 1800000000));
+	assert_int_equal(b_to_a->rotation->deadline, 1800000000);
+	assert_int_equal(b->dev.next_deadline, 1800000000);
+	/* the next key names the peer: adding it finds the rotating peer */
+	assert_ptr_equal(device_add_peer(&b->dev, k1), b_to_a);
+	assert_int_equal(b->dev.peer_count, 2);
+	/* another next key replaces the first */
+	assert_true(device_rotate_peer(&b->dev, b_to_a, k2, 0));
+	assert_null(device_find_peer(&b->dev, k1));
+	assert_ptr_equal(device_find_peer(&b->dev, k2), b_to_a);
+	device_cancel_rotation(&b->dev, b_to_a);
+	assert_null(b_to_a->rotation);
+	assert_null(device_find_peer(&b->dev, k2));
+	assert_ptr_equal(device_find_peer(&b->dev, a->public_key), b_to_a);
+	/* a peer removed mid-rotation takes both keys with it */
+	assert_true(device_rotate_peer(&b->dev, b_to_c, k1, 0));
+	device_remove_peer(&b->dev, b_to_c);
+	assert_null(device_find_peer(&b->dev, k1));
+	assert_null(device_find_peer(&b->dev, c->public_key));
+	/* many rotating peers survive the buckets growing */
+	for (int i = 0; i < 600; ++i) {
+		uint8_t pk[32], nk[32];
+		struct peer *p;
+
+		new_key_pair(priv, pk);
+		new_key_pair(priv, nk);
+		p = device_add_peer(&b->dev, pk);
+		assert_non_null(p);
+		assert_true(device_rotate_peer(&b->dev, p, nk, 0));
+		assert_ptr_equal(device_find_peer(&b->dev, nk), p);
+	}
+	assert_ptr_equal(device_find_peer(&b->dev, a->public_key), b_to_a);
 }
 
 static void cookies_under_load(void **state)
@@ -900,6 +1087,10 @@ int main(void)
 	    cmocka_unit_test(jitter_from_the_pool),
 	    cmocka_unit_test(keys_expire),
 	    cmocka_unit_test(expiry_ends_sessions_and_refuses_handshakes),
+	    cmocka_unit_test(rotation_follows_the_client),
+	    cmocka_unit_test(rotation_initiator_tries_both_keys),
+	    cmocka_unit_test(rotation_forced_at_deadline),
+	    cmocka_unit_test(rotation_keys_checked),
 	    cmocka_unit_test(cookies_under_load),
 	    cmocka_unit_test(only_mac1_valid_messages_make_load),
 	    cmocka_unit_test(wrong_key_never_handshakes),

@@ -156,13 +156,95 @@ static void find_peer(void **state)
 	config_free(&c);
 }
 
+static char *set_key(const char *text, unsigned line, const char *key, const char *value,
+		     const char *after)
+{
+	size_t len;
+	char *out = config_text_set_key(text, strlen(text), line, key, value, after, &len);
+
+	assert_non_null(out);
+	assert_int_equal(strlen(out), len);
+	return out;
+}
+
+/* A key set, replaced and removed in one section, the rest byte for byte. */
+static void set_key_in_a_section(void **state)
+{
+	static const char *const text =
+	    "[Interface]\nAddress = 10.0.0.1/24\n\n# alice\n[Peer]\nName = alice\n"
+	    "PublicKey = " KEY_A "\n  # her laptop\nAllowedIPs = 10.0.0.2/32\n\n"
+	    "# bob\n[Peer]\npublickey=" KEY_B "\n";
+	char *added, *replaced, *removed, *at_end, *none;
+	size_t len;
+
+	(void)state;
+	/* added after PublicKey in alice's section (header on line 5) only */
+	added = set_key(text, 5, "NextPublicKey", KEY_B, "PublicKey");
+	assert_non_null(
+	    strstr(added, "PublicKey = " KEY_A "\nNextPublicKey = " KEY_B "\n  # her laptop\n"));
+	/* replaced in place: one line changes */
+	replaced = set_key(added, 5, "nextpublickey", KEY_A, "PublicKey");
+	assert_non_null(strstr(replaced, "PublicKey = " KEY_A "\nnextpublickey = " KEY_A "\n  #"));
+	assert_null(strstr(replaced, "NextPublicKey = " KEY_B));
+	/* removed: the text is as it was */
+	removed = set_key(replaced, 5, "NextPublicKey", NULL, NULL);
+	assert_string_equal(removed, text);
+	/* without the anchor: at the section's end, before the blank line and bob's comment */
+	at_end = set_key(text, 5, "RotationDeadline", "2027-01-01", NULL);
+	assert_non_null(strstr(at_end, "AllowedIPs = 10.0.0.2/32\nRotationDeadline = 2027-01-01\n\n"
+				       "# bob\n"));
+	/* bob's section, the last, with a key written without spaces */
+	none = set_key(text, 12, "PublicKey", KEY_A, NULL);
+	assert_non_null(strstr(none, "# bob\n[Peer]\nPublicKey = " KEY_A "\n"));
+	assert_null(strstr(none, KEY_B));
+	free(none);
+	/* removing what is not there changes nothing; no section on the line: NULL */
+	none = set_key(text, 12, "Expires", NULL, NULL);
+	assert_string_equal(none, text);
+	assert_null(config_text_set_key(text, strlen(text), 3, "Name", "x", NULL, &len));
+	free(added), free(replaced), free(removed), free(at_end), free(none);
+}
+
+/* NextPublicKey and RotationDeadline: parsed, and refused where they would name two peers. */
+static void rotation_keys_parsed(void **state)
+{
+	struct config c;
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "[Peer]\nPublicKey = %s\nNextPublicKey = %s\nRotationDeadline = 2027-01-01\n",
+		 KEY_A, KEY_B);
+	assert_true(config_parse(&c, text, strlen(text), "t", err, sizeof(err)));
+	assert_true(c.peers[0].has_next_key);
+	assert_int_equal(c.peers[0].rotation_deadline, 1798761600);
+	config_free(&c);
+	static const char *const bad[][2] = {
+	    {"[Peer]\nPublicKey = " KEY_A "\nNextPublicKey = " KEY_A "\n",
+	     "t:3: NextPublicKey is this [Peer]'s PublicKey"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nRotationDeadline = 2027-01-01\n",
+	     "t:3: RotationDeadline without a NextPublicKey in this [Peer]"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nNextPublicKey = " KEY_B "\n[Peer]\nPublicKey = " KEY_B
+	     "\n",
+	     "t:1: this [Peer]'s NextPublicKey is the PublicKey of the [Peer] at line 4"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nNextPublicKey = 2\n", NULL},
+	    {"[Peer]\nPublicKey = " KEY_A "\nNextPublicKey = " KEY_B "\nRotationDeadline = soon\n",
+	     "t:4: RotationDeadline `soon' is not a date, such as 2026-12-31 or "
+	     "2026-12-31T18:30:00Z (UTC)"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+		assert_false(config_parse(&c, bad[i][0], strlen(bad[i][0]), "t", err, sizeof(err)));
+		if (bad[i][1])
+			assert_string_equal(err, bad[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(append_then_remove),
-	    cmocka_unit_test(remove_in_the_middle),
-	    cmocka_unit_test(free_address_against_naive),
-	    cmocka_unit_test(find_peer),
+	    cmocka_unit_test(append_then_remove),	  cmocka_unit_test(remove_in_the_middle),
+	    cmocka_unit_test(free_address_against_naive), cmocka_unit_test(find_peer),
+	    cmocka_unit_test(set_key_in_a_section),	  cmocka_unit_test(rotation_keys_parsed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
