@@ -7,6 +7,7 @@
 
 #include "core/allowedips.h"
 #include "core/crypto.h"
+#include "core/device.h"
 #include "core/peer.h"
 
 bool config_apply(struct device *dev, const struct config *config, uint64_t now)
@@ -49,6 +50,13 @@ bool config_apply(struct device *dev, const struct config *config, uint64_t now)
 		free(groups);
 		peer_set_persistent_keepalive(peer, pc->persistent_keepalive, now);
 		peer_set_expiry(peer, pc->expires);
+		/* a rotation in progress goes on; one to our own key is ignored, as that key is */
+		if (pc->has_next_key &&
+		    !(dev->identity.has_identity &&
+		      crypto_equal(pc->next_public_key, dev->identity.static_public,
+				   CRYPTO_KEY_LEN)) &&
+		    !device_rotate_peer(dev, peer, pc->next_public_key, pc->rotation_deadline))
+			return false;
 	}
 	return true;
 }

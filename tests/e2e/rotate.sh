@@ -70,7 +70,7 @@ EOF
 chmod 600 "$TMP/$IF.conf"
 logged() { grep -q -- "$1" "$TMP/gw.log" || { echo "not logged: $1"; tail -n 5 "$TMP/gw.log"; return 1; }; }
 gateway_up() {
-	ip netns exec "$GW" "$WGATE" up -f "$TMP/$IF.conf" </dev/null >/dev/null 2>"$TMP/gw.log" &
+	ip netns exec "$GW" "$WGATE" up -f "$TMP/$IF.conf" </dev/null >/dev/null 2>>"$TMP/gw.log" &
 	for _ in $(seq 1 50); do [ -S /var/run/wireguard/$IF.sock ] && return 0; sleep 0.1; done
 	cat "$TMP/gw.log"
 	return 1
@@ -237,5 +237,21 @@ check "the control socket refuses a next key another peer holds, changing nothin
 	printf 'set=1\npublic_key=%s\nwgate_next_public_key=%s\n\n' $(hex "$(pub_of ghost)") $(hex "$(pub_of cw)") |
 		ip netns exec $GW socat -t 2 - UNIX-CONNECT:/var/run/wireguard/$IF.sock | grep -q '^errno=-22\$' &&
 	! printf 'get=wgate\n\n' | ip netns exec $GW socat -t 2 - UNIX-CONNECT:/var/run/wireguard/$IF.sock | grep -q wgate_next_public_key"
+# ---- a restart in the middle of a rotation: it goes on ----
+restart_mid_rotation() {
+	ip netns exec "$GW" "$WGATE" peer rotate "$IF" cw --public-key "$1" >/dev/null 2>&1 || return 1
+	ip netns exec "$GW" "$WGATE" down "$IF" >/dev/null 2>&1
+	for _ in $(seq 1 50); do [ -S /var/run/wireguard/$IF.sock ] || break; sleep 0.1; done
+	gateway_up || return 1
+	printf 'get=wgate\n\n' | ip netns exec "$GW" socat -t 2 - UNIX-CONNECT:/var/run/wireguard/$IF.sock |
+		grep -q "^wgate_next_public_key=$(hex "$1")\$" || { echo "no rotation after the restart"; return 1; }
+	# the client, on its current key and started afresh (so that it handshakes at once), is let in
+	ip netns exec "$W" "$WGATE" down "$IF_W" >/dev/null 2>&1
+	cp "$TMP/cw.new" "$TMP/$IF_W.conf"
+	ip netns exec "$W" "$WGATE" up "$TMP/$IF_W.conf" >/dev/null 2>&1 || return 1
+	ip netns exec "$W" ping -c 1 -W 8 10.11.0.1 >/dev/null || { echo "the current key is refused"; return 1; }
+}
+wg genkey >"$TMP/later.key"
+check "a restart mid-rotation keeps both keys" restart_mid_rotation "$(wg pubkey <"$TMP/later.key")"
 check "no key material in the log" bash -c "! grep -qF -e \"\$(sed -n 's/^PrivateKey = //p' $TMP/cw.new)\" -e \"\$(cat $TMP/g.key)\" $TMP/gw.log"
 done_testing
