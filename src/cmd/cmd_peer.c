@@ -124,10 +124,17 @@ static int commit(struct target *t, const char *who, const char *text, size_t le
 	}
 	/* stdout may be the client's config: the reload's word goes to stderr */
 	if (t->running && reload_interface(who, t->ifname, stderr)) {
-		if (config_file_restore(t->path, err, sizeof(err)))
-			cli_error("%s: %s is as it was\n", who, t->path);
-		else
+		if (!config_file_restore(t->path, err, sizeof(err))) {
 			cli_error("%s: %s\n", who, err);
+			return 1;
+		}
+		cli_error("%s: %s is as it was\n", who, t->path);
+		/*
+		 * A reload that fell short of part of the change (a route, the gateway's
+		 * config) applied the rest: the interface follows the file back.
+		 */
+		if (reload_interface(who, t->ifname, stderr))
+			cli_error("%s: %s may not be as it was: see its log\n", who, t->ifname);
 		return 1;
 	}
 	return 0;

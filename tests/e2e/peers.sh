@@ -15,6 +15,7 @@ GW=wgl-gw-$$ O=wgl-o-$$ C=wgl-c-$$
 IF=lg$$ IF_O=lo$$ IF_C=lc$$
 TMP=$(mktemp -d)
 chmod 700 "$TMP"
+mkdir "$TMP/gw"
 ALL="$GW $O $C"
 cleanup() {
 	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
@@ -65,6 +66,7 @@ PrivateKey = $KEY_GW
 ListenPort   = 51820
 Address = 10.10.0.1/24, fd10::1/64 # the tunnel
 PublicEndpoint = 192.168.93.1:51820
+GatewayConfig = nginx $TMP/gw/gateway.conf
 
 [Group]
 Name = partners
@@ -137,6 +139,14 @@ check "a group no [Group] defines is refused, the file and interface unchanged" 
 	! ip netns exec $GW $WGATE peer add $IF partner-x --groups nosuch 2>$TMP/err &&
 	grep -q 'would not load.*nosuch' $TMP/err && cmp -s $TMP/$IF.conf $TMP/before.conf &&
 	! ip netns exec $GW wg show $IF allowed-ips | grep -q 10.10.0.4/"
+peers_before=$(nsx "$GW" wg show "$IF" peers | wc -l)
+# the gateway's config cannot be written (a file where its directory was): the reload falls short
+mv "$TMP/gw" "$TMP/gw.away" && touch "$TMP/gw"
+check "an add whose reload falls short is undone: the file and the interface as they were" bash -c "
+	! ip netns exec $GW $WGATE peer add $IF partner-y >/dev/null 2>$TMP/err &&
+	grep -q 'is as it was' $TMP/err && cmp -s $TMP/$IF.conf $TMP/before.conf &&
+	[ \$(ip netns exec $GW wg show $IF peers | wc -l) = $peers_before ] || { cat $TMP/err; exit 1; }"
+rm "$TMP/gw" && mv "$TMP/gw.away" "$TMP/gw"
 check "peer remove cuts the client off at once" bash -c "
 	ip netns exec $GW $WGATE peer remove $IF partner-c >/dev/null && ! ip netns exec $C ping -c 2 -W 1 10.10.0.1 >/dev/null"
 check "and gives back the file byte for byte" cmp "$TMP/$IF.conf" "$TMP/original.conf"
