@@ -18,6 +18,7 @@ int cmd_strip(int argc, char **argv);
 int cmd_firewall(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);

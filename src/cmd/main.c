@@ -24,6 +24,7 @@ static const struct {
     {"set", cmd_set, "Change a running interface, as wg set does"},
     {"firewall", cmd_firewall, "Print the nftables rules a config's access policy makes"},
     {"peer", cmd_peer, "Add, list and remove peers in a config, the running interface following"},
+    {"check", cmd_check, "Walk the guide's checklists over a config and its running interface"},
     {"gateway", cmd_gateway, "Print an API gateway's config of the peers' names and groups"},
     {"syncconf", cmd_syncconf, "Make a running interface's peers match a config file"},
 };

@@ -559,6 +559,9 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				peer->has_preshared_key =
 				    key_from_hex(peer->preshared_key, value) &&
 				    !crypto_is_zero(peer->preshared_key, KEY_LEN);
+			} else if (peer && KEY("endpoint")) {
+				if (!parse_endpoint(value, &peer->endpoint))
+					memset(&peer->endpoint, 0, sizeof(peer->endpoint));
 			} else if (peer && KEY("persistent_keepalive_interval")) {
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
 			} else if (peer && KEY("wgate_expires")) {

@@ -47,10 +47,11 @@ struct uapi_peer_state {
 	bool has_preshared_key;
 	uint8_t preshared_key[KEY_LEN];
 	uint16_t persistent_keepalive;
-	char *name, *groups;	  /* from a "get=wgate" answer; NULL when none */
-	long long last_handshake; /* UNIX seconds; 0 never */
-	int64_t expires;	  /* from "get=wgate": UNIX seconds; 0 never */
-	bool has_next_key;	  /* from "get=wgate": a key rotation in progress */
+	union sockaddr_any endpoint; /* AF_UNSPEC when none */
+	char *name, *groups;	     /* from a "get=wgate" answer; NULL when none */
+	long long last_handshake;    /* UNIX seconds; 0 never */
+	int64_t expires;	     /* from "get=wgate": UNIX seconds; 0 never */
+	bool has_next_key;	     /* from "get=wgate": a key rotation in progress */
 	uint8_t next_public_key[KEY_LEN];
 	int64_t rotation_deadline; /* UNIX seconds; 0 none */
 	unsigned long long rx_bytes, tx_bytes;
