@@ -33,6 +33,23 @@ static unsigned read_report(const char *ifname, char *text, size_t len)
 	return generation;
 }
 
+/* The warnings of the report (lines after the first), on standard error. */
+static void say_warnings(const char *who, const char *ifname)
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	run_file_path(path, sizeof(path), ifname, "reload");
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f))
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "warning=", 8))
+				fprintf(stderr, "%s: %s: warning: %s", who, ifname, line + 8);
+	fclose(f);
+}
+
 int reload_interface(const char *who, const char *ifname, FILE *say)
 {
 	char pidpath[64], config_path[4096] = "", report[1024] = "";
@@ -55,6 +72,7 @@ int reload_interface(const char *who, const char *ifname, FILE *say)
 		if (read_report(ifname, report, sizeof(report)) != before) {
 			report[strcspn(report, "\n")] = '\0';
 			if (strstr(report, "status=ok")) {
+				say_warnings(who, ifname);
 				fprintf(say, "%s: %s: applied %s\n", who, ifname, config_path);
 				return 0;
 			}

@@ -108,6 +108,60 @@ static bool endpoint_from_arg(union sockaddr_any *out, const char *arg)
 	return ok;
 }
 
+/* A prefix the set gives a peer. */
+struct given {
+	uint8_t peer[KEY_LEN];
+	struct ip_prefix prefix;
+};
+
+static bool same_network(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	struct ip_prefix x = ip_prefix_network(a), y = ip_prefix_network(b);
+
+	return x.family == y.family && x.cidr == y.cidr &&
+	       !memcmp(&x.addr, &y.addr, x.family == AF_INET ? 4 : 16);
+}
+
+/*
+ * Says which prefixes the set moves off another running peer: WireGuard gives
+ * an address to one peer only, so the other loses it (the daemon's audit
+ * trail says so too).
+ */
+static void warn_moves(const char *ifname, const struct given *given, size_t n)
+{
+	char *answer = n ? uapi_request_identity(ifname) : NULL;
+	struct uapi_state state;
+
+	if (!answer || !uapi_state_parse(&state, answer)) {
+		free(answer);
+		return;
+	}
+	crypto_wipe(answer, strlen(answer));
+	free(answer);
+	for (size_t i = 0; i < n; ++i)
+		for (size_t k = 0; k < state.peers_len; ++k) {
+			const struct uapi_peer_state *p = &state.peers[k];
+
+			if (crypto_equal(p->public_key, given[i].peer, KEY_LEN))
+				continue;
+			for (size_t j = 0; j < p->allowed_ips_len; ++j) {
+				char text[64], from[KEY_BASE64_LEN + 1], to[KEY_BASE64_LEN + 1];
+
+				if (!same_network(&p->allowed_ips[j], &given[i].prefix))
+					continue;
+				ip_prefix_format(&given[i].prefix, text, sizeof(text));
+				key_to_base64(from, p->public_key);
+				key_to_base64(to, given[i].peer);
+				fprintf(stderr,
+					"wgate set: warning: %s moves from peer %s%s%s%s to %s: an "
+					"address belongs to one peer only\n",
+					text, p->name ? p->name : from, p->name ? " (" : "",
+					p->name ? from : "", p->name ? ")" : "", to);
+			}
+		}
+	uapi_state_free(&state);
+}
+
 int cmd_set(int argc, char **argv)
 {
 	struct secret_stream rq; /* the request may carry keys */
@@ -115,7 +169,10 @@ int cmd_set(int argc, char **argv)
 	size_t len = 0;
 	FILE *f;
 	bool in_peer = false;
-	uint8_t key[KEY_LEN];
+	uint8_t key[KEY_LEN], peer[KEY_LEN];
+	struct given *given = NULL;
+	size_t given_len = 0;
+	int status;
 
 	if (argc < 3 || wants_help(argc, argv)) {
 		bool help = wants_help(argc, argv);
@@ -172,6 +229,7 @@ int cmd_set(int argc, char **argv)
 				goto fail;
 			}
 			put_key(f, "public_key", key);
+			memcpy(peer, key, KEY_LEN);
 			in_peer = true;
 		} else if (!strcmp(opt, "preshared-key") && in_peer) {
 			if (!key_from_file(key, val, "preshared-key"))
@@ -213,6 +271,14 @@ int cmd_set(int argc, char **argv)
 				}
 				ip_prefix_format(&p, text, sizeof(text));
 				fprintf(f, "allowed_ip=%s\n", text);
+				struct given *more =
+				    realloc(given, (given_len + 1) * sizeof(*given));
+
+				if (more) {
+					given = more;
+					memcpy(given[given_len].peer, peer, KEY_LEN);
+					given[given_len++].prefix = p;
+				}
 			}
 			free(list);
 		} else {
@@ -223,8 +289,13 @@ int cmd_set(int argc, char **argv)
 	fputs("\n", f);
 	request = secret_stream_close(&rq, &len);
 	crypto_wipe(key, sizeof(key));
-	return request ? send_request("set", argv[1], request, len) : 1;
+	if (request)
+		warn_moves(argv[1], given, given_len);
+	free(given);
+	status = request ? send_request("set", argv[1], request, len) : 1;
+	return status;
 fail:
+	free(given);
 	request = secret_stream_close(&rq, &len);
 	crypto_wipe(key, sizeof(key));
 	if (request)

@@ -146,6 +146,10 @@ static const struct peer_family {
 		fprintf(out, "%llu", (unsigned long long)p->stats.field);                          \
 	}
 COUNTER_VALUE(tx_bytes, tx_bytes)
+COUNTER_VALUE(unanswered, initiations_unanswered)
+COUNTER_VALUE(cookie_replies, cookie_replies)
+COUNTER_VALUE(timestamps_refused, timestamps_refused)
+COUNTER_VALUE(allowedips_dropped, dropped_allowedips)
 COUNTER_VALUE(rx_bytes, rx_bytes)
 COUNTER_VALUE(tx_packets, tx_packets)
 COUNTER_VALUE(rx_packets, rx_packets)
@@ -203,6 +207,18 @@ static const struct peer_family peer_families[] = {
      endpoint_changes},
     {"wgate_peer_expiry_timestamp_seconds", "gauge",
      "UNIX time after which the peer is refused (its Expires), 0 for never.", LABELS_KEY, expiry},
+    {"wgate_peer_unanswered_initiations", "gauge",
+     "Handshake initiations sent to the peer since the latest completed handshake: more than a "
+     "few, and the endpoint is wrong, filtered, or has another key for this interface.",
+     LABELS_KEY, unanswered},
+    {"wgate_peer_cookie_replies_total", "counter",
+     "Cookie replies from the peer: it was under load.", LABELS_KEY, cookie_replies},
+    {"wgate_peer_refused_timestamps_total", "counter",
+     "Initiations from the peer refused for an old timestamp: replayed, or its clock went back.",
+     LABELS_KEY, timestamps_refused},
+    {"wgate_peer_allowedips_dropped_total", "counter",
+     "Packets from the peer dropped because their source is not in its AllowedIPs.", LABELS_KEY,
+     allowedips_dropped},
     {"wgate_keypair_age_seconds", "gauge",
      "Age of the keypair in use with the peer, -1 when there is none.", LABELS_KEY, keypair_age},
 };

@@ -64,6 +64,29 @@ struct set_op {
 	size_t peers_len, peers_cap;
 };
 
+/* Why a peer's handshakes may not complete (wgate check reads these). */
+static void put_diagnostics(FILE *out, const struct peer_stats *st)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (st->initiations_unanswered)
+		fprintf(out, "wgate_unanswered_initiations=%llu\nwgate_unanswered_since=%lld\n",
+			(unsigned long long)st->initiations_unanswered,
+			(long long)st->unanswered_since);
+	if (st->cookie_replies)
+		fprintf(out, "wgate_cookie_replies=%llu\n", (unsigned long long)st->cookie_replies);
+	if (st->timestamps_refused)
+		fprintf(out, "wgate_timestamps_refused=%llu\n",
+			(unsigned long long)st->timestamps_refused);
+	if (st->dropped_allowedips) {
+		fprintf(out, "wgate_allowedips_dropped=%llu\n",
+			(unsigned long long)st->dropped_allowedips);
+		if (inet_ntop(st->allowedips_drop_family == AF_INET ? AF_INET : AF_INET6,
+			      st->allowedips_drop_source, ip, sizeof(ip)))
+			fprintf(out, "wgate_allowedips_drop_source=%s\n", ip);
+	}
+}
+
 void uapi_get(const struct device *dev, FILE *out, bool identity)
 {
 	char hex[KEY_HEX_LEN + 1], text[INET6_ADDRSTRLEN + 16];
@@ -77,6 +100,15 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 		fprintf(out, "listen_port=%u\n", dev->listen_port);
 	if (dev->fwmark)
 		fprintf(out, "fwmark=%u\n", dev->fwmark);
+	for (int i = 0; identity && i < BAD_MAC_SOURCES; ++i) {
+		const struct bad_mac_source *b = &dev->stats.bad_mac[i];
+
+		if (b->from.sa.sa_family == AF_UNSPEC)
+			continue;
+		sockaddr_format(&b->from, text, sizeof(text));
+		fprintf(out, "wgate_bad_mac1=%s,%llu,%lld,%lld\n", text,
+			(unsigned long long)b->count, (long long)b->first, (long long)b->last);
+	}
 	for (const struct peer *p = dev->first_peer; p; p = p->next) {
 		struct allowedips_node *it = NULL;
 		int family;
@@ -90,6 +122,8 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 			fprintf(out, "wgate_groups=%s\n", p->groups);
 		if (identity && p->expires)
 			fprintf(out, "wgate_expires=%lld\n", (long long)p->expires);
+		if (identity)
+			put_diagnostics(out, &p->stats);
 		if (identity && p->rotation) {
 			key_to_hex(hex, p->rotation->public_key);
 			fprintf(out, "wgate_next_public_key=%s\n", hex);
@@ -339,6 +373,30 @@ static void audit_peer(const struct peer_op *op, const char *action)
 		 *fields ? " fields=" : "", fields, asker.uid, asker.pid);
 }
 
+/*
+ * Gives peer the prefix; one another peer held moves (WireGuard's rule), and
+ * the audit trail and the log say which peer lost it.
+ */
+static bool take_prefix(struct device *dev, struct peer *peer, const struct ip_prefix *p)
+{
+	struct allowedips_owner *was =
+	    allowedips_owner_of(&dev->allowedips, p->family, &p->addr, p->cidr);
+
+	if (was && was != &peer->allowedips) {
+		const struct peer *loser = container_of(was, struct peer, allowedips);
+		char from[KEY_BASE64_LEN + 1], to[KEY_BASE64_LEN + 1], text[64];
+
+		key_to_base64(from, loser->public_key);
+		key_to_base64(to, peer->public_key);
+		ip_prefix_format(p, text, sizeof(text));
+		log_info("event=audit via=%s action=allowed_ip_moved prefix=%s from=%s "
+			 "from_name=%s to=%s to_name=%s uid=%ld pid=%ld",
+			 asker.via, text, from, loser->name ? loser->name : "-", to,
+			 peer->name ? peer->name : "-", asker.uid, asker.pid);
+	}
+	return allowedips_insert(&dev->allowedips, p->family, &p->addr, p->cidr, &peer->allowedips);
+}
+
 /* A rotation's start, change or end; its keys were checked (check_rotations). */
 static void apply_rotation(struct device *dev, struct peer *peer, const struct peer_op *op)
 {
@@ -435,8 +493,7 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 		if (op->ips[i].remove)
 			allowedips_remove(&dev->allowedips, p->family, &p->addr, p->cidr,
 					  &peer->allowedips);
-		else if (!allowedips_insert(&dev->allowedips, p->family, &p->addr, p->cidr,
-					    &peer->allowedips))
+		else if (!take_prefix(dev, peer, p))
 			return;
 	}
 	if (op->has_keepalive)
@@ -566,6 +623,31 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				peer->persistent_keepalive = (uint16_t)strtoul(value, NULL, 10);
 			} else if (peer && KEY("wgate_expires")) {
 				peer->expires = strtoll(value, NULL, 10);
+			} else if (!peer && KEY("wgate_bad_mac1") &&
+				   s->bad_mac_len < UAPI_BAD_MAC_SOURCES) {
+				struct uapi_bad_mac *b = &s->bad_mac[s->bad_mac_len];
+				char *comma = strchr(value, ',');
+
+				if (comma && (size_t)(comma - value) < sizeof(b->from)) {
+					memcpy(b->from, value, (size_t)(comma - value));
+					b->from[comma - value] = '\0';
+					if (sscanf(comma + 1, "%llu,%lld,%lld", &b->count,
+						   &b->first, &b->last) == 3)
+						++s->bad_mac_len;
+				}
+			} else if (peer && KEY("wgate_unanswered_initiations")) {
+				peer->unanswered = strtoull(value, NULL, 10);
+			} else if (peer && KEY("wgate_unanswered_since")) {
+				peer->unanswered_since = strtoll(value, NULL, 10);
+			} else if (peer && KEY("wgate_cookie_replies")) {
+				peer->cookie_replies = strtoull(value, NULL, 10);
+			} else if (peer && KEY("wgate_timestamps_refused")) {
+				peer->timestamps_refused = strtoull(value, NULL, 10);
+			} else if (peer && KEY("wgate_allowedips_dropped")) {
+				peer->allowedips_dropped = strtoull(value, NULL, 10);
+			} else if (peer && KEY("wgate_allowedips_drop_source")) {
+				snprintf(peer->allowedips_drop_source,
+					 sizeof(peer->allowedips_drop_source), "%.47s", value);
 			} else if (peer && KEY("wgate_next_public_key")) {
 				peer->has_next_key = key_from_hex(peer->next_public_key, value);
 			} else if (peer && KEY("wgate_rotation_deadline")) {

@@ -54,12 +54,26 @@ struct uapi_peer_state {
 	bool has_next_key;	     /* from "get=wgate": a key rotation in progress */
 	uint8_t next_public_key[KEY_LEN];
 	int64_t rotation_deadline; /* UNIX seconds; 0 none */
+	/* from "get=wgate": why handshakes may not complete (struct peer_stats) */
+	unsigned long long unanswered, cookie_replies, timestamps_refused, allowedips_dropped;
+	long long unanswered_since;
+	char allowedips_drop_source[48]; /* "" none */
 	unsigned long long rx_bytes, tx_bytes;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;
 };
 
+/* A source whose handshake messages failed mac1 (struct bad_mac_source), as text. */
+struct uapi_bad_mac {
+	char from[64];
+	unsigned long long count;
+	long long first, last;
+};
+enum { UAPI_BAD_MAC_SOURCES = 8 };
+
 struct uapi_state {
+	struct uapi_bad_mac bad_mac[UAPI_BAD_MAC_SOURCES];
+	size_t bad_mac_len;
 	bool has_private_key;
 	uint8_t private_key[KEY_LEN];
 	uint16_t listen_port;

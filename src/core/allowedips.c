@@ -136,6 +136,29 @@ static struct allowedips_node *new_node(struct allowedips *table, const uint8_t 
 	return node;
 }
 
+struct allowedips_owner *allowedips_owner_of(const struct allowedips *table, int family,
+					     const void *addr, uint8_t cidr)
+{
+	unsigned bits;
+	struct allowedips_node **slot = root_for((struct allowedips *)table, family, &bits), *node;
+	uint8_t key[16] = {0};
+
+	if (!slot || cidr > bits)
+		return NULL;
+	mask(key, addr, cidr, bits / 8);
+	while ((node = *slot)) {
+		unsigned common =
+		    common_bits(node->key, key, node->cidr < cidr ? node->cidr : cidr);
+
+		if (common != node->cidr || node->cidr > cidr)
+			return NULL;
+		if (node->cidr == cidr)
+			return node->owner;
+		slot = &node->child[bit_at(key, node->cidr)];
+	}
+	return NULL;
+}
+
 bool allowedips_insert(struct allowedips *table, int family, const void *addr, uint8_t cidr,
 		       struct allowedips_owner *owner)
 {

@@ -36,6 +36,9 @@ void allowedips_free(struct allowedips *table);
  */
 bool allowedips_insert(struct allowedips *table, int family, const void *addr, uint8_t cidr,
 		       struct allowedips_owner *owner) __attribute__((warn_unused_result));
+/* The owner of exactly this prefix (host bits ignored), or NULL. */
+struct allowedips_owner *allowedips_owner_of(const struct allowedips *table, int family,
+					     const void *addr, uint8_t cidr);
 /* Removes the prefix if owner holds it; true if it did. */
 bool allowedips_remove(struct allowedips *table, int family, const void *addr, uint8_t cidr,
 		       struct allowedips_owner *owner);

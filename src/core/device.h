@@ -40,6 +40,10 @@ enum device_event {
 	/* Sent before the change: peer->public_key is the old key, peer->rotation's the new. */
 	EVENT_KEY_ROTATED,	   /* the first handshake with the next key made it the only one */
 	EVENT_KEY_ROTATION_FORCED, /* its deadline came: the next key is the only one */
+	/* A handshake that does not complete: said on the 3rd, then every 12th occurrence. */
+	EVENT_HANDSHAKE_UNANSWERED, /* initiations sent, no response (stats say since when) */
+	EVENT_COOKIE_RECEIVED,	    /* the peer answered with a cookie: it is under load */
+	EVENT_TIMESTAMP_REFUSED,    /* an initiation with an old timestamp: replayed, or clock */
 	EVENT_COUNT
 };
 
@@ -78,11 +82,21 @@ enum drop_reason {
 	DROP_REASON_COUNT
 };
 
+/* A source whose handshake messages fail mac1: it has a wrong public key for us. */
+struct bad_mac_source {
+	union sockaddr_any from; /* AF_UNSPEC: a free slot */
+	uint64_t count;
+	int64_t first, last; /* UNIX seconds */
+};
+enum { BAD_MAC_SOURCES = 8 };
+
 struct device_stats {
 	uint64_t dropped[DROP_REASON_COUNT];
 	uint64_t cookie_replies_sent;
 	uint64_t icmp_unreachable_sent; /* for packets no peer could take */
 	uint64_t handshake_initiations_received;
+	/* the latest sources of messages that failed mac1, most frequent kept */
+	struct bad_mac_source bad_mac[BAD_MAC_SOURCES];
 };
 
 /* Events counted in a one-second window. */
@@ -209,6 +223,8 @@ void device_drop(struct device *dev, enum drop_reason reason);
 void device_event(struct device *dev, enum device_event event, const struct peer *peer);
 uint64_t jitter_ns(struct device *dev);
 void device_note_deadline(struct device *dev, int64_t when);
+/* Counts a handshake problem of peer's, reporting event the 1st, 3rd and each 12th time after. */
+void peer_problem(struct peer *peer, uint64_t *counter, enum device_event event);
 /* The rotation's key becomes the peer's only one (forced: all sessions end). */
 void device_finish_rotation(struct device *dev, struct peer *peer, bool forced);
 

@@ -271,11 +271,13 @@ enum noise_result noise_consume_initiation(const struct noise_identity *id,
 	/* Timestamps are big-endian, so byte order is time order. */
 	if (memcmp(timestamp, hs->latest_timestamp, TAI64N_LEN) <= 0) {
 		result = NOISE_REPLAYED_TIMESTAMP;
+		*out = hs;
 		goto out;
 	}
 	if (hs->last_initiation_consumption &&
 	    now < hs->last_initiation_consumption + NSEC_PER_SEC / INITIATIONS_PER_SECOND) {
 		result = NOISE_FLOOD;
+		*out = hs;
 		goto out;
 	}
 

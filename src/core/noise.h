@@ -90,7 +90,11 @@ bool noise_create_initiation(struct noise_handshake *hs, const struct noise_iden
 			     struct message_handshake_initiation *msg, uint32_t local_index,
 			     const uint8_t timestamp[TAI64N_LEN])
     __attribute__((warn_unused_result));
-/* On NOISE_OK, *out is the peer's handshake, now in NOISE_CONSUMED_INITIATION. */
+/*
+ * On NOISE_OK, *out is the peer's handshake, now in NOISE_CONSUMED_INITIATION;
+ * on NOISE_REPLAYED_TIMESTAMP and NOISE_FLOOD, the (unchanged) handshake of
+ * the peer it came from; NULL otherwise.
+ */
 enum noise_result noise_consume_initiation(const struct noise_identity *id,
 					   const struct message_handshake_initiation *msg,
 					   noise_lookup_fn lookup, void *ctx, uint64_t now,

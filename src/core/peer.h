@@ -40,6 +40,13 @@ struct peer_stats {
 	uint64_t handshakes_initiated, handshakes_completed, handshakes_failed;
 	uint64_t endpoint_changes;
 	uint64_t dropped_allowedips, dropped_replay;
+	/* why handshakes do not complete (wgate check explains them) */
+	uint64_t initiations_unanswered; /* sent since the latest completed handshake */
+	int64_t unanswered_since;	 /* UNIX seconds of the first of those; 0 none */
+	uint64_t cookie_replies;	 /* received: the other side is under load */
+	uint64_t timestamps_refused;	 /* initiations replayed, or from a clock gone back */
+	uint8_t allowedips_drop_family;	 /* the inner source of the latest AllowedIPs drop */
+	uint8_t allowedips_drop_source[16];
 };
 
 /* A public key under which the device finds its peer (device.c's buckets). */

@@ -23,6 +23,43 @@ static void cookie_source_of(struct cookie_source *cs, const union sockaddr_any 
 	}
 }
 
+/*
+ * Counts one of a peer's handshake problems, and reports it the first time,
+ * the third, and every twelfth after (a minute of retries): enough for the
+ * log to say why, never a flood.
+ */
+void peer_problem(struct peer *peer, uint64_t *counter, enum device_event event)
+{
+	uint64_t n = ++*counter;
+
+	if (n == 1 || n == 3 || (n > 3 && (n - 3) % 12 == 0))
+		device_event(peer->device, event, peer);
+}
+
+/* Keeps the source of a message that failed mac1: the most frequent few, newest on ties. */
+static void note_bad_mac(struct device *dev, const union sockaddr_any *from)
+{
+	struct bad_mac_source *slot = NULL, *all = dev->stats.bad_mac;
+	struct timespec wall;
+
+	for (int i = 0; i < BAD_MAC_SOURCES && !slot; ++i)
+		if (all[i].from.sa.sa_family != AF_UNSPEC && sockaddr_equal(&all[i].from, from))
+			slot = &all[i];
+	dev->io.wall_time(dev->io.ctx, &wall);
+	if (!slot) {
+		slot = &all[0];
+		for (int i = 1; i < BAD_MAC_SOURCES; ++i)
+			if (all[i].count < slot->count ||
+			    (all[i].count == slot->count && all[i].last < slot->last))
+				slot = &all[i];
+		slot->from = *from;
+		slot->count = 0;
+		slot->first = wall.tv_sec;
+	}
+	++slot->count;
+	slot->last = wall.tv_sec;
+}
+
 /* The handshake of the key: a peer's current one, or the one it rotates to. */
 static struct noise_handshake *lookup_handshake(void *ctx, const uint8_t key[CRYPTO_KEY_LEN])
 {
@@ -67,6 +104,8 @@ static struct keypair *begin_session(struct peer *peer, struct noise_handshake *
 	kp->entry.peer = peer;
 	kp->entry.keypair = kp;
 	replay_init(&kp->replay);
+	peer->stats.initiations_unanswered = 0;
+	peer->stats.unanswered_since = 0;
 	if (next && peer->rotation)
 		device_finish_rotation(dev, peer, false);
 	index_replace(&dev->indices, &peer->handshake_entry, &kp->entry);
@@ -97,12 +136,17 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 	struct message_handshake_response resp;
 	struct noise_handshake *hs;
 	struct peer_key_link *link;
+	enum noise_result result;
 	struct peer *peer;
 	bool next;
 
 	++dev->stats.handshake_initiations_received;
-	if (noise_consume_initiation(&dev->identity, msg, lookup_handshake, dev, now, &hs) !=
-	    NOISE_OK) {
+	result = noise_consume_initiation(&dev->identity, msg, lookup_handshake, dev, now, &hs);
+	if (result != NOISE_OK) {
+		if (result == NOISE_REPLAYED_TIMESTAMP && hs &&
+		    (link = device_find_key(dev, hs->remote_static)))
+			peer_problem(link->peer, &link->peer->stats.timestamps_refused,
+				     EVENT_TIMESTAMP_REFUSED);
 		device_drop(dev, DROP_BAD_HANDSHAKE);
 		return;
 	}
@@ -176,6 +220,7 @@ static void handle_handshake(struct device *dev, uint8_t *buf, size_t len,
 	mac = cookie_validate(&dev->cookie_checker, buf, len, &cs, now);
 	if (mac == COOKIE_INVALID_MAC) {
 		device_drop(dev, DROP_BAD_MAC);
+		note_bad_mac(dev, &src->remote);
 		return;
 	}
 	/*
@@ -218,6 +263,9 @@ static void consume_cookie(struct device *dev, const struct message_handshake_co
 	if (!entry || !cookie_consume_reply(
 			  peer_cookie_maker(entry->peer, entry->peer->sent_with_next), msg, now))
 		device_drop(dev, DROP_BAD_MAC);
+	else
+		peer_problem(entry->peer, &entry->peer->stats.cookie_replies,
+			     EVENT_COOKIE_RECEIVED);
 }
 
 /* The inner packet's source and true length; false if it is no IP packet. */
@@ -343,6 +391,8 @@ static void consume_data(struct device *dev, uint8_t *buf, size_t len, const str
 	}
 	if (allowedips_lookup(&dev->allowedips, family, inner_addr) != &peer->allowedips) {
 		++peer->stats.dropped_allowedips;
+		peer->stats.allowedips_drop_family = (uint8_t)family;
+		memcpy(peer->stats.allowedips_drop_source, inner_addr, family == AF_INET ? 4 : 16);
 		device_drop(dev, DROP_ALLOWEDIPS);
 		return;
 	}

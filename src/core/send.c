@@ -60,6 +60,9 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 	timers_any_authenticated_packet_sent(peer);
 	send_to_peer(peer, &msg, sizeof(msg), NULL, 0);
 	++peer->stats.handshakes_initiated;
+	if (!peer->stats.initiations_unanswered)
+		peer->stats.unanswered_since = wall.tv_sec;
+	peer_problem(peer, &peer->stats.initiations_unanswered, EVENT_HANDSHAKE_UNANSWERED);
 	timers_handshake_initiated(peer, now);
 }
 

@@ -61,6 +61,9 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 	    [EVENT_HANDSHAKE_REFUSED_EXPIRED] = "handshake_refused",
 	    [EVENT_KEY_ROTATED] = "key_rotated",
 	    [EVENT_KEY_ROTATION_FORCED] = "key_rotation_forced",
+	    [EVENT_HANDSHAKE_UNANSWERED] = "handshake_unanswered",
+	    [EVENT_COOKIE_RECEIVED] = "cookie_received",
+	    [EVENT_TIMESTAMP_REFUSED] = "timestamp_refused",
 	};
 	char key[KEY_BASE64_LEN + 1], endpoint[INET6_ADDRSTRLEN + 16];
 	struct daemon *d = ctx;
@@ -71,7 +74,29 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 	}
 	key_to_base64(key, peer->public_key);
 	sockaddr_format(&peer->endpoint.remote, endpoint, sizeof(endpoint));
-	if ((event == EVENT_KEY_ROTATED || event == EVENT_KEY_ROTATION_FORCED) && peer->rotation) {
+	if (event == EVENT_HANDSHAKE_UNANSWERED) {
+		char since[32];
+		time_t t = (time_t)peer->stats.unanswered_since;
+
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		log_info(
+		    "event=%s peer=%s name=%s endpoint=%s initiations=%llu since=%s "
+		    "msg=\"no response: the endpoint is wrong, its UDP port is filtered, or it "
+		    "knows this interface by another public key\"",
+		    names[event], key, peer->name ? peer->name : "-", endpoint,
+		    (unsigned long long)peer->stats.initiations_unanswered, since);
+	} else if (event == EVENT_COOKIE_RECEIVED || event == EVENT_TIMESTAMP_REFUSED) {
+		log_info("event=%s peer=%s name=%s endpoint=%s count=%llu msg=\"%s\"", names[event],
+			 key, peer->name ? peer->name : "-", endpoint,
+			 (unsigned long long)(event == EVENT_COOKIE_RECEIVED
+						  ? peer->stats.cookie_replies
+						  : peer->stats.timestamps_refused),
+			 event == EVENT_COOKIE_RECEIVED
+			     ? "the peer is under load: its handshakes need a cookie first"
+			     : "an initiation with an old timestamp: replayed, or the peer's clock "
+			       "went back");
+	} else if ((event == EVENT_KEY_ROTATED || event == EVENT_KEY_ROTATION_FORCED) &&
+		   peer->rotation) {
 		char next[KEY_BASE64_LEN + 1];
 
 		key_to_base64(next, peer->rotation->public_key);
@@ -294,6 +319,34 @@ static void serve_control(struct daemon *d, int fd, uint32_t events)
  * Once a second: follow the interface's MTU, notice a removed control socket,
  * end the sessions of peers whose expiry came.
  */
+/*
+ * The sources whose handshake messages fail mac1, each said once a minute at
+ * most while it goes on: they have a wrong public key for this interface.
+ */
+static void log_bad_macs(struct daemon *d)
+{
+	char ours[KEY_BASE64_LEN + 1] = "-", from[INET6_ADDRSTRLEN + 16];
+
+	if (d->dev.identity.has_identity)
+		key_to_base64(ours, d->dev.identity.static_public);
+	for (int i = 0; i < BAD_MAC_SOURCES; ++i) {
+		const struct bad_mac_source *b = &d->dev.stats.bad_mac[i];
+		struct bad_mac_source *said = &d->bad_mac_logged[i];
+		bool same =
+		    said->from.sa.sa_family != AF_UNSPEC && sockaddr_equal(&said->from, &b->from);
+
+		if (b->from.sa.sa_family == AF_UNSPEC || (same && said->count == b->count) ||
+		    (same && b->last - said->last < 60))
+			continue;
+		sockaddr_format(&b->from, from, sizeof(from));
+		log_info(
+		    "event=bad_mac1 source=%s count=%llu msg=\"handshake messages from %s fail "
+		    "mac1: the public key configured there for this interface is not %s\"",
+		    from, (unsigned long long)b->count, from, ours);
+		*said = *b;
+	}
+}
+
 static void maintenance(struct daemon *d, uint64_t now)
 {
 	struct ifreq ifr = {0};
@@ -314,6 +367,7 @@ static void maintenance(struct daemon *d, uint64_t now)
 		clock_gettime(CLOCK_REALTIME, &wall);
 		device_check_deadlines(&d->dev, wall.tv_sec);
 	}
+	log_bad_macs(d);
 	if (d->rotation_ended && d->privsep_channel >= 0) {
 		int ret = privsep_settle(d->privsep_channel);
 

@@ -35,6 +35,8 @@ struct daemon {
 	bool rotation_ended;	  /* a key rotation ended: the config should record it */
 	unsigned mtu;		  /* in the monitor: the MTU it set */
 	uint64_t sandbox_denied_logged;
+	/* the bad-mac1 sources as last logged (count, when), so each is said once a minute */
+	struct bad_mac_source bad_mac_logged[BAD_MAC_SOURCES];
 	/* Set by wgate up, for reloads (SIGHUP); wgated has none. */
 	char config_path[4096];
 	struct config *config;

@@ -226,7 +226,7 @@ static int by_network(const void *a, const void *b)
  * Sorted by network, then length, a sweep with a stack of the prefixes still
  * open finds both in n log n.
  */
-static void check_overlaps(const struct config *c, struct findings *out)
+void check_allowedips(const struct config *c, struct findings *out)
 {
 	struct owned_prefix *all, **open;
 	size_t n = 0, depth = 0, nested = 0;
@@ -553,7 +553,7 @@ void check_config(const struct config *config, const struct check_facts *facts,
 {
 	check_file(facts, out);
 	check_keys(config, facts, out);
-	check_overlaps(config, out);
+	check_allowedips(config, out);
 	check_routes(config, facts, out);
 	check_mtu(config, facts, out);
 	check_firewall(config, facts, out);
@@ -592,6 +592,131 @@ static bool index_of(struct hash_index *h, const void *items, size_t n, hash_ind
 			return false;
 		}
 	return true;
+}
+
+static void utc(char out[32], long long t)
+{
+	time_t tt = (time_t)t;
+
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
+}
+
+static bool has_network(const struct ip_prefix *list, size_t n, const struct ip_prefix *p)
+{
+	struct ip_prefix want = ip_prefix_network(p);
+
+	for (size_t i = 0; i < n; ++i) {
+		struct ip_prefix have = ip_prefix_network(&list[i]);
+
+		if (have.family == want.family && have.cidr == want.cidr &&
+		    !memcmp(&have.addr, &want.addr, want.family == AF_INET ? 4 : 16))
+			return true;
+	}
+	return false;
+}
+
+/* The running peer's AllowedIPs against the file's: a set, or a move to another peer. */
+static void allowedips_drift(const struct peer_config *p, const struct uapi_peer_state *r,
+			     struct findings *out)
+{
+	char text[64];
+	struct finding *f;
+
+	for (size_t i = 0; i < p->allowed_ips_len; ++i) {
+		if (has_network(r->allowed_ips, r->allowed_ips_len, &p->allowed_ips[i]))
+			continue;
+		prefix_text(&p->allowed_ips[i], text, sizeof(text));
+		f = say(out, "allowedips-drift", CHECK_WARNING, p, 0,
+			"the config gives it %s, the running interface does not (another peer took "
+			"it, or wgate set changed it)",
+			text);
+		fix(f, "wgate reload puts the file's AllowedIPs back");
+	}
+	for (size_t i = 0; i < r->allowed_ips_len; ++i) {
+		if (has_network(p->allowed_ips, p->allowed_ips_len, &r->allowed_ips[i]))
+			continue;
+		prefix_text(&r->allowed_ips[i], text, sizeof(text));
+		f = say(out, "allowedips-drift", CHECK_WARNING, p, 0,
+			"the running interface gives it %s, the config does not", text);
+		fix(f, "wgate reload, or write it into the config");
+	}
+}
+
+/* What the daemon saw of a peer's handshakes, in a sentence each. */
+static void why_no_handshake(const struct peer_config *p, const struct uapi_peer_state *r,
+			     struct findings *out)
+{
+	char when[32], ep[64] = "no endpoint yet";
+	struct finding *f;
+
+	if (r->endpoint.sa.sa_family != AF_UNSPEC)
+		sockaddr_format(&r->endpoint, ep, sizeof(ep));
+	if (r->unanswered >= 3) {
+		utc(when, r->unanswered_since);
+		f = say(out, "handshake-unanswered", CHECK_ERROR, p, 0,
+			"(%s): %llu initiations sent since %s, no response: the endpoint is wrong, "
+			"its UDP port is filtered, or the peer knows this interface by another "
+			"public key",
+			ep, r->unanswered, when);
+		fix(f, "check the Endpoint, that its UDP port is open on the way, and the "
+		       "PublicKey the peer has for this interface");
+	}
+	if (r->timestamps_refused) {
+		f = say(out, "handshake-timestamp", CHECK_WARNING, p, 0,
+			"(%s): %llu initiations refused for an old timestamp: replayed by someone, "
+			"or the peer's clock went back",
+			ep, r->timestamps_refused);
+		fix(f, "check the peer's clock (NTP); a restart with a correct clock recovers");
+	}
+	if (r->cookie_replies) {
+		f = say(out, "handshake-cookie", CHECK_NOTICE, p, 0,
+			"(%s): answered %llu times with a cookie: the peer was under load "
+			"(handshakes then take a round trip more)",
+			ep, r->cookie_replies);
+		fix(f, "look at the peer's load and handshake rate");
+	}
+	if (r->allowedips_dropped) {
+		f = say(out, "allowedips-dropped", CHECK_WARNING, p, 0,
+			"%llu packets dropped: their source (latest %s) is not in the peer's "
+			"AllowedIPs; it sends from an address it was not given",
+			r->allowedips_dropped,
+			*r->allowedips_drop_source ? r->allowedips_drop_source : "unknown");
+		fix(f, "give the peer that address in AllowedIPs, or fix its Address");
+	}
+}
+
+/* Sources whose handshake messages fail mac1: a wrong public key for this interface there. */
+static void bad_macs(const struct config *c, const struct uapi_state *s, struct findings *out)
+{
+	uint8_t own[KEY_LEN];
+	char ours[KEY_BASE64_LEN + 1] = "this interface's", when[32];
+
+	if (c->has_private_key && x25519_public(own, c->private_key))
+		key_to_base64(ours, own);
+	for (size_t i = 0; i < s->bad_mac_len; ++i) {
+		const struct uapi_bad_mac *b = &s->bad_mac[i];
+		const struct peer_config *who = NULL;
+		struct finding *f;
+
+		for (size_t k = 0; k < s->peers_len && !who; ++k) {
+			char ep[64];
+
+			if (s->peers[k].endpoint.sa.sa_family == AF_UNSPEC)
+				continue;
+			sockaddr_format(&s->peers[k].endpoint, ep, sizeof(ep));
+			if (!strcmp(ep, b->from))
+				for (size_t j = 0; j < c->peers_len && !who; ++j)
+					if (crypto_equal(c->peers[j].public_key,
+							 s->peers[k].public_key, KEY_LEN))
+						who = &c->peers[j];
+		}
+		utc(when, b->last);
+		f = say(out, "handshake-bad-mac1", CHECK_ERROR, who, 0,
+			"packets from %s fail mac1 (%llu, the latest at %s): the public key "
+			"configured there for this interface is not %s",
+			b->from, b->count, when, ours);
+		fix(f, "set PublicKey = %s in that peer's config for this interface", ours);
+	}
 }
 
 void check_running(const struct config *config, const struct check_live *live, struct findings *out)
@@ -655,6 +780,8 @@ void check_running(const struct config *config, const struct check_live *live, s
 			fix(f, "if it should be up: check that the peer runs, its endpoint and "
 			       "firewall");
 		}
+		why_no_handshake(p, r, out);
+		allowedips_drift(p, r, out);
 		if (live->path_mtu && live->path_mtu[i]) {
 			unsigned path = live->path_mtu[i];
 
@@ -681,6 +808,7 @@ void check_running(const struct config *config, const struct check_live *live, s
 			fix(f, "wgate reload");
 		}
 	}
+	bad_macs(config, s, out);
 	hash_index_free(&by_key);
 	hash_index_free(&by_next);
 	hash_index_free(&running);

@@ -78,6 +78,8 @@ struct check_live {
 /* The static checks of config (facts may have gaps: what is unknown is not checked). */
 void check_config(const struct config *config, const struct check_facts *facts,
 		  struct findings *out);
+/* AllowedIPs alone: the same prefix in two peers, one inside another's (reload warns). */
+void check_allowedips(const struct config *config, struct findings *out);
 /* The checks of the running interface against its config. */
 void check_running(const struct config *config, const struct check_live *live,
 		   struct findings *out);

@@ -36,6 +36,7 @@
 #include "core/encoding.h"
 #include "config/edit.h"
 #include "ops/config_file.h"
+#include "ops/check.h"
 
 /*
  * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
@@ -480,7 +481,13 @@ static void sync_routes(struct reload_target *d, const struct config_index *oldx
 	free(list);
 }
 
-static void write_status(struct reload_target *d, const char *status, const char *message)
+/*
+ * A reload's report: one line with its generation, status and message, then
+ * a line for each warning (a prefix that two peers claim: the later one takes
+ * it), which `wgate reload' repeats.
+ */
+static void write_status(struct reload_target *d, const char *status, const char *message,
+			 const struct findings *warnings)
 {
 	char path[64];
 	FILE *f;
@@ -496,6 +503,10 @@ static void write_status(struct reload_target *d, const char *status, const char
 	if (message)
 		fprintf(f, " message=%s", message);
 	fputc('\n', f);
+	for (size_t i = 0; warnings && i < warnings->len && i < 20; ++i)
+		if (warnings->v[i].severity >= CHECK_WARNING)
+			fprintf(f, "warning=line %u: %s\n", warnings->v[i].line,
+				warnings->v[i].what);
 	fclose(f);
 }
 
@@ -835,11 +846,23 @@ bool reload_apply(struct reload_target *d)
 	if (settled > 0)
 		record_rotations(d->config_path, ended, settled);
 	free(ended);
-	write_status(d, short_of.len ? "partial" : "ok", short_of.len ? short_of.text : NULL);
+	{
+		struct findings overlaps = {0};
+
+		check_allowedips(&next, &overlaps);
+		for (size_t i = 0; i < overlaps.len; ++i)
+			if (overlaps.v[i].severity >= CHECK_WARNING)
+				log_info("event=reload_warning code=%s line=%u msg=\"%s\"",
+					 overlaps.v[i].code, overlaps.v[i].line,
+					 overlaps.v[i].what);
+		write_status(d, short_of.len ? "partial" : "ok",
+			     short_of.len ? short_of.text : NULL, &overlaps);
+		findings_free(&overlaps);
+	}
 	return !short_of.len;
 fail:
 	free(ended);
 	log_error("event=reload_failed error=\"%s\"", err);
-	write_status(d, "error", err);
+	write_status(d, "error", err, NULL);
 	return false;
 }

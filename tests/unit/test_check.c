@@ -248,6 +248,20 @@ static void running_interface(void **state)
 	peers[1].last_handshake = NOW - 600;
 	memcpy(peers[2].public_key, stray, 32); /* not in the config; D is not running */
 	peers[2].last_handshake = NOW - 5;
+	/* B: 48 initiations without an answer; C: an old timestamp, a foreign source */
+	peers[0].unanswered = 48;
+	peers[0].unanswered_since = 1800000005; /* 2027-01-15T08:00:05Z */
+	peers[0].endpoint.v4.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &peers[0].endpoint.v4.sin_addr);
+	peers[0].endpoint.v4.sin_port = htons(51820);
+	peers[1].timestamps_refused = 2;
+	peers[1].allowedips_dropped = 7;
+	strcpy(peers[1].allowedips_drop_source, "10.99.0.1");
+	/* and a stranger whose messages fail mac1 */
+	strcpy(s.bad_mac[0].from, "192.0.2.2:51820");
+	s.bad_mac[0].count = 9;
+	s.bad_mac[0].last = 1800000100;
+	s.bad_mac_len = 1;
 	s.peers = peers;
 	s.peers_len = 3;
 	check_running(&c, &live, &out);
@@ -262,6 +276,22 @@ static void running_interface(void **state)
 	assert_non_null(f = find(&out, "mtu-path"));
 	assert_string_equal(f->fix, "MTU = 1340 (IPv6 endpoints: 1320)");
 	assert_non_null(find(&out, "not-in-config"));
+	assert_non_null(f = find(&out, "handshake-unanswered"));
+	assert_string_equal(f->peer, "b");
+	assert_string_equal(f->what,
+			    "(192.0.2.1:51820): 48 initiations sent since "
+			    "2027-01-15T08:00:05Z, no response: the endpoint is wrong, its "
+			    "UDP port is filtered, or the peer knows this interface by another "
+			    "public key");
+	assert_non_null(f = find(&out, "handshake-timestamp"));
+	assert_string_equal(f->peer, "c");
+	assert_non_null(f = find(&out, "allowedips-dropped"));
+	assert_non_null(strstr(f->what, "7 packets dropped: their source (latest 10.99.0.1)"));
+	assert_non_null(f = find(&out, "handshake-bad-mac1"));
+	assert_string_equal(f->what,
+			    "packets from 192.0.2.2:51820 fail mac1 (9, the latest at "
+			    "2027-01-15T08:01:40Z): the public key configured there for "
+			    "this interface is not HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=");
 	assert_non_null(f = find(&out, "not-running"));
 	assert_string_equal(f->peer, "d");
 	findings_free(&out);

@@ -205,6 +205,7 @@ static void replay_flood_and_strangers(void **state)
 	assert_int_equal(
 	    noise_consume_initiation(&bob.id, &old, lookup, &bob, t0 + 60 * NSEC_PER_SEC, &found),
 	    NOISE_REPLAYED_TIMESTAMP);
+	assert_ptr_equal(found, &bob.hs); /* it names the peer, for its counters */
 	/* a newer timestamp, but within 20 ms of the last accepted */
 	timestamp(ts, 11);
 	assert_true(noise_create_initiation(&alice.hs, &alice.id, &init, 2, ts));
@@ -225,6 +226,7 @@ static void replay_flood_and_strangers(void **state)
 	assert_int_equal(
 	    noise_consume_initiation(&bob.id, &init, lookup, &bob, t0 + NSEC_PER_SEC, &found),
 	    NOISE_UNKNOWN_PEER);
+	assert_null(found);
 	/* sent to the wrong responder: the static key does not open */
 	assert_int_equal(
 	    noise_consume_initiation(&alice.id, &init, lookup, &alice, t0 + NSEC_PER_SEC, &found),
