@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -111,6 +112,13 @@ static int open_listener(struct http_server *server, const char *address, const 
 			return -EINVAL;
 		}
 		fd = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/*
+		 * Free binding: the address may be the tunnel's own, which exists only
+		 * once the interface is up (after this), so Prometheus can scrape
+		 * through the tunnel.
+		 */
+		if (fd >= 0)
+			setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
 		if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
 		    bind(fd, &addr.sa, sockaddr_len(&addr)) == 0 && listen(fd, 64) == 0)
 			return fd;

@@ -13,7 +13,8 @@ fi
 {
 	conf_for a "" 4 | sed '2a MetricsAddress = 127.0.0.1:9586'
 } | sed 's|^\[Peer\]|[Peer]\n# friendly_name = partner "east"|' | start_wgate a
-conf_for b "" 4 | start_wgate b
+# B serves its metrics on its tunnel address, which exists only once it is up
+conf_for b "" 4 | sed '2a MetricsAddress = 10.241.0.2:9586' | start_wgate b
 scrape() { ip netns exec "$NS_A" curl -sS --max-time 3 http://127.0.0.1:9586/metrics; }
 value() { grep "^$1{" <<<"$2" | grep -- "$3" | awk '{print $NF}'; }
 
@@ -22,6 +23,8 @@ check "the config's MetricsAddress is wgate's own: strip removes it" bash -c "
 before=$(scrape)
 check "the endpoint answers before any traffic" grep -q '^wgate_build_info{version="' <<<"$before"
 check "1 MB through the tunnel" tcp_transfer b a 10.241.0.1 1
+check "MetricsAddress on the tunnel's own address: scraped through the tunnel" bash -c "
+	ip netns exec $NS_A curl -sS --max-time 3 http://10.241.0.2:9586/metrics | grep -q '^wgate_peers{interface=\"$IF_B\"} 1'"
 after=$(scrape)
 rx_before=$(value wireguard_received_bytes_total "$before" "$PUB_B")
 rx_after=$(value wireguard_received_bytes_total "$after" "$PUB_B")
