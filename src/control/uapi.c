@@ -355,18 +355,80 @@ static const char *field_list(char *out, size_t len, const char *const names[], 
 }
 
 /* The audit trail: what a control-socket request changed (never key material). */
-static void audit_peer(const struct peer_op *op, const char *action)
+static bool same_label(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Whether the op's AllowedIPs change what the peer (NULL: a new one) holds. */
+static bool ips_change(const struct device *dev, const struct peer *peer, const struct peer_op *op)
+{
+	size_t held = 0, given = 0;
+
+	if (!peer)
+		return op->ips_len > 0;
+	for (size_t i = 0; i < op->ips_len; ++i) {
+		const struct ip_prefix *p = &op->ips[i].prefix;
+		bool has = allowedips_owner_of(&dev->allowedips, p->family, &p->addr, p->cidr) ==
+			   &peer->allowedips;
+
+		if (op->ips[i].remove ? has : !has)
+			return true;
+		given += !op->ips[i].remove;
+	}
+	if (!op->replace_allowed_ips)
+		return false;
+	for (struct allowedips_node *it = NULL;;) {
+		int family;
+		uint8_t addr[16], cidr;
+
+		if (!(it = allowedips_next(&peer->allowedips, it, &family, addr, &cidr)))
+			break;
+		++held;
+	}
+	return held != given; /* each given one is held: more held means some go */
+}
+
+/*
+ * The audit trail: what a control-socket request changes (never key
+ * material). Only real changes: a sync that sends a peer as it is says
+ * nothing about it.
+ */
+static void audit_peer(const struct device *dev, const struct peer *peer, const struct peer_op *op,
+		       const char *action)
 {
 	static const char *const names[] = {
 	    "preshared_key", "endpoint", "persistent_keepalive", "allowed_ips",	     "name",
 	    "groups",	     "expires",	 "next_public_key",	 "rotation_deadline"};
-	bool set[] = {op->has_preshared_key, op->has_endpoint,
-		      op->has_keepalive,     op->ips_len || op->replace_allowed_ips,
-		      op->name != NULL,	     op->groups != NULL,
-		      op->has_expires,	     op->has_next_key,
-		      op->has_deadline};
+	bool removing = !strcmp(action, "peer_removed");
+	bool set[] = {
+	    op->has_preshared_key &&
+		(!peer || peer->has_preshared_key != !crypto_is_zero(op->preshared_key, KEY_LEN) ||
+		 !crypto_equal(peer->handshake.preshared_key, op->preshared_key, KEY_LEN)),
+	    op->has_endpoint && (!peer || peer->endpoint.remote.sa.sa_family == AF_UNSPEC ||
+				 !sockaddr_equal(&peer->endpoint.remote, &op->endpoint)),
+	    op->has_keepalive && (!peer || peer->persistent_keepalive != op->keepalive),
+	    ips_change(dev, peer, op),
+	    op->name && (!peer || !same_label(peer->name, op->name)),
+	    op->groups && (!peer || !same_label(peer->groups, op->groups)),
+	    op->has_expires && (!peer || peer->expires != op->expires),
+	    op->has_next_key &&
+		(!peer || !peer->rotation ||
+		 !crypto_equal(peer->rotation->public_key, op->next_key, KEY_LEN)) &&
+		(peer ? peer->rotation != NULL || !crypto_is_zero(op->next_key, KEY_LEN)
+		      : !crypto_is_zero(op->next_key, KEY_LEN)),
+	    op->has_deadline &&
+		(!peer || !peer->rotation || peer->rotation->deadline != op->deadline),
+	};
 	char key[KEY_BASE64_LEN + 1], fields[160];
+	bool any = false;
 
+	for (size_t i = 0; i < 9; ++i)
+		any |= set[i];
+	if (peer && !removing && !any)
+		return; /* sent as it is: nothing changed */
+	if (removing)
+		memset(set, 0, sizeof(set));
 	key_to_base64(key, op->public_key);
 	field_list(fields, sizeof(fields), names, set, 9);
 	log_info("event=audit via=%s action=%s peer=%s%s%s uid=%ld pid=%ld", asker.via, action, key,
@@ -465,14 +527,14 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 
 	if (op->remove) {
 		if (peer) {
+			audit_peer(dev, peer, op, "peer_removed");
 			device_remove_peer(dev, peer);
-			audit_peer(op, "peer_removed");
 		}
 		return;
 	}
 	if (!peer && op->update_only)
 		return;
-	audit_peer(op, peer ? "peer_changed" : "peer_added");
+	audit_peer(dev, peer, op, peer ? "peer_changed" : "peer_added");
 	if (!peer) {
 		peer = device_add_peer(dev, op->public_key);
 		if (!peer)
@@ -511,6 +573,7 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 	     uint64_t now)
 {
 	struct set_op op = {0};
+	bool changed[3];
 	char *text, *line, *save;
 	int ret = 0;
 
@@ -533,6 +596,15 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 		goto out;
 	if (ops && ops->via)
 		asker.via = ops->via, asker.uid = ops->uid, asker.pid = ops->pid;
+	/* what really changes, for the audit trail (wg syncconf sends everything) */
+	changed[0] =
+	    op.has_private_key &&
+	    (crypto_is_zero(op.private_key, KEY_LEN)
+		 ? dev->identity.has_identity
+		 : !dev->identity.has_identity ||
+		       !crypto_equal(op.private_key, dev->identity.static_private, KEY_LEN));
+	changed[1] = op.has_listen_port && op.listen_port != dev->listen_port;
+	changed[2] = op.has_fwmark && op.fwmark != dev->fwmark;
 	if ((op.has_listen_port || op.has_fwmark) && ops && ops->rebind) {
 		/* the daemon binds, and records the port it got in dev->listen_port */
 		ret = ops->rebind(ops->ctx, op.has_listen_port ? op.listen_port : dev->listen_port,
@@ -553,14 +625,13 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 	}
 	{
 		static const char *const names[] = {"private_key", "listen_port", "fwmark"};
-		bool set[] = {op.has_private_key, op.has_listen_port, op.has_fwmark};
 		char fields[64];
 
-		if (op.has_private_key || op.has_listen_port || op.has_fwmark)
+		if (changed[0] || changed[1] || changed[2])
 			log_info(
 			    "event=audit via=%s action=interface_changed fields=%s uid=%ld pid=%ld",
-			    asker.via, field_list(fields, sizeof(fields), names, set, 3), asker.uid,
-			    asker.pid);
+			    asker.via, field_list(fields, sizeof(fields), names, changed, 3),
+			    asker.uid, asker.pid);
 	}
 	if (op.replace_peers) {
 		log_info("event=audit via=%s action=peers_replaced removed=%zu uid=%ld pid=%ld",

@@ -47,6 +47,19 @@ reload() {
 }
 check "a reload is audited change by change, then summarised" reload
 
+only_real() {
+	local before after
+	in_a wg showconf "$IF_A" >"$TMP/same.conf" || return 1
+	before=$(grep -c 'event=audit' "$TMP/a.log")
+	in_a wg syncconf "$IF_A" "$TMP/same.conf" || return 1
+	sleep 0.2
+	after=$(grep -c 'event=audit' "$TMP/a.log")
+	[ "$before" = "$after" ] || { tail -n $((after - before)) "$TMP/a.log"; return 1; }
+	in_a wg set "$IF_A" peer "$PUB_B" persistent-keepalive 7 || return 1
+	logged "event=audit via=control_socket action=peer_changed peer=$PUB_B fields=persistent_keepalive uid=0 pid=[0-9]*\$"
+}
+check "the audit trail records only real changes: a syncconf of the running config says nothing; a change names its field, who asked, no stray comma" only_real
+
 no_keys() {
 	local hex_a psk_hex
 	hex_a=$(base64 -d <<<"$KEY_A" | od -An -tx1 | tr -d ' \n')
