@@ -329,11 +329,125 @@ static size_t list_interfaces(char names[][IFNAMSIZ], size_t max)
 	return n;
 }
 
+static const char *const fields[] = {
+    "public-key",	    "private-key", "listen-port", "fwmark",	  "peers",
+    "preshared-keys",	    "endpoints",   "allowed-ips", "latest-handshakes", "transfer",
+    "persistent-keepalive", "dump",	   "names"};
+
+static bool is_field(const char *word)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); ++i)
+		if (!strcmp(word, fields[i]))
+			return true;
+	return false;
+}
+
+static void key_text(char out[KEY_BASE64_LEN + 1], const uint8_t *key)
+{
+	key_to_base64(out, key);
+}
+
+/* The allowed IPs as wg(8) prints them: sep between them (dump: ','); "(none)" for none. */
+static void print_ips(const struct shown_peer *p, char sep)
+{
+	if (!p->allowed_ips) {
+		fputs("(none)", stdout);
+		return;
+	}
+	for (const char *c = p->allowed_ips; *c; ++c)
+		if (!(c[0] == ' ' && c > p->allowed_ips && c[-1] == ','))
+			putchar(*c == ',' ? sep : *c);
+}
+
+/*
+ * One field of wg show's, as wg(8) prints it (tab-separated, for scripts),
+ * prefixed by the interface's name for `all'; "names" is wgate's own: each
+ * peer's Name.
+ */
+static void print_field(const char *ifname, const struct shown *s, const char *field, bool all)
+{
+	char key[KEY_BASE64_LEN + 1], psk[KEY_BASE64_LEN + 1];
+	const char *pre = all ? ifname : "", *tab = all ? "\t" : "";
+
+	if (!strcmp(field, "public-key") || !strcmp(field, "private-key")) {
+		if (s->has_private_key)
+			key_text(key, field[1] == 'u' ? s->public_key : s->private_key);
+		printf("%s%s%s\n", pre, tab, s->has_private_key ? key : "(none)");
+		crypto_wipe(key, sizeof(key));
+		return;
+	}
+	if (!strcmp(field, "listen-port")) {
+		printf("%s%s%u\n", pre, tab, s->listen_port);
+		return;
+	}
+	if (!strcmp(field, "fwmark")) {
+		if (s->fwmark)
+			printf("%s%s0x%x\n", pre, tab, s->fwmark);
+		else
+			printf("%s%soff\n", pre, tab);
+		return;
+	}
+	if (!strcmp(field, "dump")) {
+		if (s->has_private_key)
+			key_text(key, s->private_key);
+		key_text(psk, s->public_key);
+		printf("%s%s%s\t%s\t%u\t", pre, tab, s->has_private_key ? key : "(none)",
+		       s->has_private_key ? psk : "(none)", s->listen_port);
+		if (s->fwmark)
+			printf("0x%x\n", s->fwmark);
+		else
+			puts("off");
+		crypto_wipe(key, sizeof(key));
+	}
+	for (size_t i = 0; i < s->peers_len; ++i) {
+		const struct shown_peer *p = &s->peers[i];
+
+		key_text(key, p->public_key);
+		printf("%s%s%s", pre, tab, key);
+		if (!strcmp(field, "peers")) {
+			putchar('\n');
+			continue;
+		}
+		putchar('\t');
+		if (!strcmp(field, "preshared-keys") || !strcmp(field, "dump")) {
+			if (p->has_psk)
+				key_text(psk, p->psk);
+			printf("%s", p->has_psk ? psk : "(none)");
+			crypto_wipe(psk, sizeof(psk));
+			if (!strcmp(field, "preshared-keys")) {
+				putchar('\n');
+				continue;
+			}
+			putchar('\t');
+		}
+		if (!strcmp(field, "endpoints") || !strcmp(field, "dump"))
+			printf("%s%s", *p->endpoint ? p->endpoint : "(none)",
+			       !strcmp(field, "dump") ? "\t" : "\n");
+		if (!strcmp(field, "allowed-ips") || !strcmp(field, "dump")) {
+			print_ips(p, !strcmp(field, "dump") ? ',' : ' ');
+			fputs(!strcmp(field, "dump") ? "\t" : "\n", stdout);
+		}
+		if (!strcmp(field, "latest-handshakes") || !strcmp(field, "dump"))
+			printf("%lld%s", p->handshake_sec, !strcmp(field, "dump") ? "\t" : "\n");
+		if (!strcmp(field, "transfer") || !strcmp(field, "dump"))
+			printf("%llu\t%llu%s", p->rx, p->tx, !strcmp(field, "dump") ? "\t" : "\n");
+		if (!strcmp(field, "persistent-keepalive") || !strcmp(field, "dump")) {
+			if (p->keepalive)
+				printf("%u\n", p->keepalive);
+			else
+				puts("off");
+		}
+		if (!strcmp(field, "names"))
+			printf("%s\n", p->name && *p->name ? p->name : "(none)");
+	}
+}
+
 static int show(int argc, char **argv, bool conf)
 {
 	static char names[256][IFNAMSIZ];
 	json_object *doc = NULL, *interfaces = NULL;
-	bool json = false;
+	const char *field = NULL;
+	bool json = false, all = false;
 	size_t count = 0;
 	int status = 0;
 
@@ -343,9 +457,18 @@ static int show(int argc, char **argv, bool conf)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf(conf ? "Usage: wgate showconf INTERFACE\n\nPrints the running "
 				      "configuration in the wg(8) format (secrets included).\n"
-				    : "Usage: wgate show [INTERFACE] [--json]\n\nShows interfaces "
-				      "as wg show does (keys hidden), or as JSON for scripts.\n");
+				    : "Usage: wgate show [INTERFACE | all] [--json | FIELD]\n\nShows "
+				      "interfaces as wg show does (keys hidden), or as JSON for\n"
+				      "scripts. A FIELD prints that field alone, tab-separated, as wg "
+				      "show does:\npublic-key, private-key, listen-port, fwmark, peers, "
+				      "preshared-keys, endpoints,\nallowed-ips, latest-handshakes, "
+				      "transfer, persistent-keepalive, dump; and wgate's\nown names "
+				      "(each peer's Name).\n");
 			return 0;
+		} else if (!conf && !field && (count || all) && is_field(argv[i])) {
+			field = argv[i];
+		} else if (!conf && !count && !all && !strcmp(argv[i], "all")) {
+			all = true;
 		} else if (argv[i][0] != '-' && count < 1 && strlen(argv[i]) < IFNAMSIZ) {
 			snprintf(names[count++], IFNAMSIZ, "%s", argv[i]);
 		} else {
@@ -355,6 +478,10 @@ static int show(int argc, char **argv, bool conf)
 	}
 	if (conf && count != 1) {
 		cli_error("Usage: wgate showconf INTERFACE\n");
+		return 1;
+	}
+	if (field && json) {
+		cli_error("wgate show: --json and a field do not go together\n");
 		return 1;
 	}
 	if (!count)
@@ -384,6 +511,8 @@ static int show(int argc, char **argv, bool conf)
 		}
 		if (json)
 			json_object_array_add(interfaces, interface_json(names[i], &s));
+		else if (field)
+			print_field(names[i], &s, field, all);
 		else if (conf)
 			print_conf(&s);
 		else {

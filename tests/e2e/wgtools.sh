@@ -181,6 +181,22 @@ wgate_cmds() {
 }
 check "wgate showconf equals wg showconf; wgate show, text and JSON" wgate_cmds
 
+show_fields() {
+	local f
+	for f in public-key private-key listen-port fwmark peers preshared-keys endpoints allowed-ips \
+		latest-handshakes transfer persistent-keepalive dump; do
+		diff <(wg_a show "$IF_A" $f) <(in_a "$WGATE" show "$IF_A" $f) || { echo "field $f differs"; return 1; }
+	done
+	for f in public-key listen-port peers allowed-ips; do # what no handshake changes meanwhile
+		diff <(wg_a show all $f 2>/dev/null | grep "^$IF_A	") \
+			<(in_a "$WGATE" show all $f 2>/dev/null | grep "^$IF_A	") || { echo "field $f (all) differs"; return 1; }
+	done
+	in_a wg set "$IF_A" peer "$(wg_a show "$IF_A" peers | head -n 1)" || return 1
+	[ "$(in_a "$WGATE" show "$IF_A" names | wc -l)" = "$(wg_a show "$IF_A" peers | wc -l)" ] &&
+		in_a "$WGATE" show "$IF_A" names | grep -q '	(none)$'
+}
+check "wgate show IF FIELD prints each field as wg show does (and all FIELD); names is wgate's" show_fields
+
 wgate_set() {
 	in_a "$WGATE" set "$IF_A" listen-port 40005 peer "$P3" allowed-ips 10.9.5.0/24,fd09:5::/64 \
 		endpoint 192.168.241.2:5 persistent-keepalive 15 || return 1
