@@ -25,6 +25,7 @@
 #include "control/uapi.h"
 #include "core/crypto.h"
 #include "ops/check.h"
+#include "ops/key_ledger.h"
 
 enum { MAX_OTHERS = 64 };
 
@@ -360,6 +361,7 @@ int cmd_check(int argc, char **argv)
 	if (!only_live) {
 		struct other_config others[MAX_OTHERS];
 		struct host_network *networks = NULL;
+		struct key_since *key_ages = NULL;
 		unsigned *endpoint_mtu = calloc(config.peers_len + 1, sizeof(*endpoint_mtu));
 		struct check_facts facts = {.path = path, .now = (int64_t)time(NULL)};
 		struct stat st;
@@ -380,7 +382,10 @@ int cmd_check(int argc, char **argv)
 		facts.default_mtu[0] = default_route_mtu(AF_INET);
 		facts.default_mtu[1] = default_route_mtu(AF_INET6);
 		facts.ip_forward = forwarding();
+		facts.key_ages_len = key_ledger_load(ifname, &key_ages);
+		facts.key_ages = key_ages;
 		check_config(&config, &facts, &fs);
+		free(key_ages);
 		crypto_wipe(others, sizeof(others));
 		free(networks);
 		free(endpoint_mtu);

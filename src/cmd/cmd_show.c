@@ -329,10 +329,19 @@ static size_t list_interfaces(char names[][IFNAMSIZ], size_t max)
 	return n;
 }
 
-static const char *const fields[] = {
-    "public-key",	    "private-key", "listen-port", "fwmark",	  "peers",
-    "preshared-keys",	    "endpoints",   "allowed-ips", "latest-handshakes", "transfer",
-    "persistent-keepalive", "dump",	   "names"};
+static const char *const fields[] = {"public-key",
+				     "private-key",
+				     "listen-port",
+				     "fwmark",
+				     "peers",
+				     "preshared-keys",
+				     "endpoints",
+				     "allowed-ips",
+				     "latest-handshakes",
+				     "transfer",
+				     "persistent-keepalive",
+				     "dump",
+				     "names"};
 
 static bool is_field(const char *word)
 {
@@ -455,15 +464,17 @@ static int show(int argc, char **argv, bool conf)
 		if (!strcmp(argv[i], "--json") && !conf) {
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf(conf ? "Usage: wgate showconf INTERFACE\n\nPrints the running "
-				      "configuration in the wg(8) format (secrets included).\n"
-				    : "Usage: wgate show [INTERFACE | all] [--json | FIELD]\n\nShows "
-				      "interfaces as wg show does (keys hidden), or as JSON for\n"
-				      "scripts. A FIELD prints that field alone, tab-separated, as wg "
-				      "show does:\npublic-key, private-key, listen-port, fwmark, peers, "
-				      "preshared-keys, endpoints,\nallowed-ips, latest-handshakes, "
-				      "transfer, persistent-keepalive, dump; and wgate's\nown names "
-				      "(each peer's Name).\n");
+			printf(
+			    conf ? "Usage: wgate showconf INTERFACE\n\nPrints the running "
+				   "configuration in the wg(8) format (secrets included).\n"
+				 : "Usage: wgate show [INTERFACE | all] [--json | FIELD]\n\nShows "
+				   "interfaces as wg show does (keys hidden), or as JSON for\n"
+				   "scripts. A FIELD prints that field alone, tab-separated, as wg "
+				   "show does:\npublic-key, private-key, listen-port, fwmark, "
+				   "peers, "
+				   "preshared-keys, endpoints,\nallowed-ips, latest-handshakes, "
+				   "transfer, persistent-keepalive, dump; and wgate's\nown names "
+				   "(each peer's Name).\n");
 			return 0;
 		} else if (!conf && !field && (count || all) && is_field(argv[i])) {
 			field = argv[i];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "host/log.h"
 #include "daemon/monitor.h"
 #include "host/netconf.h"
+#include "ops/key_ledger.h"
 #include "ops/firewall.h"
 #include "ops/gateway.h"
 #include "host/notify.h"
@@ -262,6 +264,8 @@ int cmd_up(int argc, char **argv)
 		write_pid_file(ifname, getpid(), path);
 	}
 	snprintf(d->config_path, sizeof(d->config_path), "%s", path);
+	if (!key_ledger_update(ifname, &config, (int64_t)time(NULL), err, sizeof(err)))
+		log_error("event=key_ledger_failed error=\"%s\"", err);
 	config_wipe_secrets(&config); /* the device holds the keys; reloads compare with it */
 	d->config = &config;
 	d->netconf = &netconf;

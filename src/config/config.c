@@ -43,6 +43,7 @@ enum key {
 	KEY_IDENTITY_ADDRESS,
 	KEY_GATEWAY_CONFIG,
 	KEY_PUBLIC_ENDPOINT,
+	KEY_KEY_MAX_AGE,
 	KEY_GATEWAY_RELOAD,
 	KEY_PUBLIC_KEY,
 	KEY_PRESHARED_KEY,
@@ -92,6 +93,8 @@ static const struct {
     [KEY_GATEWAY_RELOAD] = {"GatewayReload", SECTION_INTERFACE, true, true},
     /* wgate's own: where clients reach this interface, for the configs wgate peer add prints */
     [KEY_PUBLIC_ENDPOINT] = {"PublicEndpoint", SECTION_INTERFACE, true, false},
+    /* wgate's own: how long a key may stay in use before wgate check says so */
+    [KEY_KEY_MAX_AGE] = {"KeyMaxAge", SECTION_INTERFACE, true, false},
     [KEY_PUBLIC_KEY] = {"PublicKey", SECTION_PEER, false, false},
     [KEY_PRESHARED_KEY] = {"PresharedKey", SECTION_PEER, false, false},
     [KEY_ENDPOINT] = {"Endpoint", SECTION_PEER, false, false},
@@ -584,6 +587,22 @@ static bool apply(struct parser *p, enum key key, char *value)
 		    value);
 	case KEY_GATEWAY_CONFIG:
 		return add_gateway_output(p, value);
+	case KEY_KEY_MAX_AGE: {
+		size_t len = strlen(value);
+		char unit = len ? value[len - 1] : 0, digits[32];
+		int64_t scale = unit == 'w' ? 7 * 86400 : unit == 'y' ? 365 * 86400 : 86400;
+
+		snprintf(digits, sizeof(digits), "%.*s",
+			 (int)(unit == 'd' || unit == 'w' || unit == 'y' ? len - 1 : len), value);
+		if (len >= sizeof(digits) || !parse_uint(digits, 100000, false, &n) || !n)
+			return fail(
+			    p,
+			    "KeyMaxAge `%s' is not a duration, such as 90d, 12w or 1y (days "
+			    "when no unit is given)",
+			    value);
+		c->key_max_age = (int64_t)n * scale;
+		return true;
+	}
 	case KEY_PUBLIC_ENDPOINT: {
 		char host[256];
 		const char *port;

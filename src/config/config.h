@@ -121,6 +121,7 @@ struct config {
 	size_t gateway_outputs_len;
 	struct strv gateway_reload; /* GatewayReload: run when one of them changed */
 	char *public_endpoint;	    /* PublicEndpoint: HOST:PORT for clients; NULL when unset */
+	int64_t key_max_age;	    /* KeyMaxAge: seconds a key may be in use (wgate check); 0 none */
 
 	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
 	struct policy_rules api_ports; /* gateway services only peers and management reach */

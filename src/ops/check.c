@@ -156,6 +156,32 @@ static void check_file(const struct check_facts *facts, struct findings *out)
 	}
 }
 
+/* A key in use for longer than KeyMaxAge (the guide: rotate keys periodically). */
+static void check_key_age(const struct config *c, const struct check_facts *facts,
+			  const uint8_t *key, const struct peer_config *peer, struct findings *out)
+{
+	struct finding *f;
+
+	if (!c->key_max_age)
+		return;
+	for (size_t i = 0; i < facts->key_ages_len; ++i) {
+		int64_t age = facts->now - facts->key_ages[i].since;
+
+		if (!crypto_equal(facts->key_ages[i].public_key, key, KEY_LEN) ||
+		    age <= c->key_max_age)
+			continue;
+		f = say(out, "key-age", CHECK_WARNING, peer, 0,
+			"%s key has been in use for %lld days, past KeyMaxAge (%lld days)",
+			peer ? "its" : "the interface's", (long long)(age / 86400),
+			(long long)(c->key_max_age / 86400));
+		if (peer)
+			fix(f, "wgate peer rotate %s", peer->name ? peer->name : "<peer>");
+		else
+			fix(f, "a new PrivateKey (wgate genkey), and its public key on every peer");
+		return;
+	}
+}
+
 static void check_keys(const struct config *c, const struct check_facts *facts,
 		       struct findings *out)
 {
@@ -178,9 +204,12 @@ static void check_keys(const struct config *c, const struct check_facts *facts,
 		fix(f, "give this interface its own key (wgate genkey) and its peers the new "
 		       "public key");
 	}
+	if (have_own)
+		check_key_age(c, facts, own, NULL, out);
 	for (size_t i = 0; i < c->peers_len; ++i) {
 		const struct peer_config *p = &c->peers[i];
 
+		check_key_age(c, facts, p->public_key, p, out);
 		if (have_own && crypto_equal(p->public_key, own, KEY_LEN)) {
 			f = say(out, "own-key-peer", CHECK_WARNING, p, 0,
 				"this [Peer] has the interface's own public key: it is ignored, as "

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "control/uapi.h"
+#include "ops/key_ledger.h"
 
 enum check_severity { CHECK_NOTICE, CHECK_WARNING, CHECK_ERROR };
 
@@ -64,7 +65,10 @@ struct check_facts {
 	/* the MTU of the underlay's default route (IPv4, IPv6); 0 unknown */
 	unsigned default_mtu[2];
 	bool ip_forward; /* the kernel forwards IPv4 or IPv6 */
-	int64_t now;	 /* UNIX seconds, for expiries */
+	/* when each key came into use (the daemon's ledger), for KeyMaxAge */
+	const struct key_since *key_ages;
+	size_t key_ages_len;
+	int64_t now; /* UNIX seconds, for expiries */
 };
 
 /* The running interface, when there is one. */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/crypto.h"
@@ -37,6 +38,7 @@
 #include "config/edit.h"
 #include "ops/config_file.h"
 #include "ops/check.h"
+#include "ops/key_ledger.h"
 
 /*
  * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
@@ -834,6 +836,8 @@ bool reload_apply(struct reload_target *d)
 	rerun_hooks(d, old, &next, &short_of);
 	index_free(&oldx);
 	index_free(&newx);
+	if (!key_ledger_update(d->ifname, &next, (int64_t)time(NULL), err, sizeof(err)))
+		log_error("event=key_ledger_failed error=\"%s\"", err);
 	config_free(old);
 	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
 	*old = next;
@@ -845,6 +849,7 @@ bool reload_apply(struct reload_target *d)
 		 ms_between(t_applied, monotonic_ns()));
 	if (settled > 0)
 		record_rotations(d->config_path, ended, settled);
+
 	free(ended);
 	{
 		struct findings overlaps = {0};

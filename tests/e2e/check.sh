@@ -15,6 +15,7 @@ umask 077
 GW=wgc-gw-$$ A=wgc-a-$$ K=wgc-k-$$ F=wgc-f-$$ M=wgc-m-$$ R=wgc-r-$$
 IF=cg$$ IF_A=ca$$ IF_K=ck$$ IF_F=cf$$ IF_M=cm$$
 TMP=$(mktemp -d)
+export WGATE_STATE_DIR=$TMP/state # the daemons' key ledger
 ALL="$GW $A $K $F $M $R"
 cleanup() {
 	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
@@ -173,6 +174,19 @@ check "the gateway's check names the same path for client M" has "$TMP/gw.json" 
 check "with the MTU the check gives on both sides, large packets pass" bash -c "
 	ip -n $M link set dev $IF_M mtu 1340 && ip -n $GW link set dev $IF mtu 1340 && sleep 1.5 &&
 	ip netns exec $M ping -c 2 -W 3 -M do -s 1312 10.71.0.1 >/dev/null"
+
+ledger=$TMP/state/$IF.keys
+check "the daemon records when each key came into use: the interface's and each peer's" bash -c "
+	[ \$(wc -l <$ledger) = 5 ] && grep -q '^$PUB_GW [0-9]*\$' $ledger && grep -q '^${PUB[A]} [0-9]*\$' $ledger"
+# a hundred days later, as far as A's key is concerned
+sed -i "s|^${PUB[A]} .*|${PUB[A]} $(($(date +%s) - 100 * 86400))|" "$ledger"
+sed -i 's/^ListenPort = 51820$/&\nKeyMaxAge = 90d/' "$TMP/$IF.conf"
+check "a reload keeps when each key came into use" bash -c "
+	ip netns exec $GW $WGATE reload $IF >/dev/null && grep -q '^${PUB[A]} $(($(date +%s) - 100 * 86400))\$' $ledger"
+check "a key past KeyMaxAge is a warning, with the rotation to run" bash -c "
+	ip netns exec $GW $WGATE check $IF --static >$TMP/out;
+	grep -q 'warning \[key-age\] peer client-A: its key has been in use for 100 days, past KeyMaxAge (90 days)' $TMP/out &&
+	grep -q 'fix: wgate peer rotate client-A' $TMP/out && ! grep -q 'key-age.*client-F' $TMP/out"
 
 # An overlap: wgate set gives F's address to A
 check "wgate set that moves a prefix warns, naming the peer that loses it" bash -c "

@@ -31,6 +31,7 @@ enum fact {
 	F_LAN,	      /* eth0 has 192.168.1.10/24 */
 	F_MTU_1400,   /* the route to each endpoint and the default routes carry 1400 */
 	F_FORWARD,
+	F_KEY_AGES, /* B's key in use for 100 days, the interface's for 10 */
 };
 
 struct row {
@@ -100,6 +101,8 @@ static const struct row rows[] = {
      GW "MetricsAddress = 0.0.0.0:9586\n" PEER_B, GW "MetricsAddress = 127.0.0.1:9586\n" PEER_B},
     {"an expiry within a week", "peer-expires-soon", CHECK_WARNING, F_NONE,
      GW PEER_B "Expires = 2027-01-16\n", GW PEER_B "Expires = 2027-03-01\n"},
+    {"a key past KeyMaxAge", "key-age", CHECK_WARNING, F_KEY_AGES, GW "KeyMaxAge = 90d\n" PEER_B,
+     GW "KeyMaxAge = 101d\n" PEER_B},
     {"a rotation past its deadline", "rotation-overdue", CHECK_WARNING, F_NONE,
      GW PEER_B "NextPublicKey = " KEY_C "\nRotationDeadline = 2027-01-01\n",
      GW PEER_B "NextPublicKey = " KEY_C "\nRotationDeadline = 2027-02-01\n"},
@@ -111,6 +114,7 @@ static struct findings run(const char *text, enum fact fact)
 						.prefix = {.family = AF_INET, .cidr = 24}};
 	struct host_network networks[1] = {lan};
 	struct other_config other = {.name = "other.conf"};
+	struct key_since ages[2];
 	static unsigned mtus[16384];
 	struct check_facts facts = {.have_stat = true,
 				    .mode = 0100600,
@@ -152,6 +156,15 @@ static struct findings run(const char *text, enum fact fact)
 		break;
 	case F_FORWARD:
 		facts.ip_forward = true;
+		break;
+	case F_KEY_AGES:
+		assert_true(key_from_base64(ages[0].public_key, KEY_B));
+		ages[0].since = facts.now - 100 * 86400;
+		assert_true(key_from_base64(priv, KEY_A));
+		assert_true(x25519_public(ages[1].public_key, priv));
+		ages[1].since = facts.now - 10 * 86400;
+		facts.key_ages = ages;
+		facts.key_ages_len = 2;
 		break;
 	case F_NONE:
 		break;
@@ -326,13 +339,33 @@ static void many_peers_no_noise(void **state)
 	free(text);
 }
 
+/* KeyMaxAge: days by default, or with a unit; a bad one named. */
+static void key_max_age_parsed(void **state)
+{
+	static const char *const good[][2] = {
+	    {"90", "7776000"}, {"12w", "7257600"}, {"1y", "31536000"}};
+	struct config c;
+	char text[256], err[512];
+
+	(void)state;
+	for (size_t i = 0; i < 3; ++i) {
+		snprintf(text, sizeof(text), "[Interface]\nKeyMaxAge = %s\n", good[i][0]);
+		assert_true(config_parse(&c, text, strlen(text), "t", err, sizeof(err)));
+		assert_int_equal(c.key_max_age, strtoll(good[i][1], NULL, 10));
+		config_free(&c);
+	}
+	snprintf(text, sizeof(text), "[Interface]\nKeyMaxAge = soon\n");
+	assert_false(config_parse(&c, text, strlen(text), "t", err, sizeof(err)));
+	assert_string_equal(err, "t:2: KeyMaxAge `soon' is not a duration, such as 90d, 12w or 1y "
+				 "(days when no unit is given)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(each_check_hits_and_misses),
-	    cmocka_unit_test(the_guides_configs_pass),
-	    cmocka_unit_test(running_interface),
-	    cmocka_unit_test(many_peers_no_noise),
+	    cmocka_unit_test(each_check_hits_and_misses), cmocka_unit_test(the_guides_configs_pass),
+	    cmocka_unit_test(running_interface),	  cmocka_unit_test(many_peers_no_noise),
+	    cmocka_unit_test(key_max_age_parsed),
 	};
 
 	if (!crypto_init())

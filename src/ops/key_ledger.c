@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/* When each key came into use: see key_ledger.h. */
+#include "ops/key_ledger.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/crypto.h"
+#include "core/encoding.h"
+#include "ops/config_file.h"
+
+void key_ledger_path(char *out, size_t len, const char *ifname)
+{
+	const char *dir = getenv("WGATE_STATE_DIR");
+
+	snprintf(out, len, "%s/%s.keys", dir && *dir ? dir : "/var/lib/wgate", ifname);
+}
+
+size_t key_ledger_load(const char *ifname, struct key_since **out)
+{
+	char path[4096], line[128];
+	size_t n = 0, cap = 0;
+	FILE *f;
+
+	*out = NULL;
+	key_ledger_path(path, sizeof(path), ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char key[KEY_BASE64_LEN + 1];
+		long long since;
+		struct key_since k;
+
+		if (sscanf(line, "%44s %lld", key, &since) != 2 ||
+		    !key_from_base64(k.public_key, key))
+			continue;
+		k.since = since;
+		if (n == cap) {
+			struct key_since *more =
+			    realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof(*more));
+
+			if (!more)
+				break;
+			*out = more;
+		}
+		(*out)[n++] = k;
+	}
+	fclose(f);
+	return n;
+}
+
+static int64_t known_since(const struct key_since *known, size_t n, const uint8_t *key, int64_t now)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (crypto_equal(known[i].public_key, key, KEY_LEN))
+			return known[i].since;
+	return now;
+}
+
+bool key_ledger_update(const char *ifname, const struct config *config, int64_t now, char *err,
+		       size_t err_len)
+{
+	struct key_since *known = NULL;
+	size_t n = key_ledger_load(ifname, &known);
+	char path[4096], dir[4096], key[KEY_BASE64_LEN + 1], *text = NULL, *slash;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	uint8_t own[KEY_LEN];
+	bool ok;
+
+	if (!f) {
+		free(known);
+		snprintf(err, err_len, "out of memory");
+		return false;
+	}
+	if (config->has_private_key && x25519_public(own, config->private_key)) {
+		key_to_base64(key, own);
+		fprintf(f, "%s %lld\n", key, (long long)known_since(known, n, own, now));
+	}
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		const struct peer_config *p = &config->peers[i];
+
+		key_to_base64(key, p->public_key);
+		fprintf(f, "%s %lld\n", key, (long long)known_since(known, n, p->public_key, now));
+	}
+	free(known);
+	if (fclose(f)) {
+		free(text);
+		snprintf(err, err_len, "out of memory");
+		return false;
+	}
+	key_ledger_path(path, sizeof(path), ifname);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')))
+		*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, err_len, "cannot create %s: %s", dir, strerror(errno));
+		free(text);
+		return false;
+	}
+	ok = config_file_replace(path, text, len, err, err_len);
+	free(text);
+	return ok;
+}
