@@ -227,6 +227,48 @@ static unsigned default_route_mtu(int family)
 	return route_mtu(&a, false);
 }
 
+static int by_port(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* TCP ports listening on every address (from /proc/net/tcp and tcp6), distinct, ascending. */
+static size_t open_ports(uint16_t *out, size_t max)
+{
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < 2; ++i) {
+		FILE *f = fopen(files[i], "re");
+		char line[512];
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < max) {
+			char local[64], state[8];
+			unsigned port;
+			const char *colon;
+
+			if (sscanf(line, " %*s %63s %*s %7s", local, state) != 2 ||
+			    strcmp(state, "0A"))
+				continue; /* not listening (TCP_LISTEN is 0A) */
+			colon = strchr(local, ':');
+			if (!colon || strspn(local, "0") != (size_t)(colon - local) ||
+			    sscanf(colon + 1, "%x", &port) != 1)
+				continue; /* bound to one address, not every one */
+			out[n++] = (uint16_t)port;
+		}
+		fclose(f);
+	}
+	qsort(out, n, sizeof(*out), by_port);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; ++i)
+		if (!k || out[k - 1] != out[i])
+			out[k++] = out[i];
+	return k;
+}
+
 static bool forwarding(void)
 {
 	static const char *const files[] = {"/proc/sys/net/ipv4/ip_forward",
@@ -362,6 +404,7 @@ int cmd_check(int argc, char **argv)
 		struct other_config others[MAX_OTHERS];
 		struct host_network *networks = NULL;
 		struct key_since *key_ages = NULL;
+		uint16_t ports[64];
 		unsigned *endpoint_mtu = calloc(config.peers_len + 1, sizeof(*endpoint_mtu));
 		struct check_facts facts = {.path = path, .now = (int64_t)time(NULL)};
 		struct stat st;
@@ -382,6 +425,8 @@ int cmd_check(int argc, char **argv)
 		facts.default_mtu[0] = default_route_mtu(AF_INET);
 		facts.default_mtu[1] = default_route_mtu(AF_INET6);
 		facts.ip_forward = forwarding();
+		facts.open_ports_len = open_ports(ports, sizeof(ports) / sizeof(ports[0]));
+		facts.open_ports = ports;
 		facts.key_ages_len = key_ledger_load(ifname, &key_ages);
 		facts.key_ages = key_ages;
 		check_config(&config, &facts, &fs);

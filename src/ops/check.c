@@ -499,7 +499,23 @@ static void check_firewall(const struct config *c, const struct check_facts *fac
 			"with a host firewall or security group)");
 		fix(f, "ListenSources = the networks your peers come from");
 	}
-	if (gateway && !c->api_ports.len) {
+	if (gateway && !c->api_ports.len && facts->open_ports_len) {
+		char ports[256] = "";
+		size_t used = 0;
+
+		for (size_t i = 0; i < facts->open_ports_len && used < sizeof(ports) - 8; ++i)
+			used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%s%u",
+						 i ? ", " : "", facts->open_ports[i]);
+		f = say(out, "api-ports-open", CHECK_WARNING, NULL, 0,
+			"TCP port%s %s listen%s on every address and no ApiPorts keeps %s to the "
+			"tunnel: %s reachable from outside it",
+			facts->open_ports_len > 1 ? "s" : "", ports,
+			facts->open_ports_len > 1 ? "" : "s",
+			facts->open_ports_len > 1 ? "them" : "it",
+			facts->open_ports_len > 1 ? "they are" : "it is");
+		fix(f, "ApiPorts = tcp/PORT for the gateway's ports (or bind them to the tunnel "
+		       "address)");
+	} else if (gateway && !c->api_ports.len) {
 		f = say(out, "api-ports-unset", CHECK_NOTICE, NULL, 0,
 			"no ApiPorts: the gateway's API ports are not kept to the tunnel by wgate; "
 			"one that listens on every address is reachable from outside it");

@@ -65,6 +65,9 @@ struct check_facts {
 	/* the MTU of the underlay's default route (IPv4, IPv6); 0 unknown */
 	unsigned default_mtu[2];
 	bool ip_forward; /* the kernel forwards IPv4 or IPv6 */
+	/* TCP ports listening on every address (0.0.0.0 or ::), ascending */
+	const uint16_t *open_ports;
+	size_t open_ports_len;
 	/* when each key came into use (the daemon's ledger), for KeyMaxAge */
 	const struct key_since *key_ages;
 	size_t key_ages_len;

@@ -31,7 +31,8 @@ enum fact {
 	F_LAN,	      /* eth0 has 192.168.1.10/24 */
 	F_MTU_1400,   /* the route to each endpoint and the default routes carry 1400 */
 	F_FORWARD,
-	F_KEY_AGES, /* B's key in use for 100 days, the interface's for 10 */
+	F_KEY_AGES,   /* B's key in use for 100 days, the interface's for 10 */
+	F_OPEN_PORTS, /* 8080 and 8443 listen on every address */
 };
 
 struct row {
@@ -93,6 +94,8 @@ static const struct row rows[] = {
      GW PEER_B PEER_C, GW "MTU = 1320\n" PEER_B PEER_C},
     {"the listen port open to all", "listen-port-open", CHECK_NOTICE, F_NONE, GW PEER_B PEER_C,
      GW "ListenSources = 192.0.2.0/24\n" PEER_B PEER_C},
+    {"API ports open to every address", "api-ports-open", CHECK_WARNING, F_OPEN_PORTS,
+     GW PEER_B PEER_C, GW "ApiPorts = tcp/8080, tcp/8443\n" PEER_B PEER_C},
     {"forwarding without Egress", "forward-no-egress", CHECK_WARNING, F_FORWARD, GW PEER_B PEER_C,
      GW "Egress = 10.20.0.0/16\n" PEER_B PEER_C},
     {"MASQUERADE without forwarding", "masquerade-unneeded", CHECK_WARNING, F_NONE,
@@ -115,6 +118,7 @@ static struct findings run(const char *text, enum fact fact)
 	struct host_network networks[1] = {lan};
 	struct other_config other = {.name = "other.conf"};
 	struct key_since ages[2];
+	static const uint16_t open[2] = {8080, 8443};
 	static unsigned mtus[16384];
 	struct check_facts facts = {.have_stat = true,
 				    .mode = 0100600,
@@ -156,6 +160,10 @@ static struct findings run(const char *text, enum fact fact)
 		break;
 	case F_FORWARD:
 		facts.ip_forward = true;
+		break;
+	case F_OPEN_PORTS:
+		facts.open_ports = open;
+		facts.open_ports_len = 2;
 		break;
 	case F_KEY_AGES:
 		assert_true(key_from_base64(ages[0].public_key, KEY_B));
