@@ -211,9 +211,10 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark)
 	return 0;
 }
 
-bool daemon_reload(struct daemon *d)
+/* What a reload or a settle works on: the monitor's view of the interface. */
+static struct reload_target target_of(struct daemon *d)
 {
-	struct reload_target t = {
+	return (struct reload_target){
 	    .ifname = d->ifname,
 	    .ifindex = d->ifindex,
 	    .privsep_channel = d->privsep_channel,
@@ -223,8 +224,20 @@ bool daemon_reload(struct daemon *d)
 	    .mtu = &d->mtu,
 	    .generation = &d->reload_generation,
 	};
+}
+
+bool daemon_reload(struct daemon *d)
+{
+	struct reload_target t = target_of(d);
 
 	return reload_apply(&t);
+}
+
+void daemon_settle(struct daemon *d)
+{
+	struct reload_target t = target_of(d);
+
+	reload_settle(&t);
 }
 
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)

@@ -64,6 +64,8 @@ int daemon_rebind(void *ctx, uint16_t port, uint32_t fwmark);
 bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
     __attribute__((warn_unused_result));
 /* A reload of the config (ops/reload.h) in the monitor. */
+/* In the monitor: has the config record the key rotations that ended (reload_settle). */
+void daemon_settle(struct daemon *d);
 bool daemon_reload(struct daemon *d);
 /* Runs until a signal or a fatal error; returns the exit status. */
 int daemon_run(struct daemon *d);

@@ -199,8 +199,8 @@ int monitor_run(struct monitor *m, struct daemon *d)
 			reap(m, true); /* the child closed its end: it is ending */
 			break;
 		}
-		if (privsep_settle_wanted()) /* a rotation ended: the reload writes it down */
-			daemon_reload(d);
+		if (privsep_settle_wanted()) /* a rotation ended: the config records it */
+			daemon_settle(d);
 		if (!(fds[0].revents & POLLIN) || read(signal_fd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {

@@ -31,14 +31,15 @@ size_t key_ledger_load(const char *ifname, struct key_since **out)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		char key[KEY_BASE64_LEN + 1];
+		char key[KEY_BASE64_LEN + 1], mark[8] = "";
 		long long since;
 		struct key_since k;
 
-		if (sscanf(line, "%44s %lld", key, &since) != 2 ||
+		if (sscanf(line, "%44s %lld %7s", key, &since, mark) < 2 ||
 		    !key_from_base64(k.public_key, key))
 			continue;
 		k.since = since;
+		k.self = !strcmp(mark, "self");
 		if (n == cap) {
 			struct key_since *more =
 			    realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof(*more));
@@ -77,9 +78,16 @@ bool key_ledger_update(const char *ifname, const struct config *config, int64_t 
 		snprintf(err, err_len, "out of memory");
 		return false;
 	}
-	if (config->has_private_key && x25519_public(own, config->private_key)) {
+	if (config->has_private_key && !crypto_is_zero(config->private_key, KEY_LEN) &&
+	    x25519_public(own, config->private_key)) {
 		key_to_base64(key, own);
-		fprintf(f, "%s %lld\n", key, (long long)known_since(known, n, own, now));
+		fprintf(f, "%s %lld self\n", key, (long long)known_since(known, n, own, now));
+	} else if (config->has_private_key) { /* wiped: the one recorded stays */
+		for (size_t i = 0; i < n; ++i)
+			if (known[i].self) {
+				key_to_base64(key, known[i].public_key);
+				fprintf(f, "%s %lld self\n", key, (long long)known[i].since);
+			}
 	}
 	for (size_t i = 0; i < config->peers_len; ++i) {
 		const struct peer_config *p = &config->peers[i];

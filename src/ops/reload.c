@@ -699,6 +699,34 @@ static void record_rotations(const char *path, const struct rotation_ended *ende
 	config_file_unlock(lock);
 }
 
+void reload_settle(struct reload_target *d)
+{
+	struct rotation_ended *ended = NULL;
+	struct uapi_state state;
+	char *answer = NULL, err[512];
+	long settled;
+	int ret = ask_child(d, "get=wgate\n\n", &answer);
+
+	if (ret || !answer || !uapi_state_parse(&state, answer)) {
+		if (answer)
+			crypto_wipe(answer, strlen(answer));
+		free(answer);
+		log_error(
+		    "event=rotation_not_recorded error=\"cannot read the running interface\"");
+		return;
+	}
+	crypto_wipe(answer, strlen(answer));
+	free(answer);
+	settled = settle_rotations(d->config, &state, &ended);
+	uapi_state_free(&state);
+	if (settled > 0) {
+		record_rotations(d->config_path, ended, settled);
+		if (!key_ledger_update(d->ifname, d->config, (int64_t)time(NULL), err, sizeof(err)))
+			log_error("event=key_ledger_failed error=\"%s\"", err);
+	}
+	free(ended);
+}
+
 bool reload_apply(struct reload_target *d)
 {
 	struct config next, *old = d->config;

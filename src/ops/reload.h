@@ -26,5 +26,11 @@ struct reload_target {
  * is applied. The outcome goes to the log and to /run/wgate/NAME.reload.
  */
 bool reload_apply(struct reload_target *t);
+/*
+ * Records in the config file (and the monitor's copy) the key rotations that
+ * ended in the running interface, changing nothing else: what the data path
+ * asks for (PRIVSEP_SETTLE) when one ends.
+ */
+void reload_settle(struct reload_target *t);
 
 #endif

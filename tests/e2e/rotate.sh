@@ -17,6 +17,7 @@ GW=wgr-gw-$$ W=wgr-w-$$ G=wgr-g-$$
 IF=rg$$ IF_W=rw$$ IF_G=rgo$$
 TMP=$(mktemp -d)
 chmod 700 "$TMP"
+export WGATE_STATE_DIR=$TMP/state # the daemon's key ledger
 ALL="$GW $W $G"
 cleanup() {
 	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
@@ -161,6 +162,16 @@ check "the log says the key rotated (event and audit)" bash -c "
 	grep -q 'event=audit via=handshake action=key_rotated peer=$OLD_W next_key=$NEW_W' $TMP/gw.log"
 check "the config records the new key (PublicKey replaced, NextPublicKey gone)" recorded cw "$NEW_W"
 check "the file is as before the rotation but for the key" bash -c "diff <(sed 's|$NEW_W|KEY|' $TMP/$IF.conf) <(sed 's|$OLD_W|KEY|' $TMP/pre-rotate.conf)"
+ledger_has_new() {
+	for _ in $(seq 1 20); do
+		grep -q "^$NEW_W [0-9]*\$" "$TMP/state/$IF.keys" && ! grep -q "^$OLD_W " "$TMP/state/$IF.keys" &&
+			grep -q ' self$' "$TMP/state/$IF.keys" && return 0
+		sleep 0.1
+	done
+	cat "$TMP/state/$IF.keys"
+	return 1
+}
+check "the key ledger has the new key since the switch, not the old one" ledger_has_new
 check "the recording is audited" logged "action=key_rotation_recorded peer=$NEW_W previous_key=$OLD_W"
 check "the running interface has the new key only" bash -c "
 	ip netns exec $GW wg show $IF peers | grep -q '^$NEW_W\$' && ! ip netns exec $GW wg show $IF peers | grep -q '^$OLD_W\$'"
