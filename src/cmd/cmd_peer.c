@@ -294,6 +294,64 @@ static int print_client(const char *who, const struct config *c, const struct pe
 	return status;
 }
 
+/* The options of add and rotate: each command takes those `allowed' names. */
+struct peer_options {
+	const char *groups, *given_key, *endpoint, *png, *expires, *deadline;
+	bool qr, cancel;
+	uint64_t keepalive;
+};
+
+/*
+ * Parses argv[from..] into o; allowed lists the option names (without "--")
+ * the command takes, as " name name ". False with the message said.
+ */
+static bool parse_options(const char *who, int argc, char **argv, int from, const char *allowed,
+			  struct peer_options *o)
+{
+	*o = (struct peer_options){.keepalive = 25};
+	for (int i = from; i < argc; ++i) {
+		const char *opt = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+		char name[32];
+		int64_t when;
+
+		snprintf(name, sizeof(name), " %s ", strncmp(opt, "--", 2) ? "?" : opt + 2);
+		if (!strstr(allowed, name)) {
+			cli_error("%s: unknown option `%s'\n", who, opt);
+			return false;
+		}
+		if (!strcmp(opt, "--qr") || !strcmp(opt, "--cancel")) {
+			*(opt[2] == 'q' ? &o->qr : &o->cancel) = true;
+			continue;
+		}
+		if (!value) {
+			cli_error("%s: %s needs a value\n", who, opt);
+			return false;
+		}
+		++i;
+		if (!strcmp(opt, "--groups")) {
+			o->groups = value;
+		} else if (!strcmp(opt, "--public-key")) {
+			o->given_key = value;
+		} else if (!strcmp(opt, "--endpoint")) {
+			o->endpoint = value;
+		} else if (!strcmp(opt, "--png")) {
+			o->png = value;
+		} else if (!strcmp(opt, "--expires") || !strcmp(opt, "--deadline")) {
+			if (!utc_time_parse(value, &when) || !when) {
+				cli_error("%s: %s `%s' is not a date, such as 2026-12-31 or "
+					  "2026-12-31T18:30:00Z (UTC)\n",
+					  who, opt, value);
+				return false;
+			}
+			*(opt[2] == 'e' ? &o->expires : &o->deadline) = value;
+		} else if (!parse_uint(value, 65535, false, &o->keepalive)) { /* --keepalive */
+			cli_error("%s: --keepalive `%s' is not a number of seconds\n", who, value);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int peer_add(int argc, char **argv)
 {
 	const char *who = "wgate peer add", *name, *groups = NULL, *given_key = NULL,
@@ -303,7 +361,8 @@ static int peer_add(int argc, char **argv)
 	char key[KEY_BASE64_LEN + 1], section[2048], addr_text[2][64], *edited = NULL;
 	struct ip_prefix addr[2];
 	unsigned addresses = 0;
-	uint64_t keepalive = 25;
+	uint64_t keepalive;
+	struct peer_options o;
 	struct target t;
 	size_t n = 0, edited_len;
 	int status = 1;
@@ -313,47 +372,11 @@ static int peer_add(int argc, char **argv)
 		return 1;
 	}
 	name = argv[2];
-	for (int i = 3; i < argc; ++i) {
-		const char *opt = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(opt, "--qr")) {
-			qr = true;
-			continue;
-		}
-		if (!value) {
-			cli_error("%s: %s needs a value\n", who, opt);
-			return 1;
-		}
-		++i;
-		if (!strcmp(opt, "--groups")) {
-			groups = value;
-		} else if (!strcmp(opt, "--public-key")) {
-			given_key = value;
-		} else if (!strcmp(opt, "--endpoint")) {
-			endpoint = value;
-		} else if (!strcmp(opt, "--png")) {
-			png = value;
-		} else if (!strcmp(opt, "--expires")) {
-			int64_t when;
-
-			if (!utc_time_parse(value, &when)) {
-				cli_error("%s: --expires `%s' is not a date, such as 2026-12-31 or "
-					  "2026-12-31T18:30:00Z (UTC)\n",
-					  who, value);
-				return 1;
-			}
-			expires = value;
-		} else if (!strcmp(opt, "--keepalive")) {
-			if (!parse_uint(value, 65535, false, &keepalive)) {
-				cli_error("%s: --keepalive `%s' is not a number of seconds\n", who,
-					  value);
-				return 1;
-			}
-		} else {
-			cli_error("%s: unknown option `%s'\n", who, opt);
-			return 1;
-		}
-	}
+	if (!parse_options(who, argc, argv, 3,
+			   " groups public-key endpoint png expires keepalive qr ", &o))
+		return 1;
+	groups = o.groups, given_key = o.given_key, endpoint = o.endpoint, png = o.png;
+	expires = o.expires, keepalive = o.keepalive, qr = o.qr;
 	if (!peer_name_valid(name, true)) {
 		cli_error("%s: `%s' is not a peer name (1 to 64 letters, digits, `_', `-', `.', "
 			  "`@')\n",
@@ -513,7 +536,8 @@ static int peer_rotate(int argc, char **argv)
 	uint8_t private_key[KEY_LEN], next_key[KEY_LEN];
 	char key[KEY_BASE64_LEN + 1], *edited = NULL, *step;
 	const struct peer_config *peer;
-	uint64_t keepalive = 25;
+	struct peer_options o;
+	uint64_t keepalive;
 	unsigned line;
 	struct target t;
 	size_t edited_len = 0;
@@ -523,46 +547,11 @@ static int peer_rotate(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	for (int i = 3; i < argc; ++i) {
-		const char *opt = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(opt, "--qr") || !strcmp(opt, "--cancel")) {
-			*(opt[2] == 'q' ? &qr : &cancel) = true;
-			continue;
-		}
-		if (!value) {
-			cli_error("%s: %s needs a value\n", who, opt);
-			return 1;
-		}
-		++i;
-		if (!strcmp(opt, "--public-key")) {
-			given_key = value;
-		} else if (!strcmp(opt, "--endpoint")) {
-			endpoint = value;
-		} else if (!strcmp(opt, "--png")) {
-			png = value;
-		} else if (!strcmp(opt, "--deadline")) {
-			int64_t when;
-
-			if (!utc_time_parse(value, &when) || !when) {
-				cli_error(
-				    "%s: --deadline `%s' is not a date, such as 2026-12-31 or "
-				    "2026-12-31T18:30:00Z (UTC)\n",
-				    who, value);
-				return 1;
-			}
-			deadline = value;
-		} else if (!strcmp(opt, "--keepalive")) {
-			if (!parse_uint(value, 65535, false, &keepalive)) {
-				cli_error("%s: --keepalive `%s' is not a number of seconds\n", who,
-					  value);
-				return 1;
-			}
-		} else {
-			cli_error("%s: unknown option `%s'\n", who, opt);
-			return 1;
-		}
-	}
+	if (!parse_options(who, argc, argv, 3,
+			   " public-key endpoint png deadline keepalive qr cancel ", &o))
+		return 1;
+	given_key = o.given_key, endpoint = o.endpoint, png = o.png, deadline = o.deadline;
+	keepalive = o.keepalive, qr = o.qr, cancel = o.cancel;
 	if (cancel && (given_key || deadline || qr || png || endpoint)) {
 		cli_error("%s: --cancel takes no other option\n", who);
 		return 1;

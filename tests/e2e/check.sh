@@ -9,47 +9,18 @@
 #   K  wrong gateway key (wgate)    vk 192.168.72.2 -- gk 192.168.72.1  GW (wgate, 10.71.0.1/24)
 #   F  filtered (wgate)             vf 192.168.73.2 -- gf 192.168.73.1 /
 #   M  behind R (wgate, MTU 1420)   vm 192.168.75.2 -- R -- 192.168.74.2 (MTU 1400) -- GW 192.168.74.1
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/hosts.bash"
 umask 077
 
 GW=wgc-gw-$$ A=wgc-a-$$ K=wgc-k-$$ F=wgc-f-$$ M=wgc-m-$$ R=wgc-r-$$
 IF=cg$$ IF_A=ca$$ IF_K=ck$$ IF_F=cf$$ IF_M=cm$$
-TMP=$(mktemp -d)
 export WGATE_STATE_DIR=$TMP/state # the daemons' key ledger
+interfaces_used "$IF" "$IF_A" "$IF_K" "$IF_F" "$IF_M"
 ALL="$GW $A $K $F $M $R"
-cleanup() {
-	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	sleep 0.3
-	for ns in $ALL; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	for i in "$IF" "$IF_A" "$IF_K" "$IF_F" "$IF_M"; do
-		rm -f /var/run/wireguard/"$i".sock /run/wgate/"$i".pid /run/wgate/"$i".reload /var/log/wgate/"$i".log
-	done
-	rmdir /var/log/wgate 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-link() { # link NS_A NS_B DEV NET [MTU]: NS_A gets .1 on gDEV, NS_B .2 on vDEV
-	ip link add "g$3" netns "$1" type veth peer name "v$3" netns "$2" || return 1
-	ip -n "$1" addr add "192.168.$4.1/24" dev "g$3"
-	ip -n "$2" addr add "192.168.$4.2/24" dev "v$3"
-	[ -n "${5:-}" ] && ip -n "$1" link set dev "g$3" mtu "$5" && ip -n "$2" link set dev "v$3" mtu "$5"
-	ip -n "$1" link set dev "g$3" up
-	ip -n "$2" link set dev "v$3" up
-}
 setup() {
-	local ns
-	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
-	link "$GW" "$A" a 71 && link "$GW" "$K" k 72 && link "$GW" "$F" f 73 &&
-		link "$GW" "$R" r 74 1400 && link "$R" "$M" m 75 || return 1
+	hosts_add $ALL || return 1
+	veth "$GW" "$A" a 71 && veth "$GW" "$K" k 72 && veth "$GW" "$F" f 73 &&
+		veth "$GW" "$R" r 74 1400 && veth "$R" "$M" m 75 || return 1
 	# the router: M's traffic to the gateway goes through the 1400-byte link
 	nsx "$R" sysctl -qw net.ipv4.ip_forward=1
 	# and, as many middleboxes do, it drops fragments: what does not fit vanishes

@@ -11,53 +11,24 @@
 #   A  partner-a (wgate)           va 192.168.91.2 -- ga 192.168.91.1 \
 #                                                                      GW (wgate 10.10.0.1, NGINX)
 #   B  partner-b (wireguard-go)    vb 192.168.92.2 -- gb 192.168.92.1 /
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/hosts.bash"
 
 GW=wgi-gw-$$ A=wgi-a-$$ B=wgi-b-$$
 IF=ig$$ IF_A=ia$$ IF_B=ib$$
-TMP=$(mktemp -d)
 chmod 755 "$TMP"
 SOCK=/run/wgate/$IF.identity
+interfaces_used "$IF" "$IF_A" "$IF_B"
 ALL="$GW $A $B"
 
-cleanup() {
+at_exit() {
 	[ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null
 	[ -f "$TMP/haproxy.pid" ] && kill "$(cat "$TMP/haproxy.pid")" 2>/dev/null
-	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	sleep 0.3
-	for ns in $ALL; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	for i in "$IF" "$IF_A" "$IF_B"; do
-		rm -f /var/run/wireguard/"$i".sock /run/wgate/"$i".pid /run/wgate/"$i".reload \
-			/var/log/wgate/"$i".log
-	done
 	rm -f "$SOCK"
-	rmdir /var/log/wgate 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-link() { # link NS DEV NET
-	ip link add "g$2" netns "$GW" type veth peer name "v$2" netns "$1" || return 1
-	ip -n "$GW" addr add "192.168.$3.1/24" dev "g$2"
-	ip -n "$1" addr add "192.168.$3.2/24" dev "v$2"
-	ip -n "$GW" link set "g$2" up
-	ip -n "$1" link set "v$2" up
 }
 
 setup() {
-	local ns
-	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
-	link "$A" a 91 && link "$B" b 92
+	hosts_add $ALL || return 1
+	veth "$GW" "$A" a 91 && veth "$GW" "$B" b 92
 }
 
 if ! setup; then

@@ -9,45 +9,16 @@
 #   O  an existing peer (wgate)  vo 192.168.93.2 -- go 192.168.93.1 \
 #                                                                   GW (wgate 10.10.0.1/24, fd10::1/64)
 #   C  the new client (wgate)    vc 192.168.94.2 -- gc 192.168.94.1 /
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/hosts.bash"
 
 GW=wgl-gw-$$ O=wgl-o-$$ C=wgl-c-$$
 IF=lg$$ IF_O=lo$$ IF_C=lc$$
-TMP=$(mktemp -d)
-chmod 700 "$TMP"
 mkdir "$TMP/gw"
+interfaces_used "$IF" "$IF_O" "$IF_C"
 ALL="$GW $O $C"
-cleanup() {
-	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	sleep 0.3
-	for ns in $ALL; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	for i in "$IF" "$IF_O" "$IF_C"; do
-		rm -f /var/run/wireguard/"$i".sock /run/wgate/"$i".pid /run/wgate/"$i".reload /var/log/wgate/"$i".log
-	done
-	rmdir /var/log/wgate 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-link() { # link NS DEV NET
-	ip link add "g$2" netns "$GW" type veth peer name "v$2" netns "$1" || return 1
-	ip -n "$GW" addr add "192.168.$3.1/24" dev "g$2"
-	ip -n "$1" addr add "192.168.$3.2/24" dev "v$2"
-	ip -n "$GW" link set "g$2" up
-	ip -n "$1" link set "v$2" up
-}
 setup() {
-	local ns
-	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
-	link "$O" o 93 && link "$C" c 94
+	hosts_add $ALL || return 1
+	veth "$GW" "$O" o 93 && veth "$GW" "$C" c 94
 	ip -n "$C" route add 192.168.93.0/24 via 192.168.94.1 # PublicEndpoint is on the first link
 	nsx "$GW" sysctl -qw net.ipv4.ip_forward=1
 }

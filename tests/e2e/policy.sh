@@ -11,51 +11,16 @@
 #   U  a second uplink               vu 192.168.60.2 -- gu 192.168.60.1 (O is the first: the default route)
 # IPv6 alongside: fd00:8N::/64 on the links, fd20::/64 to the backend. 203.0.113.5
 # is "the world", on both uplinks: O answers `one', U answers `two'.
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/hosts.bash"
 
 GW=wgp-gw-$$ A=wgp-a-$$ B=wgp-b-$$ O=wgp-o-$$ K=wgp-k-$$ U=wgp-u-$$
 IF=pg$$ IF_A=pa$$ IF_B=pb$$ IF_C=pc$$
-TMP=$(mktemp -d)
-chmod 700 "$TMP"
+interfaces_used "$IF" "$IF_A" "$IF_B" "$IF_C"
 ALL="$GW $A $B $O $K $U"
 
-cleanup() {
-	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	sleep 0.3
-	for ns in $ALL; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	for i in "$IF" "$IF_A" "$IF_B" "$IF_C"; do
-		rm -f /var/run/wireguard/"$i".sock /run/wgate/"$i".pid /run/wgate/"$i".reload \
-			/var/log/wgate/"$i".log
-	done
-	rmdir /var/log/wgate 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-link() { # link NS DEV NET: GW's gX <-> NS's vX, 192.168.NET.1/.2 and fd00:NET::1/::2
-	ip link add "g$2" netns "$GW" type veth peer name "v$2" netns "$1" || return 1
-	ip -n "$GW" addr add "192.168.$3.1/24" dev "g$2"
-	ip -n "$GW" addr add "fd00:$3::1/64" dev "g$2" nodad
-	ip -n "$1" addr add "192.168.$3.2/24" dev "v$2"
-	ip -n "$1" addr add "fd00:$3::2/64" dev "v$2" nodad
-	ip -n "$GW" link set "g$2" up
-	ip -n "$1" link set "v$2" up
-}
-
 setup() {
-	local ns
-	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
-	link "$A" a 81 && link "$B" b 82 && link "$O" o 83 && link "$U" u 60 || return 1
+	hosts_add $ALL || return 1
+	veth "$GW" "$A" a 81 && veth "$GW" "$B" b 82 && veth "$GW" "$O" o 83 && veth "$GW" "$U" u 60 || return 1
 	ip -n "$GW" route add default via 192.168.83.2
 	for ns in "$O" "$U"; do
 		ip -n "$ns" addr add 203.0.113.5/32 dev lo

@@ -10,46 +10,17 @@
 #   W  wgate client        vw 192.168.95.2 -- gw 192.168.95.1 \
 #                                                              GW (wgate 10.11.0.1/24)
 #   G  wireguard-go client vg 192.168.96.2 -- gg 192.168.96.1 /
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/hosts.bash"
 umask 077
 
 GW=wgr-gw-$$ W=wgr-w-$$ G=wgr-g-$$
 IF=rg$$ IF_W=rw$$ IF_G=rgo$$
-TMP=$(mktemp -d)
-chmod 700 "$TMP"
 export WGATE_STATE_DIR=$TMP/state # the daemon's key ledger
+interfaces_used "$IF" "$IF_W" "$IF_G"
 ALL="$GW $W $G"
-cleanup() {
-	for ns in $ALL; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	sleep 0.3
-	for ns in $ALL; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	for i in "$IF" "$IF_W" "$IF_G"; do
-		rm -f /var/run/wireguard/"$i".sock /run/wgate/"$i".pid /run/wgate/"$i".reload /var/log/wgate/"$i".log
-	done
-	rmdir /var/log/wgate 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-nsx() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-link() { # link NS DEV NET
-	ip link add "g$2" netns "$GW" type veth peer name "v$2" netns "$1" || return 1
-	ip -n "$GW" addr add "192.168.$3.1/24" dev "g$2"
-	ip -n "$1" addr add "192.168.$3.2/24" dev "v$2"
-	ip -n "$GW" link set "g$2" up
-	ip -n "$1" link set "v$2" up
-}
 setup() {
-	local ns
-	for ns in $ALL; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
-	link "$W" w 95 && link "$G" g 96
+	hosts_add $ALL || return 1
+	veth "$GW" "$W" w 95 && veth "$GW" "$G" g 96
 	ip -n "$G" route add 192.168.95.0/24 via 192.168.96.1 # PublicEndpoint is on the first link
 }
 if ! setup; then

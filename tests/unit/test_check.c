@@ -319,6 +319,37 @@ static void running_interface(void **state)
 	config_free(&c);
 }
 
+/* The near miss of every live check: a running interface as its config says, all well. */
+static void running_healthy_says_nothing(void **state)
+{
+	static const char *const text = GW PEER_B "AllowedIPs = 10.10.0.2/32\n";
+	struct uapi_state s = {0};
+	struct uapi_peer_state peer = {0};
+	struct ip_prefix ip;
+	unsigned path[1] = {1500};
+	struct check_live live = {.state = &s, .now = NOW, .path_mtu = path};
+	struct findings out = {0};
+	struct config c;
+	char err[512];
+
+	(void)state;
+	assert_true(config_parse(&c, text, strlen(text), "t.conf", err, sizeof(err)));
+	assert_true(key_from_base64(peer.public_key, KEY_B));
+	peer.last_handshake = NOW - 30;
+	peer.persistent_keepalive = 25;
+	assert_true(ip_prefix_parse(&ip, "10.10.0.2/32", true));
+	peer.allowed_ips = &ip;
+	peer.allowed_ips_len = 1;
+	peer.unanswered = 1; /* one initiation out: not yet a problem */
+	s.peers = &peer;
+	s.peers_len = 1;
+	check_running(&c, &live, &out);
+	for (size_t i = 0; i < out.len; ++i)
+		fail_msg("%s: %s", out.v[i].code, out.v[i].what);
+	findings_free(&out);
+	config_free(&c);
+}
+
 /* Ten thousand peers in one /16 nest nothing and repeat nothing: checked without a finding. */
 static void many_peers_no_noise(void **state)
 {
@@ -371,8 +402,11 @@ static void key_max_age_parsed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(each_check_hits_and_misses), cmocka_unit_test(the_guides_configs_pass),
-	    cmocka_unit_test(running_interface),	  cmocka_unit_test(many_peers_no_noise),
+	    cmocka_unit_test(each_check_hits_and_misses),
+	    cmocka_unit_test(the_guides_configs_pass),
+	    cmocka_unit_test(running_interface),
+	    cmocka_unit_test(running_healthy_says_nothing),
+	    cmocka_unit_test(many_peers_no_noise),
 	    cmocka_unit_test(key_max_age_parsed),
 	};
 
