@@ -69,9 +69,13 @@ struct peer_rotation {
 	int64_t deadline; /* UNIX seconds (wall clock) when it is forced; 0 never */
 };
 
+/*
+ * The data path's fields come first and the cold ones (lookups by key,
+ * rotations) last, so that adding the latter does not move the former: the
+ * per-packet counters at the start of stats share a cache line as before.
+ */
 struct peer {
 	struct device *device;
-	struct peer_key_link link;
 	struct peer *prev, *next; /* the device's list, in the order peers were added */
 
 	uint8_t public_key[CRYPTO_KEY_LEN];
@@ -99,6 +103,8 @@ struct peer {
 	int64_t expires; /* UNIX seconds (wall clock) after which it is refused; 0 never */
 	bool expired;	 /* its expiry came: keys cleared, handshakes refused */
 
+	/* cold: lookups by key only, and rotations (kept after the data path's fields) */
+	struct peer_key_link link;
 	struct peer_rotation *rotation; /* NULL when none */
 	bool initiating_next;		/* handshake_entry names rotation->handshake */
 	bool sent_with_next;		/* the last handshake message sent used the next key */
