@@ -492,6 +492,11 @@ static void apply_rotation(struct device *dev, struct peer *peer, const struct p
 		 asker.via, from, to, (long long)peer->rotation->deadline, asker.uid, asker.pid);
 }
 
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, KEY_LEN);
+}
+
 /*
  * Whether each rotation asked for can start: its next key is neither the
  * peer's own, nor another peer's (current or next), nor ours, nor asked for
@@ -499,7 +504,11 @@ static void apply_rotation(struct device *dev, struct peer *peer, const struct p
  */
 static bool check_rotations(const struct device *dev, const struct set_op *op)
 {
-	for (size_t i = 0; i < op->peers_len; ++i) {
+	const uint8_t **asked = NULL;
+	size_t n = 0;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < op->peers_len; ++i) {
 		const struct peer_op *p = &op->peers[i];
 		struct peer *self, *owner;
 
@@ -512,13 +521,19 @@ static bool check_rotations(const struct device *dev, const struct set_op *op)
 			       !crypto_equal(self->rotation->public_key, p->next_key, KEY_LEN))) ||
 		    (dev->identity.has_identity &&
 		     crypto_equal(p->next_key, dev->identity.static_public, KEY_LEN)))
+			ok = false;
+		if (!asked && !(asked = calloc(op->peers_len, sizeof(*asked))))
 			return false;
-		for (size_t j = 0; j < i; ++j)
-			if (op->peers[j].has_next_key &&
-			    crypto_equal(op->peers[j].next_key, p->next_key, KEY_LEN))
-				return false;
+		asked[n++] = p->next_key;
 	}
-	return true;
+	/* asked for twice: sorted, a repeat is next to its twin (n log n for a fleet's rotation) */
+	if (ok && n > 1) {
+		qsort(asked, n, sizeof(*asked), by_key);
+		for (size_t i = 1; ok && i < n; ++i)
+			ok = memcmp(asked[i - 1], asked[i], KEY_LEN) != 0;
+	}
+	free(asked);
+	return ok;
 }
 
 static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t now)

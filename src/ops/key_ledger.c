@@ -10,6 +10,7 @@
 
 #include "core/crypto.h"
 #include "core/encoding.h"
+#include "core/hashindex.h"
 #include "ops/config_file.h"
 
 void key_ledger_path(char *out, size_t len, const char *ifname)
@@ -54,34 +55,47 @@ size_t key_ledger_load(const char *ifname, struct key_since **out)
 	return n;
 }
 
-static int64_t known_since(const struct key_since *known, size_t n, const uint8_t *key, int64_t now)
+static const void *key_of(const void *items, size_t pos)
 {
-	for (size_t i = 0; i < n; ++i)
-		if (crypto_equal(known[i].public_key, key, KEY_LEN))
-			return known[i].since;
-	return now;
+	return ((const struct key_since *)items)[pos].public_key;
+}
+
+/* When key came into use, by the ledger (indexed: 100k peers in linear time); now if new. */
+static int64_t known_since(const struct hash_index *index, const struct key_since *known,
+			   const uint8_t *key, int64_t now)
+{
+	size_t at = index->slots ? hash_index_find(index, key) : HASH_INDEX_NONE;
+
+	return at == HASH_INDEX_NONE ? now : known[at].since;
 }
 
 bool key_ledger_update(const char *ifname, const struct config *config, int64_t now, char *err,
 		       size_t err_len)
 {
 	struct key_since *known = NULL;
-	size_t n = key_ledger_load(ifname, &known);
+	size_t n = key_ledger_load(ifname, &known), found;
+	struct hash_index index = {0};
 	char path[4096], dir[4096], key[KEY_BASE64_LEN + 1], *text = NULL, *slash;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	uint8_t own[KEY_LEN];
 	bool ok;
 
-	if (!f) {
+	if (!f || !hash_index_init(&index, n, KEY_LEN, key_of, known)) {
+		if (f)
+			fclose(f);
+		free(text);
 		free(known);
 		snprintf(err, err_len, "out of memory");
 		return false;
 	}
+	for (size_t i = 0; i < n; ++i)
+		if (!hash_index_add(&index, i, &found))
+			break; /* out of memory: those left out count as new */
 	if (config->has_private_key && !crypto_is_zero(config->private_key, KEY_LEN) &&
 	    x25519_public(own, config->private_key)) {
 		key_to_base64(key, own);
-		fprintf(f, "%s %lld self\n", key, (long long)known_since(known, n, own, now));
+		fprintf(f, "%s %lld self\n", key, (long long)known_since(&index, known, own, now));
 	} else if (config->has_private_key) { /* wiped: the one recorded stays */
 		for (size_t i = 0; i < n; ++i)
 			if (known[i].self) {
@@ -93,8 +107,9 @@ bool key_ledger_update(const char *ifname, const struct config *config, int64_t 
 		const struct peer_config *p = &config->peers[i];
 
 		key_to_base64(key, p->public_key);
-		fprintf(f, "%s %lld\n", key, (long long)known_since(known, n, p->public_key, now));
+		fprintf(f, "%s %lld\n", key, (long long)known_since(&index, known, p->public_key, now));
 	}
+	hash_index_free(&index);
 	free(known);
 	if (fclose(f)) {
 		free(text);
