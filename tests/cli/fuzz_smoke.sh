@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${FUZZ_RUNS:-200000}
-seconds=${FUZZ_SECONDS:-20} # per harness: the HTTP and control ones run about 4000 a second
+seconds=${FUZZ_SECONDS:-12} # per harness: the HTTP and control ones run about 4000 a second
 # The harnesses are built one way (clang, ASan+UBSan, libFuzzer) whichever pass runs this:
 # the sanitizer pass of the suite would only repeat the plain pass's runs.
 case $WGATE in
