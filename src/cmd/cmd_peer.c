@@ -22,6 +22,7 @@
 #include "control/uapi.h"
 #include "core/crypto.h"
 #include "core/encoding.h"
+#include "core/hashindex.h"
 #include "core/secret_stream.h"
 #include "ops/config_file.h"
 #include "ops/qr.h"
@@ -652,11 +653,17 @@ static void read_live(const char *ifname, struct uapi_state *state)
 	}
 }
 
+static const void *live_key_of(const void *items, size_t pos)
+{
+	return ((const struct uapi_peer_state *)items)[pos].public_key;
+}
+
 static int peer_list(int argc, char **argv)
 {
 	const char *who = "wgate peer list";
 	bool json = argc == 3 && !strcmp(argv[2], "--json");
 	struct uapi_state live = {0};
+	struct hash_index running;
 	json_object *doc = NULL, *peers = NULL;
 	struct target t;
 
@@ -668,6 +675,16 @@ static int peer_list(int argc, char **argv)
 		return 1;
 	if (t.running)
 		read_live(t.ifname, &live);
+	/* the running peers by key: 100k peers listed in linear time */
+	if (!hash_index_init(&running, live.peers_len, KEY_LEN, live_key_of, live.peers)) {
+		cli_error("%s: out of memory\n", who);
+		uapi_state_free(&live);
+		target_free(&t);
+		return 1;
+	}
+	for (size_t i = 0, found; i < live.peers_len; ++i)
+		if (!hash_index_add(&running, i, &found))
+			break; /* out of memory: the rest show as not running */
 	if (json) {
 		doc = json_object_new_object();
 		peers = json_object_new_array();
@@ -687,11 +704,12 @@ static int peer_list(int argc, char **argv)
 		    addrs[512] = "", text[64], *groups = strv_join(&p->groups);
 		size_t used = 0;
 
-		for (size_t k = 0; k < live.peers_len && !l; ++k)
-			if (crypto_equal(live.peers[k].public_key, p->public_key, KEY_LEN) ||
-			    (p->has_next_key &&
-			     crypto_equal(live.peers[k].public_key, p->next_public_key, KEY_LEN)))
-				l = &live.peers[k];
+		size_t at = hash_index_find(&running, p->public_key);
+
+		if (at == HASH_INDEX_NONE &&
+		    p->has_next_key) /* a rotation ended, not yet recorded */
+			at = hash_index_find(&running, p->next_public_key);
+		l = at == HASH_INDEX_NONE ? NULL : &live.peers[at];
 		key_to_base64(key, p->public_key);
 		for (size_t j = 0; j < p->allowed_ips_len && used < sizeof(addrs); ++j) {
 			ip_prefix_format(&p->allowed_ips[j], text, sizeof(text));
@@ -760,6 +778,7 @@ static int peer_list(int argc, char **argv)
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(doc);
 	}
+	hash_index_free(&running);
 	uapi_state_free(&live);
 	target_free(&t);
 	return fflush(stdout) ? 1 : 0;
