@@ -538,6 +538,21 @@ static int ask_child(struct reload_target *d, const char *request, char **answer
 	return status;
 }
 
+/* The running interface as a get=wgate answer shows it; 0 or a negative errno. */
+static int read_running(struct reload_target *d, struct uapi_state *state)
+{
+	char *answer = NULL;
+	int ret = ask_child(d, "get=wgate\n\n", &answer);
+
+	if (!ret && (!answer || !uapi_state_parse(state, answer)))
+		ret = -EPROTO;
+	if (answer) {
+		crypto_wipe(answer, strlen(answer)); /* it holds the keys */
+		free(answer);
+	}
+	return ret;
+}
+
 static bool hooks_changed(const struct config *a, const struct config *b)
 {
 	return !strv_equal(&a->pre_up, &b->pre_up) || !strv_equal(&a->post_up, &b->post_up) ||
@@ -703,20 +718,16 @@ void reload_settle(struct reload_target *d)
 {
 	struct rotation_ended *ended = NULL;
 	struct uapi_state state;
-	char *answer = NULL, err[512];
+	char err[512];
 	long settled;
-	int ret = ask_child(d, "get=wgate\n\n", &answer);
+	int ret = read_running(d, &state);
 
-	if (ret || !answer || !uapi_state_parse(&state, answer)) {
-		if (answer)
-			crypto_wipe(answer, strlen(answer));
-		free(answer);
-		log_error(
-		    "event=rotation_not_recorded error=\"cannot read the running interface\"");
+	if (ret) {
+		log_error("event=rotation_not_recorded error=\"cannot read the running interface: "
+			  "%s\"",
+			  strerror(-ret));
 		return;
 	}
-	crypto_wipe(answer, strlen(answer));
-	free(answer);
 	settled = settle_rotations(d->config, &state, &ended);
 	uapi_state_free(&state);
 	if (settled > 0) {
@@ -733,7 +744,7 @@ bool reload_apply(struct reload_target *d)
 	struct config_index oldx, newx;
 	struct shortfall short_of = {0};
 	struct uapi_state state;
-	char err[512], *answer = NULL, *request;
+	char err[512], *request;
 	uint64_t now = monotonic_ns(), t_parsed, t_read, t_diffed, t_applied;
 	long old_table, new_table;
 	size_t request_len = 0;
@@ -771,18 +782,12 @@ bool reload_apply(struct reload_target *d)
 		config_free(&next);
 		goto fail;
 	}
-	ret = ask_child(d, "get=wgate\n\n", &answer);
-	if (ret || !answer || !uapi_state_parse(&state, answer)) {
-		if (answer)
-			crypto_wipe(answer, strlen(answer));
-		free(answer);
+	ret = read_running(d, &state);
+	if (ret) {
 		config_free(&next);
-		snprintf(err, sizeof(err), "cannot read the running interface: %s",
-			 strerror(ret ? -ret : EPROTO));
+		snprintf(err, sizeof(err), "cannot read the running interface: %s", strerror(-ret));
 		goto fail;
 	}
-	crypto_wipe(answer, strlen(answer));
-	free(answer);
 	t_read = monotonic_ns();
 	if ((settled = settle_rotations(&next, &state, &ended)) < 0 ||
 	    settle_rotations(old, &state, NULL) < 0) {
