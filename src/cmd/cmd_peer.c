@@ -106,9 +106,11 @@ static bool target_open(struct target *t, const char *who, const char *arg, bool
 
 /*
  * Puts text in place of the config (checked whole first) and has a running
- * interface reload it; on a failure the previous file comes back.
+ * interface reload it; on a failure the previous file comes back. The check's
+ * parse is left in *edited (when non-NULL; the caller frees it) on success.
  */
-static int commit(struct target *t, const char *who, const char *text, size_t len)
+static int commit(struct target *t, const char *who, const char *text, size_t len,
+		  struct config *edited)
 {
 	struct config check;
 	char err[512];
@@ -118,15 +120,22 @@ static int commit(struct target *t, const char *who, const char *text, size_t le
 			  who, err, who);
 		return 1;
 	}
-	config_free(&check);
+	if (edited)
+		*edited = check;
+	else
+		config_free(&check);
 	if (!config_file_replace(t->path, text, len, err, sizeof(err))) {
 		cli_error("%s: %s\n%s: nothing was changed\n", who, err, who);
+		if (edited)
+			config_free(edited);
 		return 1;
 	}
 	/* stdout may be the client's config: the reload's word goes to stderr */
 	if (t->running && reload_interface(who, t->ifname, stderr)) {
 		if (!config_file_restore(t->path, err, sizeof(err))) {
 			cli_error("%s: %s\n", who, err);
+			if (edited)
+				config_free(edited);
 			return 1;
 		}
 		cli_error("%s: %s is as it was\n", who, t->path);
@@ -136,6 +145,8 @@ static int commit(struct target *t, const char *who, const char *text, size_t le
 		 */
 		if (reload_interface(who, t->ifname, stderr))
 			cli_error("%s: %s may not be as it was: see its log\n", who, t->ifname);
+		if (edited)
+			config_free(edited);
 		return 1;
 	}
 	return 0;
@@ -364,6 +375,7 @@ static int peer_add(int argc, char **argv)
 	unsigned addresses = 0;
 	uint64_t keepalive;
 	struct peer_options o;
+	struct config edited_config;
 	struct target t;
 	size_t n = 0, edited_len;
 	int status = 1;
@@ -457,18 +469,10 @@ static int peer_add(int argc, char **argv)
 		cli_error("%s: out of memory\n", who);
 		goto out;
 	}
-	status = commit(&t, who, edited, edited_len);
+	status = commit(&t, who, edited, edited_len, &edited_config);
 	if (status)
 		goto out;
 	/* the client's config, on stdout */
-	struct config edited_config;
-	char err[512];
-
-	if (!config_parse(&edited_config, edited, edited_len, t.path, err, sizeof(err))) {
-		cli_error("%s: %s\n", who, err);
-		status = 1;
-		goto out;
-	}
 	status =
 	    print_client(who, &edited_config, config_find_peer(&edited_config, name),
 			 given_key ? NULL : private_key, endpoint, (unsigned)keepalive, qr, png);
@@ -514,7 +518,7 @@ static int peer_remove(int argc, char **argv)
 		target_free(&t);
 		return 1;
 	}
-	status = commit(&t, who, edited, edited_len);
+	status = commit(&t, who, edited, edited_len, NULL);
 	if (!status)
 		printf("%s: removed `%s' from %s\n", who, argv[2], t.path);
 	crypto_wipe(edited, edited_len);
@@ -538,6 +542,7 @@ static int peer_rotate(int argc, char **argv)
 	char key[KEY_BASE64_LEN + 1], *edited = NULL, *step;
 	const struct peer_config *peer;
 	struct peer_options o;
+	struct config edited_config;
 	uint64_t keepalive;
 	unsigned line;
 	struct target t;
@@ -603,7 +608,7 @@ static int peer_rotate(int argc, char **argv)
 		cli_error("%s: out of memory\n", who);
 		goto out;
 	}
-	status = commit(&t, who, edited, edited_len);
+	status = commit(&t, who, edited, edited_len, cancel || given_key ? NULL : &edited_config);
 	if (status)
 		goto out;
 	if (cancel) {
@@ -617,14 +622,6 @@ static int peer_rotate(int argc, char **argv)
 	if (given_key)
 		goto out;
 	/* the client's new config, on stdout */
-	struct config edited_config;
-	char err[512];
-
-	if (!config_parse(&edited_config, edited, edited_len, t.path, err, sizeof(err))) {
-		cli_error("%s: %s\n", who, err);
-		status = 1;
-		goto out;
-	}
 	status = print_client(who, &edited_config, config_find_peer(&edited_config, argv[2]),
 			      private_key, endpoint, (unsigned)keepalive, qr, png);
 	config_free(&edited_config);
