@@ -67,14 +67,6 @@ sed -i 's/^\[Peer\]$/MetricsAddress = 127.0.0.1:9586\n&/' "$TMP/$IF_K.conf"
 client_conf F 10.71.0.4 "$PUB_GW" 192.168.73.1 >"$TMP/$IF_F.conf"
 client_conf M 10.71.0.5 "$PUB_GW" 192.168.74.1 >"$TMP/$IF_M.conf"
 
-up_logged() { # NS CONFIG LOG: in the foreground, its log in LOG
-	local name
-	name=$(basename "$2" .conf)
-	ip netns exec "$1" "$WGATE" up -f "$2" </dev/null >/dev/null 2>"$3" &
-	for _ in $(seq 1 50); do [ -S "/var/run/wireguard/$name.sock" ] && return 0; sleep 0.1; done
-	cat "$3"
-	return 1
-}
 check "the gateway comes up" up_logged "$GW" "$TMP/$IF.conf" "$TMP/gw.log"
 # F's datagrams never reach the gateway's port
 check "a firewall drops F's packets to the gateway" nsx "$GW" nft -f - <<EOF

@@ -7,6 +7,9 @@
 #                          a link: gDEV in NS_A with 192.168.NET.1/24 and
 #                          fd00:NET::1/64, vDEV in NS_B with .2 and ::2, both up
 #   nsx NS CMD...          CMD in NS
+#   up_logged NS CONFIG LOG
+#                          wgate up -f CONFIG in NS, in the background, its log
+#                          appended to LOG; returns once its control socket exists
 # On exit, whatever happened: at_exit (when the test defines one) for what else
 # it started, the namespaces' processes killed, the namespaces deleted, the
 # interfaces' files removed, and TMP (a private directory) with them.
@@ -60,4 +63,13 @@ veth() {
 		ip -n "$1" link set dev "g$3" mtu "$5" && ip -n "$2" link set dev "v$3" mtu "$5" || return 1
 	fi
 	ip -n "$1" link set dev "g$3" up && ip -n "$2" link set dev "v$3" up
+}
+
+up_logged() {
+	local name
+	name=$(basename "$2" .conf)
+	ip netns exec "$1" "$WGATE" up -f "$2" </dev/null >/dev/null 2>>"$3" &
+	for _ in $(seq 1 50); do [ -S "/var/run/wireguard/$name.sock" ] && return 0; sleep 0.1; done
+	cat "$3"
+	return 1
 }

@@ -61,14 +61,8 @@ PersistentKeepalive = 25
 EOF
 chmod 600 "$TMP"/*.conf
 cp "$TMP/$IF.conf" "$TMP/original.conf"
-gateway_up() { # in the foreground, its log in gw.log
-	ip netns exec "$GW" "$WGATE" up -f "$TMP/$IF.conf" </dev/null >/dev/null 2>"$TMP/gw.log" &
-	for _ in $(seq 1 50); do [ -S /var/run/wireguard/$IF.sock ] && return 0; sleep 0.1; done
-	cat "$TMP/gw.log"
-	return 1
-}
 logged() { grep -q -- "$1" "$TMP/gw.log" || { echo "not logged: $1"; tail -n 5 "$TMP/gw.log"; return 1; }; }
-check "the gateway comes up" gateway_up
+check "the gateway comes up" up_logged "$GW" "$TMP/$IF.conf" "$TMP/gw.log"
 check "the old peer comes up and reaches it" bash -c "ip netns exec $O $WGATE up $TMP/$IF_O.conf && ip netns exec $O ping -c 2 -W 3 10.10.0.1 >/dev/null"
 old_handshake=$(nsx "$GW" wg show "$IF" latest-handshakes | awk -v k="$PUB_O" '$1 == k {print $2}')
 nsx "$O" ping -i 0.05 -w 8 10.10.0.1 >"$TMP/old.ping" 2>&1 &

@@ -41,12 +41,7 @@ PublicEndpoint = 192.168.95.1:51820
 EOF
 chmod 600 "$TMP/$IF.conf"
 logged() { grep -q -- "$1" "$TMP/gw.log" || { echo "not logged: $1"; tail -n 5 "$TMP/gw.log"; return 1; }; }
-gateway_up() {
-	ip netns exec "$GW" "$WGATE" up -f "$TMP/$IF.conf" </dev/null >/dev/null 2>>"$TMP/gw.log" &
-	for _ in $(seq 1 50); do [ -S /var/run/wireguard/$IF.sock ] && return 0; sleep 0.1; done
-	cat "$TMP/gw.log"
-	return 1
-}
+gateway_up() { up_logged "$GW" "$TMP/$IF.conf" "$TMP/gw.log"; } # in the foreground
 check "the gateway comes up" gateway_up
 check "two clients added" bash -c "
 	ip netns exec $GW $WGATE peer add $IF cw >$TMP/cw.conf 2>$TMP/err &&
