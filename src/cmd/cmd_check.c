@@ -398,7 +398,7 @@ int cmd_check(int argc, char **argv)
 		cli_error("wgate check: %s\n", err);
 		return 2;
 	}
-	if (!config_resolve_endpoints(&config, err, sizeof(err)))
+	if (!config_resolve_endpoints(&config, NULL, NULL, err, sizeof(err)))
 		cli_error("wgate check: %s (endpoints not checked)\n", err);
 	if (!only_live) {
 		struct other_config others[MAX_OTHERS];
@@ -419,8 +419,9 @@ int cmd_check(int argc, char **argv)
 		facts.others_len = other_configs(path, others);
 		facts.others = others;
 		for (size_t i = 0; endpoint_mtu && i < config.peers_len; ++i)
-			if (config.peers[i].endpoint.addr.sa.sa_family != AF_UNSPEC)
-				endpoint_mtu[i] = route_mtu(&config.peers[i].endpoint.addr, false);
+			if (peer_config_endpoint(&config.peers[i]))
+				endpoint_mtu[i] =
+				    route_mtu(peer_config_endpoint(&config.peers[i]), false);
 		facts.endpoint_mtu = endpoint_mtu;
 		facts.default_mtu[0] = default_route_mtu(AF_INET);
 		facts.default_mtu[1] = default_route_mtu(AF_INET6);

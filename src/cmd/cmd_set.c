@@ -98,10 +98,14 @@ static bool endpoint_from_arg(union sockaddr_any *out, const char *arg)
 	/* The config parser knows every endpoint rule and error; let it judge. */
 	snprintf(text, sizeof(text), "[Peer]\nPublicKey = %s\nEndpoint = %s\n",
 		 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", arg);
-	ok = config_parse(&c, text, strlen(text), "endpoint", err, sizeof(err)) &&
-	     config_resolve_endpoints(&c, err, sizeof(err));
+	ok = config_parse(&c, text, strlen(text), "endpoint", err, sizeof(err));
+	if (ok && c.peers[0].endpoints_len != 1) {
+		ok = false;
+		snprintf(err, sizeof(err), "x endpoint `%s' is not one host:port", arg);
+	}
+	ok = ok && config_resolve_endpoints(&c, NULL, NULL, err, sizeof(err));
 	if (ok)
-		*out = c.peers[0].endpoint.addr;
+		*out = c.peers[0].endpoints[0].addr;
 	else
 		cli_error("wgate set: %s\n", strchr(err, ' ') ? strchr(err, ' ') + 1 : err);
 	config_free(&c); /* safe on the zeroed struct a failed parse leaves */
@@ -323,7 +327,7 @@ int cmd_syncconf(int argc, char **argv)
 		return !help;
 	}
 	if (!config_load(&c, argv[2], err, sizeof(err)) ||
-	    !config_resolve_endpoints(&c, err, sizeof(err))) {
+	    !config_resolve_endpoints(&c, NULL, NULL, err, sizeof(err))) {
 		cli_error("wgate syncconf: %s\nwgate syncconf: nothing was changed\n", err);
 		config_free(&c);
 		return 1;
@@ -367,7 +371,7 @@ int cmd_syncconf(int argc, char **argv)
 
 		put_key(f, "public_key", p->public_key);
 		put_key(f, "preshared_key", p->has_preshared_key ? p->preshared_key : none);
-		put_endpoint(f, &p->endpoint.addr);
+		uapi_put_endpoints(f, p);
 		fprintf(f, "persistent_keepalive_interval=%u\nreplace_allowed_ips=true\n",
 			p->persistent_keepalive);
 		for (size_t j = 0; j < p->allowed_ips_len; ++j) {

@@ -143,7 +143,7 @@ int cmd_up(int argc, char **argv)
 		cli_error("wgate up: interface `%s' already exists\n", ifname);
 		goto out;
 	}
-	if (!config_resolve_endpoints(&config, err, sizeof(err))) {
+	if (!config_resolve_endpoints(&config, NULL, NULL, err, sizeof(err))) {
 		cli_error("wgate up: %s: %s\n", path, err);
 		goto out;
 	}

@@ -10,6 +10,18 @@
 #include "core/device.h"
 #include "core/peer.h"
 
+/* Several endpoints: the peer fails over between those resolved. */
+static bool apply_endpoints(struct peer *peer, const struct peer_config *pc, uint64_t now)
+{
+	union sockaddr_any addrs[PEER_ENDPOINTS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < pc->endpoints_len && n < PEER_ENDPOINTS_MAX; ++i)
+		if (pc->endpoints[i].addr.sa.sa_family != AF_UNSPEC)
+			addrs[n++] = pc->endpoints[i].addr;
+	return peer_set_endpoints(peer, addrs, n, pc->failover_ms, pc->failback_ms, now);
+}
+
 bool config_apply(struct device *dev, const struct config *config, uint64_t now)
 {
 	if (!device_set_private_key(dev, config->has_private_key ? config->private_key : NULL))
@@ -32,8 +44,10 @@ bool config_apply(struct device *dev, const struct config *config, uint64_t now)
 			return false;
 		}
 		peer_set_preshared_key(peer, pc->has_preshared_key ? pc->preshared_key : NULL);
-		if (pc->endpoint.addr.sa.sa_family != AF_UNSPEC)
-			peer_set_endpoint(peer, &pc->endpoint.addr);
+		if (peer_config_endpoint(pc))
+			peer_set_endpoint(peer, peer_config_endpoint(pc));
+		if (pc->endpoints_len > 1 && !apply_endpoints(peer, pc, now))
+			return false;
 		for (size_t j = 0; j < pc->allowed_ips_len; ++j) {
 			const struct ip_prefix *ip = &pc->allowed_ips[j];
 

@@ -63,6 +63,9 @@ enum key {
 	KEY_EXPIRES,
 	KEY_NEXT_PUBLIC_KEY,
 	KEY_ROTATION_DEADLINE,
+	KEY_FAILOVER_AFTER,
+	KEY_FAILBACK_AFTER,
+	KEY_RESOLVE_INTERVAL,
 	KEY_COUNT
 };
 
@@ -116,6 +119,10 @@ static const struct {
     /* wgate's own: a key rotation in progress (wgate peer rotate) */
     [KEY_NEXT_PUBLIC_KEY] = {"NextPublicKey", SECTION_PEER, true, false},
     [KEY_ROTATION_DEADLINE] = {"RotationDeadline", SECTION_PEER, true, false},
+    /* wgate's own: moving between a peer's endpoints, and following their names */
+    [KEY_FAILOVER_AFTER] = {"FailoverAfter", SECTION_PEER, true, false},
+    [KEY_FAILBACK_AFTER] = {"FailbackAfter", SECTION_PEER, true, false},
+    [KEY_RESOLVE_INTERVAL] = {"ResolveInterval", SECTION_INTERFACE, true, false},
 };
 
 struct parser {
@@ -458,11 +465,60 @@ static bool parse_endpoint(struct parser *p, struct endpoint *ep, const char *va
 	if (getaddrinfo(ep->host, portbuf, &hints, &res) == 0) {
 		if (res->ai_addrlen <= sizeof(ep->addr))
 			memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
+		ep->numeric = true;
 		freeaddrinfo(res);
 	} else if (value[0] == '[' || strspn(ep->host, "0123456789.") == host_len) {
 		return fail(p, "Endpoint `%s' is not a valid IP address and port", value);
 	}
 	return true;
+}
+
+static bool add_endpoint(struct parser *p, const char *item)
+{
+	struct peer_config *peer = current_peer(p);
+	struct endpoint *bigger;
+
+	if (peer->endpoints_len >= ENDPOINTS_MAX)
+		return fail(p, "Endpoint lists more than %d endpoints", ENDPOINTS_MAX);
+	bigger = reallocarray(peer->endpoints, peer->endpoints_len + 1u, sizeof(*bigger));
+	if (!bigger)
+		return fail(p, "out of memory");
+	peer->endpoints = bigger;
+	memset(&bigger[peer->endpoints_len], 0, sizeof(*bigger));
+	if (!parse_endpoint(p, &bigger[peer->endpoints_len], item)) {
+		free(bigger[peer->endpoints_len].host);
+		return false;
+	}
+	++peer->endpoints_len;
+	return true;
+}
+
+/* "3s", "1500ms", "2m", "1h"; seconds when no unit is given. */
+static bool duration_ms(const char *value, uint64_t *ms)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t scale;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+	size_t len = strlen(value);
+	char digits[24];
+	uint64_t n;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); ++i) {
+		size_t ul = strlen(units[i].suffix);
+
+		if (len <= ul || strcmp(value + len - ul, units[i].suffix))
+			continue;
+		if (len - ul >= sizeof(digits))
+			return false;
+		memcpy(digits, value, len - ul);
+		digits[len - ul] = '\0';
+		if (!parse_uint(digits, UINT32_MAX, false, &n))
+			return false;
+		*ms = n * units[i].scale;
+		return true;
+	}
+	return false;
 }
 
 static bool set_string(struct parser *p, char **dst, const char *value)
@@ -630,7 +686,28 @@ static bool apply(struct parser *p, enum key key, char *value)
 		peer->has_preshared_key = true;
 		return parse_key(p, peer->preshared_key, value, "PresharedKey", true);
 	case KEY_ENDPOINT:
-		return parse_endpoint(p, &peer->endpoint, value);
+		return for_each_item(p, value, "Endpoint", add_endpoint);
+	case KEY_FAILOVER_AFTER:
+	case KEY_FAILBACK_AFTER:
+		if (!duration_ms(value, &n) || n < 200 || n > 3600 * 1000)
+			return fail(p,
+				    "%s `%s' is not a time from 200ms to 1h, such as 3s, 1500ms or "
+				    "2m (seconds when no unit is given)",
+				    keys[key].name, value);
+		*(key == KEY_FAILOVER_AFTER ? &peer->failover_ms : &peer->failback_ms) =
+		    (uint32_t)n;
+		return true;
+	case KEY_RESOLVE_INTERVAL:
+		if (!strcasecmp(value, "off"))
+			n = 0;
+		else if (!duration_ms(value, &n) || n < 1000 || n > 86400 * 1000)
+			return fail(p,
+				    "ResolveInterval `%s' is not `off' or a time from 1s to 24h, "
+				    "such as 60s or 5m (seconds when no unit is given)",
+				    value);
+		c->resolve_interval = (uint32_t)(n / 1000);
+		c->has_resolve_interval = true;
+		return true;
 	case KEY_ALLOWED_IPS:
 		return for_each_item(p, value, "AllowedIPs", add_allowed_ip);
 	case KEY_PERSISTENT_KEEPALIVE:
@@ -1103,38 +1180,110 @@ bool config_load(struct config *config, const char *path, char *err, size_t err_
 	return ok;
 }
 
-bool config_resolve_endpoints(struct config *config, char *err, size_t err_len)
+int endpoint_lookup(const char *host, uint16_t port, union sockaddr_any *out)
 {
-	for (size_t i = 0; i < config->peers_len; ++i) {
-		struct endpoint *ep = &config->peers[i].endpoint;
-		struct addrinfo hints = {.ai_flags = AI_NUMERICSERV,
-					 .ai_socktype = SOCK_DGRAM,
-					 .ai_protocol = IPPROTO_UDP};
-		struct addrinfo *res = NULL;
-		char port[8];
-		int ret;
+	struct addrinfo hints = {
+	    .ai_flags = AI_NUMERICSERV, .ai_socktype = SOCK_DGRAM, .ai_protocol = IPPROTO_UDP};
+	struct addrinfo *res = NULL;
+	char service[8];
+	int ret;
 
-		if (!ep->host || ep->addr.sa.sa_family != AF_UNSPEC)
+	snprintf(service, sizeof(service), "%u", port);
+	ret = getaddrinfo(host, service, &hints, &res);
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	if (res->ai_addrlen <= sizeof(*out))
+		memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return out->sa.sa_family == AF_UNSPEC ? EAI_FAMILY : 0;
+}
+
+/* The address previous had for the same peer's same host:port; NULL when none. */
+static const union sockaddr_any *
+last_address(const struct config *previous, const struct peer_config *pc, const struct endpoint *ep)
+{
+	for (size_t i = 0; previous && i < previous->peers_len; ++i) {
+		const struct peer_config *was = &previous->peers[i];
+
+		if (memcmp(was->public_key, pc->public_key, KEY_LEN))
 			continue;
-		snprintf(port, sizeof(port), "%u", ep->port);
-		/* Retried as wg(8) does, for boot-time configs whose DNS is not up yet. */
-		for (int attempt = 0;; ++attempt) {
-			ret = getaddrinfo(ep->host, port, &hints, &res);
-			if (ret != EAI_AGAIN || attempt >= 14)
-				break;
-			sleep(1);
+		for (size_t k = 0; k < was->endpoints_len; ++k)
+			if (was->endpoints[k].host && was->endpoints[k].port == ep->port &&
+			    !strcmp(was->endpoints[k].host, ep->host) &&
+			    was->endpoints[k].addr.sa.sa_family != AF_UNSPEC)
+				return &was->endpoints[k].addr;
+	}
+	return NULL;
+}
+
+bool config_resolve_endpoints(struct config *config, const struct config *previous,
+			      size_t *unresolved, char *err, size_t err_len)
+{
+	if (unresolved)
+		*unresolved = 0;
+	for (size_t i = 0; i < config->peers_len; ++i) {
+		struct peer_config *pc = &config->peers[i];
+		size_t resolved = 0;
+		int first_error = 0;
+		const char *first_host = NULL;
+
+		for (size_t k = 0; k < pc->endpoints_len; ++k) {
+			struct endpoint *ep = &pc->endpoints[k];
+			const union sockaddr_any *last;
+			int ret;
+
+			if (!ep->host || ep->addr.sa.sa_family != AF_UNSPEC) {
+				resolved += ep->host != NULL;
+				continue;
+			}
+			/* Retried as wg(8) does, for boot-time configs whose DNS is not up yet. */
+			for (int attempt = 0;; ++attempt) {
+				ret = endpoint_lookup(ep->host, ep->port, &ep->addr);
+				if (ret != EAI_AGAIN || attempt >= (previous ? 0 : 14))
+					break;
+				sleep(1);
+			}
+			if (ret && (last = last_address(previous, pc, ep)))
+				ep->addr = *last, ret = 0;
+			if (ret) {
+				if (unresolved)
+					++*unresolved;
+				if (!first_host)
+					first_host = ep->host, first_error = ret;
+				continue;
+			}
+			++resolved;
 		}
-		if (ret) {
+		/* one of several may be down: the others serve */
+		if (first_host && !resolved) {
 			snprintf(err, err_len,
-				 "peer at line %u: cannot resolve Endpoint host `%s': %s",
-				 config->peers[i].line, ep->host, gai_strerror(ret));
+				 "peer at line %u: cannot resolve Endpoint host `%s': %s", pc->line,
+				 first_host, gai_strerror(first_error));
 			return false;
 		}
-		if (res->ai_addrlen <= sizeof(ep->addr))
-			memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
-		freeaddrinfo(res);
 	}
 	return true;
+}
+
+const union sockaddr_any *peer_config_endpoint(const struct peer_config *pc)
+{
+	return pc->endpoints_len && pc->endpoints[0].addr.sa.sa_family != AF_UNSPEC
+		   ? &pc->endpoints[0].addr
+		   : NULL;
+}
+
+bool peer_config_has_names(const struct peer_config *pc)
+{
+	for (size_t k = 0; k < pc->endpoints_len; ++k)
+		if (!pc->endpoints[k].numeric)
+			return true;
+	return false;
+}
+
+uint32_t config_resolve_interval(const struct config *config)
+{
+	return config->has_resolve_interval ? config->resolve_interval : RESOLVE_INTERVAL_DEFAULT;
 }
 
 void config_wipe_secrets(struct config *config)
@@ -1149,7 +1298,9 @@ void config_free(struct config *config)
 	for (size_t i = 0; i < config->peers_len; ++i) {
 		struct peer_config *peer = &config->peers[i];
 
-		free(peer->endpoint.host);
+		for (size_t j = 0; j < peer->endpoints_len; ++j)
+			free(peer->endpoints[j].host);
+		free(peer->endpoints);
 		free(peer->allowed_ips);
 		free(peer->name);
 		policy_rules_free(&peer->allow);
@@ -1234,6 +1385,16 @@ void config_strip(const char *text, size_t len, FILE *out)
 			k = find_key(key);
 			if (k >= 0 && keys[k].quick && (keys[k].section & section))
 				continue;
+			if (k == KEY_ENDPOINT && section == SECTION_PEER) {
+				/* wg takes one endpoint: the preferred */
+				const char *comma = memchr(text + ke, ',', e - ke);
+
+				while (comma && comma > text + ke &&
+				       isspace((unsigned char)comma[-1]))
+					--comma;
+				if (comma)
+					e = (size_t)(comma - text);
+			}
 		}
 		fwrite(text + b, 1, e - b, out);
 		fputc('\n', out);

@@ -24,12 +24,18 @@
 struct endpoint {
 	char *host; /* as written, without brackets; NULL when no endpoint is set */
 	uint16_t port;
+	bool numeric; /* an address, not a name: resolved once, at parse time */
 	union sockaddr_any addr; /* sa_family is AF_UNSPEC until resolved */
 };
 
 struct strv {
 	char **v;
 	size_t len;
+};
+
+enum {
+	ENDPOINTS_MAX = 8,		/* per peer */
+	RESOLVE_INTERVAL_DEFAULT = 60,	/* seconds between resolutions of endpoints' names */
 };
 
 /* The same strings in the same order. */
@@ -41,7 +47,10 @@ struct peer_config {
 	uint8_t public_key[KEY_LEN];
 	uint8_t preshared_key[KEY_LEN];
 	bool has_preshared_key;
-	struct endpoint endpoint;
+	/* Endpoint: in order of preference (wgate's own: more than one); endpoints_len 0 none */
+	struct endpoint *endpoints;
+	uint8_t endpoints_len;
+	uint32_t failover_ms, failback_ms; /* FailoverAfter, FailbackAfter; 0 the defaults */
 	uint16_t persistent_keepalive; /* seconds; 0 is off */
 	bool has_persistent_keepalive;
 	struct ip_prefix *allowed_ips;
@@ -58,6 +67,11 @@ struct peer_config {
 	uint8_t next_public_key[KEY_LEN];
 	int64_t rotation_deadline; /* RotationDeadline: UNIX seconds; 0 none */
 };
+
+/* The peer's preferred endpoint's address, or NULL when it has none resolved. */
+const union sockaddr_any *peer_config_endpoint(const struct peer_config *pc);
+/* Whether any of the peer's endpoints is given as a name. */
+bool peer_config_has_names(const struct peer_config *pc);
 
 /* Uplink = DEV via GATEWAY table N: tunnel traffic bound for the default route leaves through DEV.
  */
@@ -122,6 +136,8 @@ struct config {
 	struct strv gateway_reload; /* GatewayReload: run when one of them changed */
 	char *public_endpoint;	    /* PublicEndpoint: HOST:PORT for clients; NULL when unset */
 	int64_t key_max_age;	    /* KeyMaxAge: seconds a key may be in use (wgate check); 0 none */
+	uint32_t resolve_interval;  /* ResolveInterval: seconds; 0 off */
+	bool has_resolve_interval;
 
 	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
 	struct policy_rules api_ports; /* gateway services only peers and management reach */
@@ -151,9 +167,21 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 		  size_t err_len) __attribute__((warn_unused_result));
 bool config_load(struct config *config, const char *path, char *err, size_t err_len)
     __attribute__((warn_unused_result));
-/* Resolves endpoints given as host names (numeric ones already are). */
-bool config_resolve_endpoints(struct config *config, char *err, size_t err_len)
+/*
+ * Resolves endpoints given as host names (numeric ones already are). A name
+ * that does not resolve keeps the address previous (NULL: none; at reload,
+ * the running config) had for it; without one it fails the config, unless
+ * another endpoint of the same peer resolved (counted in *unresolved, which
+ * may be NULL). Without previous, a temporary failure is retried for 15 s
+ * (boot, DNS not up yet).
+ */
+bool config_resolve_endpoints(struct config *config, const struct config *previous,
+			      size_t *unresolved, char *err, size_t err_len)
     __attribute__((warn_unused_result));
+/* One name's first address for UDP (getaddrinfo, which may block): 0 or an EAI_ error. */
+int endpoint_lookup(const char *host, uint16_t port, union sockaddr_any *out);
+/* Seconds between resolutions of endpoints' names (ResolveInterval); 0 off. */
+uint32_t config_resolve_interval(const struct config *config);
 /* Wipes and frees everything; the struct is left zeroed. */
 void config_free(struct config *config);
 /*

@@ -36,6 +36,9 @@ struct snapshot_peer {
 	double keypair_age;	    /* seconds, -1 for none */
 	char *name, *groups;	    /* or NULL */
 	int64_t expires;	    /* UNIX seconds; 0 never */
+	int endpoints;		    /* how many to fail over between; 0 none */
+	unsigned endpoint_index;    /* the one in use (endpoints when another address) */
+	uint64_t failovers, failbacks;
 	size_t first_prefix, prefix_count;
 };
 
@@ -138,6 +141,7 @@ static const struct peer_family {
 	const char *name, *type, *help;
 	enum labels labels;
 	void (*value)(FILE *out, const struct snapshot_peer *p);
+	bool (*present)(const struct snapshot_peer *p); /* NULL: every peer has the series */
 } peer_families[];
 
 #define COUNTER_VALUE(fn, field)                                                                   \
@@ -179,48 +183,91 @@ static void keypair_age(FILE *out, const struct snapshot_peer *p)
 	fprintf(out, "%.3f", p->keypair_age);
 }
 
+static bool fails_over(const struct snapshot_peer *p)
+{
+	return p->endpoints > 0;
+}
+
+static bool resolves(const struct snapshot_peer *p)
+{
+	return p->endpoints > 0 || p->stats.resolve_failures;
+}
+
+static void endpoint_index(FILE *out, const struct snapshot_peer *p)
+{
+	fprintf(out, "%u", p->endpoint_index);
+}
+
+static void failovers(FILE *out, const struct snapshot_peer *p)
+{
+	fprintf(out, "%llu", (unsigned long long)p->failovers);
+}
+
+static void failbacks(FILE *out, const struct snapshot_peer *p)
+{
+	fprintf(out, "%llu", (unsigned long long)p->failbacks);
+}
+
+COUNTER_VALUE(resolve_failures, resolve_failures)
+
 static const struct peer_family peer_families[] = {
     {"wgate_peer_info", "gauge",
      "1 for each peer, labelled with its name and groups from the config (wgate(8)).",
-     LABELS_IDENTITY, one},
-    {"wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", LABELS_EXPORTER, tx_bytes},
+     LABELS_IDENTITY, one, NULL},
+    {"wireguard_sent_bytes_total", "counter", "Bytes sent to the peer.", LABELS_EXPORTER, tx_bytes,
+     NULL},
     {"wireguard_received_bytes_total", "counter", "Bytes received from the peer.", LABELS_EXPORTER,
-     rx_bytes},
+     rx_bytes, NULL},
     {"wireguard_latest_handshake_seconds", "gauge",
      "UNIX time of the latest handshake with the peer, 0 for never.", LABELS_EXPORTER,
-     handshake_time},
+     handshake_time, NULL},
     {"wgate_latest_handshake_timestamp_seconds", "gauge",
      "UNIX time of the latest handshake, as Prometheus names timestamps; 0 for never.", LABELS_KEY,
-     handshake_time},
+     handshake_time, NULL},
     {"wgate_peer_sent_packets_total", "counter",
-     "Data packets sent to the peer, keepalives included.", LABELS_KEY, tx_packets},
+     "Data packets sent to the peer, keepalives included.", LABELS_KEY, tx_packets, NULL},
     {"wgate_peer_received_packets_total", "counter",
-     "Data packets received from the peer, keepalives included.", LABELS_KEY, rx_packets},
+     "Data packets received from the peer, keepalives included.", LABELS_KEY, rx_packets, NULL},
     {"wgate_handshakes_initiated_total", "counter", "Handshake initiations sent to the peer.",
-     LABELS_KEY, initiated},
+     LABELS_KEY, initiated, NULL},
     {"wgate_handshakes_completed_total", "counter",
-     "Handshakes completed with the peer, either side initiating.", LABELS_KEY, completed},
+     "Handshakes completed with the peer, either side initiating.", LABELS_KEY, completed, NULL},
     {"wgate_handshakes_failed_total", "counter",
-     "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", LABELS_KEY, failed},
+     "Times the peer gave no answer for REKEY_ATTEMPT_TIME (90 s).", LABELS_KEY, failed, NULL},
     {"wgate_endpoint_changes_total", "counter",
      "Times the peer's endpoint moved to a new source address (roaming).", LABELS_KEY,
-     endpoint_changes},
+     endpoint_changes, NULL},
     {"wgate_peer_expiry_timestamp_seconds", "gauge",
-     "UNIX time after which the peer is refused (its Expires), 0 for never.", LABELS_KEY, expiry},
+     "UNIX time after which the peer is refused (its Expires), 0 for never.", LABELS_KEY, expiry,
+     NULL},
     {"wgate_peer_unanswered_initiations", "gauge",
      "Handshake initiations sent to the peer since the latest completed handshake: more than a "
      "few, and the endpoint is wrong, filtered, or has another key for this interface.",
-     LABELS_KEY, unanswered},
+     LABELS_KEY, unanswered, NULL},
     {"wgate_peer_cookie_replies_total", "counter",
-     "Cookie replies from the peer: it was under load.", LABELS_KEY, cookie_replies},
+     "Cookie replies from the peer: it was under load.", LABELS_KEY, cookie_replies, NULL},
     {"wgate_peer_refused_timestamps_total", "counter",
      "Initiations from the peer refused for an old timestamp: replayed, or its clock went back.",
-     LABELS_KEY, timestamps_refused},
+     LABELS_KEY, timestamps_refused, NULL},
     {"wgate_peer_allowedips_dropped_total", "counter",
      "Packets from the peer dropped because their source is not in its AllowedIPs.", LABELS_KEY,
-     allowedips_dropped},
+     allowedips_dropped, NULL},
     {"wgate_keypair_age_seconds", "gauge",
-     "Age of the keypair in use with the peer, -1 when there is none.", LABELS_KEY, keypair_age},
+     "Age of the keypair in use with the peer, -1 when there is none.", LABELS_KEY, keypair_age,
+     NULL},
+    {"wgate_peer_endpoint_index", "gauge",
+     "Which of the peer's endpoints is in use: 0 the preferred, 1 the next...; as many as it "
+     "has when another address (only peers with several endpoints).",
+     LABELS_KEY, endpoint_index, fails_over},
+    {"wgate_peer_endpoint_failovers_total", "counter",
+     "Times the peer's traffic moved to its next endpoint for want of an answer.", LABELS_KEY,
+     failovers, fails_over},
+    {"wgate_peer_endpoint_failbacks_total", "counter",
+     "Times the peer's traffic moved back to its preferred endpoint.", LABELS_KEY, failbacks,
+     fails_over},
+    {"wgate_peer_resolve_failures_total", "counter",
+     "Times a name of the peer's endpoints did not resolve (its last address stayed in use).",
+     LABELS_KEY, resolve_failures, resolves},
 };
 enum { PEER_FAMILIES = sizeof(peer_families) / sizeof(peer_families[0]) };
 
@@ -376,6 +423,12 @@ struct metrics_snapshot *metrics_snapshot_take(const struct device *dev, const s
 		sp->stats = p->stats;
 		sp->latest_handshake = (long long)p->last_handshake.tv_sec;
 		sp->expires = p->expires;
+		if (p->endpoints) {
+			sp->endpoints = p->endpoints->count;
+			sp->endpoint_index = p->endpoints->active;
+			sp->failovers = p->endpoints->failovers;
+			sp->failbacks = p->endpoints->failbacks;
+		}
 		sp->keypair_age =
 		    p->current ? (double)(now - p->current->birth) / NSEC_PER_SEC : -1.0;
 		if ((p->name && !(sp->name = strdup(p->name))) ||
@@ -455,6 +508,8 @@ static bool render_some(const struct metrics_snapshot *s, struct render_cursor *
 			c->header_done = true;
 		}
 		for (unsigned n = 0; c->peer < s->peer_count && n < 64; ++n, ++c->peer) {
+			if (f->present && !f->present(&s->peers[c->peer]))
+				continue;
 			fputs(f->name, out);
 			peer_labels(out, s, &s->peers[c->peer], f->labels);
 			fputc(' ', out);

@@ -51,6 +51,11 @@ struct peer_op {
 	bool has_next_key, has_deadline; /* a zero next key cancels a rotation */
 	uint8_t next_key[KEY_LEN];
 	int64_t deadline;
+	union sockaddr_any *endpoints; /* wgate_endpoints; NULL when not given */
+	uint8_t endpoints_len;
+	bool has_endpoints, has_resolve_failures;
+	uint32_t failover_ms, failback_ms;
+	uint64_t resolve_failures;
 	struct allowed_ip_op *ips;
 	size_t ips_len, ips_cap;
 };
@@ -85,6 +90,30 @@ static void put_diagnostics(FILE *out, const struct peer_stats *st)
 			      st->allowedips_drop_source, ip, sizeof(ip)))
 			fprintf(out, "wgate_allowedips_drop_source=%s\n", ip);
 	}
+}
+
+/* A peer's endpoints to fail over between, and how that goes. */
+static void put_endpoints(FILE *out, const struct peer *p)
+{
+	const struct peer_endpoints *eps = p->endpoints;
+	char text[INET6_ADDRSTRLEN + 16];
+
+	if (p->stats.resolve_failures)
+		fprintf(out, "wgate_resolve_failures=%llu\n",
+			(unsigned long long)p->stats.resolve_failures);
+	if (!eps)
+		return;
+	fputs("wgate_endpoints=", out);
+	for (unsigned i = 0; i < eps->count; ++i) {
+		sockaddr_format(&eps->addr[i].remote, text, sizeof(text));
+		fprintf(out, "%s%s", i ? "," : "", text);
+	}
+	fprintf(out,
+		"\nwgate_failover_ms=%llu\nwgate_failback_ms=%llu\nwgate_endpoint_index=%u\n"
+		"wgate_failovers=%llu\nwgate_failbacks=%llu\n",
+		(unsigned long long)(eps->failover_ns / NSEC_PER_MSEC),
+		(unsigned long long)(eps->failback_ns / NSEC_PER_MSEC), eps->active,
+		(unsigned long long)eps->failovers, (unsigned long long)eps->failbacks);
 }
 
 void uapi_get(const struct device *dev, FILE *out, bool identity)
@@ -124,6 +153,8 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 			fprintf(out, "wgate_expires=%lld\n", (long long)p->expires);
 		if (identity)
 			put_diagnostics(out, &p->stats);
+		if (identity)
+			put_endpoints(out, p);
 		if (identity && p->rotation) {
 			key_to_hex(hex, p->rotation->public_key);
 			fprintf(out, "wgate_next_public_key=%s\n", hex);
@@ -189,6 +220,7 @@ static void set_op_free(struct set_op *op)
 		free(op->peers[i].ips);
 		free(op->peers[i].name);
 		free(op->peers[i].groups);
+		free(op->peers[i].endpoints);
 	}
 	if (op->peers)
 		crypto_wipe(op->peers, op->peers_cap * sizeof(*op->peers));
@@ -218,6 +250,27 @@ static bool groups_valid(const char *value)
 		at += len + 1;
 	}
 	return true;
+}
+
+/* wgate_endpoints: addresses in order of preference; "" removes them. */
+static int parse_endpoints(struct peer_op *peer, char *value)
+{
+	char *item;
+
+	if (peer->has_endpoints)
+		return -EINVAL;
+	peer->has_endpoints = true;
+	if (!*value)
+		return 0;
+	peer->endpoints = calloc(PEER_ENDPOINTS_MAX, sizeof(*peer->endpoints));
+	if (!peer->endpoints)
+		return -ENOMEM;
+	while ((item = strsep(&value, ","))) {
+		if (peer->endpoints_len == PEER_ENDPOINTS_MAX ||
+		    !parse_endpoint(item, &peer->endpoints[peer->endpoints_len++]))
+			return -EINVAL;
+	}
+	return 0;
 }
 
 /* One key=value line into op; 0 or a negative errno. */
@@ -331,6 +384,21 @@ static int parse_line(struct set_op *op, char *line)
 			return -EINVAL;
 		return (peer->groups = strdup(value)) ? 0 : -ENOMEM;
 	}
+	if (!strcmp(line, "wgate_endpoints"))
+		return parse_endpoints(peer, value);
+	if (!strcmp(line, "wgate_failover_ms") || !strcmp(line, "wgate_failback_ms")) {
+		if (!parse_uint(value, 3600 * 1000, false, &n))
+			return -EINVAL;
+		*(line[8] == 'o' ? &peer->failover_ms : &peer->failback_ms) = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(line, "wgate_resolve_failed")) { /* counted: adds to the peer's */
+		if (!parse_uint(value, UINT64_MAX, false, &n))
+			return -EINVAL;
+		peer->has_resolve_failures = true;
+		peer->resolve_failures = n;
+		return 0;
+	}
 	return -EPROTO;
 }
 
@@ -389,6 +457,23 @@ static bool ips_change(const struct device *dev, const struct peer *peer, const 
 	return held != given; /* each given one is held: more held means some go */
 }
 
+/* Whether the op's endpoint list (or failover times) differ from the peer's. */
+static bool endpoints_change(const struct peer *peer, const struct peer_op *op)
+{
+	const struct peer_endpoints *eps = peer ? peer->endpoints : NULL;
+	size_t held = eps ? eps->count : 0;
+
+	if (op->endpoints_len < 2 && held < 2)
+		return false; /* one endpoint is the endpoint, audited as such */
+	if (held != op->endpoints_len)
+		return true;
+	for (size_t i = 0; i < held; ++i)
+		if (!sockaddr_equal(&eps->addr[i].remote, &op->endpoints[i]))
+			return true;
+	return (op->failover_ms && op->failover_ms != eps->failover_ns / NSEC_PER_MSEC) ||
+	       (op->failback_ms && op->failback_ms != eps->failback_ns / NSEC_PER_MSEC);
+}
+
 /*
  * The audit trail: what a control-socket request changes (never key
  * material). Only real changes: a sync that sends a peer as it is says
@@ -398,8 +483,8 @@ static void audit_peer(const struct device *dev, const struct peer *peer, const 
 		       const char *action)
 {
 	static const char *const names[] = {
-	    "preshared_key", "endpoint", "persistent_keepalive", "allowed_ips",	     "name",
-	    "groups",	     "expires",	 "next_public_key",	 "rotation_deadline"};
+	    "preshared_key", "endpoint", "persistent_keepalive", "allowed_ips",	      "name",
+	    "groups",	     "expires",	 "next_public_key",	 "rotation_deadline", "endpoints"};
 	bool removing = !strcmp(action, "peer_removed");
 	bool set[] = {
 	    op->has_preshared_key &&
@@ -419,18 +504,19 @@ static void audit_peer(const struct device *dev, const struct peer *peer, const 
 		      : !crypto_is_zero(op->next_key, KEY_LEN)),
 	    op->has_deadline &&
 		(!peer || !peer->rotation || peer->rotation->deadline != op->deadline),
+	    op->has_endpoints && endpoints_change(peer, op),
 	};
 	char key[KEY_BASE64_LEN + 1], fields[160];
 	bool any = false;
 
-	for (size_t i = 0; i < 9; ++i)
+	for (size_t i = 0; i < sizeof(set); ++i)
 		any |= set[i];
 	if (peer && !removing && !any)
 		return; /* sent as it is: nothing changed */
 	if (removing)
 		memset(set, 0, sizeof(set));
 	key_to_base64(key, op->public_key);
-	field_list(fields, sizeof(fields), names, set, 9);
+	field_list(fields, sizeof(fields), names, set, sizeof(set));
 	log_info("event=audit via=%s action=%s peer=%s%s%s uid=%ld pid=%ld", asker.via, action, key,
 		 *fields ? " fields=" : "", fields, asker.uid, asker.pid);
 }
@@ -561,7 +647,12 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 	     !crypto_equal(peer->handshake.preshared_key, op->preshared_key, KEY_LEN)))
 		peer_set_preshared_key(peer, op->preshared_key);
 	if (op->has_endpoint)
-		peer_set_endpoint(peer, &op->endpoint);
+		peer_move_endpoint(peer, &op->endpoint, now);
+	if (op->has_endpoints && !peer_set_endpoints(peer, op->endpoints, op->endpoints_len,
+						     op->failover_ms, op->failback_ms, now))
+		log_error("event=endpoints_not_set reason=out_of_memory");
+	if (op->has_resolve_failures)
+		peer->stats.resolve_failures += op->resolve_failures;
 	if (op->replace_allowed_ips)
 		allowedips_remove_owner(&dev->allowedips, &peer->allowedips);
 	for (size_t i = 0; i < op->ips_len; ++i) {
@@ -750,6 +841,22 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 				free(*to);
 				if (!(*to = strdup(value)))
 					goto fail;
+			} else if (peer && KEY("wgate_endpoints")) {
+				free(peer->endpoints);
+				if (!(peer->endpoints = strdup(value)))
+					goto fail;
+			} else if (peer && KEY("wgate_failover_ms")) {
+				peer->failover_ms = (unsigned)strtoul(value, NULL, 10);
+			} else if (peer && KEY("wgate_failback_ms")) {
+				peer->failback_ms = (unsigned)strtoul(value, NULL, 10);
+			} else if (peer && KEY("wgate_endpoint_index")) {
+				peer->endpoint_index = (unsigned)strtoul(value, NULL, 10);
+			} else if (peer && KEY("wgate_failovers")) {
+				peer->failovers = strtoull(value, NULL, 10);
+			} else if (peer && KEY("wgate_failbacks")) {
+				peer->failbacks = strtoull(value, NULL, 10);
+			} else if (peer && KEY("wgate_resolve_failures")) {
+				peer->resolve_failures = strtoull(value, NULL, 10);
 			} else if (peer && KEY("allowed_ip")) {
 				if (!crypto_grow_wiped(
 					(void **)&peer->allowed_ips, &peer->allowed_ips_cap,
@@ -770,12 +877,48 @@ fail:
 	return false;
 }
 
+bool uapi_endpoints_text(const struct peer_config *pc, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < pc->endpoints_len; ++i) {
+		char text[INET6_ADDRSTRLEN + 16];
+		int n;
+
+		if (pc->endpoints[i].addr.sa.sa_family == AF_UNSPEC)
+			continue;
+		sockaddr_format(&pc->endpoints[i].addr, text, sizeof(text));
+		n = snprintf(out + used, len - used, "%s%s", used ? "," : "", text);
+		if (n < 0 || (size_t)n >= len - used)
+			return false;
+		used += (size_t)n;
+	}
+	return true;
+}
+
+void uapi_put_endpoints(FILE *f, const struct peer_config *pc)
+{
+	char text[PEER_ENDPOINTS_MAX * (INET6_ADDRSTRLEN + 16)];
+
+	if (pc->endpoints_len > 1) {
+		if (uapi_endpoints_text(pc, text, sizeof(text)) && *text)
+			fprintf(f,
+				"wgate_endpoints=%s\nwgate_failover_ms=%u\nwgate_failback_ms=%u\n",
+				text, pc->failover_ms, pc->failback_ms);
+	} else if (peer_config_endpoint(pc)) {
+		sockaddr_format(peer_config_endpoint(pc), text, sizeof(text));
+		fprintf(f, "endpoint=%s\n", text);
+	}
+}
+
 void uapi_state_free(struct uapi_state *s)
 {
 	for (size_t i = 0; i < s->peers_len; ++i) {
 		free(s->peers[i].allowed_ips);
 		free(s->peers[i].name);
 		free(s->peers[i].groups);
+		free(s->peers[i].endpoints);
 	}
 	if (s->peers)
 		crypto_wipe(s->peers, s->peers_cap * sizeof(*s->peers));

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "control/conn.h"
+#include "config/config.h"
 #include "core/device.h"
 #include "core/encoding.h"
 
@@ -59,6 +60,10 @@ struct uapi_peer_state {
 	long long unanswered_since;
 	char allowedips_drop_source[48]; /* "" none */
 	unsigned long long rx_bytes, tx_bytes;
+	/* from "get=wgate": endpoints to fail over between ("a,b"; NULL none), and how it goes */
+	char *endpoints;
+	unsigned failover_ms, failback_ms, endpoint_index;
+	unsigned long long failovers, failbacks, resolve_failures;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;
 };
@@ -81,6 +86,16 @@ struct uapi_state {
 	struct uapi_peer_state *peers;
 	size_t peers_len, peers_cap;
 };
+
+/*
+ * A config peer's endpoints as a set request gives them: endpoint=, or with
+ * more than one, wgate_endpoints= with the failover times (which leaves the
+ * one in use alone when it is still listed). Only resolved ones; nothing
+ * when none is.
+ */
+void uapi_put_endpoints(FILE *f, const struct peer_config *pc);
+/* Its resolved endpoints as wgate_endpoints= lists them ("a,b"); false when they do not fit. */
+bool uapi_endpoints_text(const struct peer_config *pc, char *out, size_t len);
 
 /* Parses a get answer (through its errno line); false for errno != 0 or out of memory. */
 bool uapi_state_parse(struct uapi_state *state, const char *answer)

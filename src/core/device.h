@@ -44,6 +44,9 @@ enum device_event {
 	EVENT_HANDSHAKE_UNANSWERED, /* initiations sent, no response (stats say since when) */
 	EVENT_COOKIE_RECEIVED,	    /* the peer answered with a cookie: it is under load */
 	EVENT_TIMESTAMP_REFUSED,    /* an initiation with an old timestamp: replayed, or clock */
+	/* A peer with several endpoints (endpoints.h). */
+	EVENT_ENDPOINT_FAILOVER, /* unanswered: the next endpoint is tried */
+	EVENT_ENDPOINT_FAILBACK, /* the preferred endpoint answered again: the traffic is back */
 	EVENT_COUNT
 };
 

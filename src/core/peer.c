@@ -53,6 +53,7 @@ void peer_destroy(struct peer *peer)
 	peer_clear_keys(peer);
 	allowedips_remove_owner(&dev->allowedips, &peer->allowedips);
 	packet_queue_purge(&peer->staged, &dev->pool);
+	peer_endpoints_free(peer);
 	if (peer->rotation) {
 		crypto_wipe(peer->rotation, sizeof(*peer->rotation));
 		free(peer->rotation);

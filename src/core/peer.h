@@ -15,6 +15,7 @@
 #include "core/allowedips.h"
 #include "core/addr.h"
 #include "core/cookie.h"
+#include "core/endpoints.h"
 #include "core/index.h"
 #include "core/noise.h"
 #include "core/packet.h"
@@ -39,6 +40,7 @@ struct peer_stats {
 	uint64_t rx_packets, tx_packets; /* data packets, keepalives included */
 	uint64_t handshakes_initiated, handshakes_completed, handshakes_failed;
 	uint64_t endpoint_changes;
+	uint64_t resolve_failures; /* of its endpoints' names (counted by the monitor) */
 	uint64_t dropped_allowedips, dropped_replay;
 	/* why handshakes do not complete (wgate check explains them) */
 	uint64_t initiations_unanswered; /* sent since the latest completed handshake */
@@ -108,6 +110,7 @@ struct peer {
 	struct peer_rotation *rotation; /* NULL when none */
 	bool initiating_next;		/* handshake_entry names rotation->handshake */
 	bool sent_with_next;		/* the last handshake message sent used the next key */
+	struct peer_endpoints *endpoints; /* several to fail over between (endpoints.h); or NULL */
 };
 
 /* Called by the device. */
@@ -151,7 +154,7 @@ void timers_any_authenticated_packet_sent(struct peer *peer);
 void timers_any_authenticated_packet_received(struct peer *peer);
 void timers_any_authenticated_packet_traversal(struct peer *peer, uint64_t now);
 void timers_handshake_initiated(struct peer *peer, uint64_t now);
-void timers_handshake_complete(struct peer *peer);
+void timers_handshake_complete(struct peer *peer, uint64_t now);
 void timers_session_derived(struct peer *peer, uint64_t now);
 
 #endif

@@ -115,7 +115,7 @@ static struct keypair *begin_session(struct peer *peer, struct noise_handshake *
 }
 
 /* Answers go where the peer's latest authenticated datagram came from, from where it arrived. */
-static void update_endpoint(struct peer *peer, const struct wire_addr *src)
+static void update_endpoint(struct peer *peer, const struct wire_addr *src, uint64_t now)
 {
 	bool roamed;
 
@@ -128,6 +128,7 @@ static void update_endpoint(struct peer *peer, const struct wire_addr *src)
 		++peer->stats.endpoint_changes;
 		device_event(peer->device, EVENT_ENDPOINT_CHANGED, peer);
 	}
+	endpoints_moved(peer, now);
 }
 
 static void consume_initiation(struct device *dev, const struct message_handshake_initiation *msg,
@@ -159,7 +160,7 @@ static void consume_initiation(struct device *dev, const struct message_handshak
 		device_event(dev, EVENT_HANDSHAKE_REFUSED_EXPIRED, peer);
 		return;
 	}
-	update_endpoint(peer, src);
+	update_endpoint(peer, src, now);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer, now);
 
@@ -200,10 +201,10 @@ static void consume_response(struct device *dev, const struct message_handshake_
 		device_drop(dev, DROP_BAD_HANDSHAKE);
 		return;
 	}
-	update_endpoint(peer, src);
+	update_endpoint(peer, src, now);
 	if (!begin_session(peer, hs, next, now))
 		return;
-	timers_handshake_complete(peer);
+	timers_handshake_complete(peer, now);
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer, now);
 	/* Confirm the session at once: staged data, or else a keepalive. */
@@ -368,11 +369,11 @@ static void consume_data(struct device *dev, uint8_t *buf, size_t len, const str
 		device_drop(dev, DROP_REPLAY);
 		return;
 	}
-	update_endpoint(peer, src);
+	update_endpoint(peer, src, now);
 	peer->stats.rx_bytes += len;
 	++peer->stats.rx_packets;
 	if (keypair_received_with(peer, kp)) {
-		timers_handshake_complete(peer);
+		timers_handshake_complete(peer, now);
 		peer_send_staged(peer, now);
 	}
 	/* The initiator rekeys before the keypair expires, even if only receiving. */

@@ -23,6 +23,15 @@ static void send_to_peer(struct peer *peer, void *buf, size_t len, const struct 
 		peer->stats.tx_bytes += len;
 }
 
+/* A handshake message to an address other than the peer's endpoint. */
+static void send_raw_to(struct peer *peer, const struct wire_addr *to, const void *buf, size_t len)
+{
+	struct device *dev = peer->device;
+
+	if (to->remote.sa.sa_family != AF_UNSPEC && dev->io.send_udp(dev->io.ctx, to, buf, len))
+		peer->stats.tx_bytes += len;
+}
+
 void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t now)
 {
 	struct device *dev = peer->device;
@@ -31,6 +40,9 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 	uint8_t timestamp[TAI64N_LEN];
 	bool next;
 
+	/* failing over, a handshake in flight is its retries': they move between endpoints */
+	if (!is_retry && endpoints_retries_own(peer))
+		return;
 	if (!is_retry)
 		peer->handshake_attempts = 0;
 	/*
@@ -41,8 +53,9 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 	next = peer->rotation && (peer->handshake_attempts & 1);
 	if (peer_is_expired(peer))
 		return;
-	/* At most one initiation per REKEY_TIMEOUT. */
-	if (peer->last_sent_handshake && now < peer->last_sent_handshake + SECONDS(REKEY_TIMEOUT))
+	/* At most one initiation per REKEY_TIMEOUT (per retry when failing over). */
+	if (peer->last_sent_handshake &&
+	    now < peer->last_sent_handshake + peer_handshake_retry_ns(peer))
 		return;
 	peer->last_sent_handshake = now;
 	if (!index_insert(&dev->indices, &peer->handshake_entry))
@@ -58,11 +71,16 @@ void peer_send_handshake_initiation(struct peer *peer, bool is_retry, uint64_t n
 	peer->initiating_next = peer->sent_with_next = next;
 	timers_any_authenticated_packet_traversal(peer, now);
 	timers_any_authenticated_packet_sent(peer);
-	send_to_peer(peer, &msg, sizeof(msg), NULL, 0);
 	++peer->stats.handshakes_initiated;
-	if (!peer->stats.initiations_unanswered)
-		peer->stats.unanswered_since = wall.tv_sec;
-	peer_problem(peer, &peer->stats.initiations_unanswered, EVENT_HANDSHAKE_UNANSWERED);
+	if (peer->endpoints && peer->endpoints->probing_preferred) {
+		/* an attempt to return: the endpoint in use is not the one asked */
+		send_raw_to(peer, endpoints_initiation_target(peer), &msg, sizeof(msg));
+	} else {
+		send_to_peer(peer, &msg, sizeof(msg), NULL, 0);
+		if (!peer->stats.initiations_unanswered)
+			peer->stats.unanswered_since = wall.tv_sec;
+		peer_problem(peer, &peer->stats.initiations_unanswered, EVENT_HANDSHAKE_UNANSWERED);
+	}
 	timers_handshake_initiated(peer, now);
 }
 

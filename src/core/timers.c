@@ -25,7 +25,9 @@ static void expired_retransmit_handshake(struct timer *t, uint64_t now)
 	struct peer *peer = container_of(t, struct peer, timer_retransmit_handshake);
 	struct device *dev = peer->device;
 
-	if (peer->handshake_attempts > MAX_TIMER_HANDSHAKES) {
+	/* REKEY_ATTEMPT_TIME of retries (more of them when failing over) */
+	if (peer->handshake_attempts >
+	    SECONDS(REKEY_ATTEMPT_TIME) / peer_handshake_retry_ns(peer)) {
 		/* Gave up after REKEY_ATTEMPT_TIME: drop what waited, and forget keys later. */
 		++peer->stats.handshakes_failed;
 		device_event(dev, EVENT_HANDSHAKE_FAILED, peer);
@@ -37,7 +39,8 @@ static void expired_retransmit_handshake(struct timer *t, uint64_t now)
 		return;
 	}
 	++peer->handshake_attempts;
-	peer_send_handshake_initiation(peer, true, now);
+	if (endpoints_retrying(peer, now))
+		peer_send_handshake_initiation(peer, true, now);
 }
 
 static void expired_send_keepalive(struct timer *t, uint64_t now)
@@ -94,14 +97,15 @@ void timers_stop(struct peer *peer)
 	timer_del(q, &peer->timer_new_handshake);
 	timer_del(q, &peer->timer_zero_key_material);
 	timer_del(q, &peer->timer_persistent_keepalive);
+	if (peer->endpoints)
+		timer_del(q, &peer->endpoints->timer_failback);
 }
 
 void timers_data_sent(struct peer *peer, uint64_t now)
 {
 	if (!timer_pending(&peer->timer_new_handshake))
 		timer_mod(&peer->device->timers, &peer->timer_new_handshake,
-			  now + SECONDS(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) +
-			      jitter_ns(peer->device));
+			  now + peer_answer_wait_ns(peer) + jitter_ns(peer->device));
 }
 
 void timers_data_received(struct peer *peer, uint64_t now)
@@ -133,13 +137,14 @@ void timers_any_authenticated_packet_traversal(struct peer *peer, uint64_t now)
 void timers_handshake_initiated(struct peer *peer, uint64_t now)
 {
 	timer_mod(&peer->device->timers, &peer->timer_retransmit_handshake,
-		  now + SECONDS(REKEY_TIMEOUT) + jitter_ns(peer->device));
+		  now + peer_handshake_retry_ns(peer) + jitter_ns(peer->device));
 }
 
-void timers_handshake_complete(struct peer *peer)
+void timers_handshake_complete(struct peer *peer, uint64_t now)
 {
 	struct device *dev = peer->device;
 
+	endpoints_handshake_complete(peer, now);
 	timer_del(&dev->timers, &peer->timer_retransmit_handshake);
 	peer->handshake_attempts = 0;
 	peer->sent_lastminute_handshake = false;

@@ -24,6 +24,7 @@
 #include "host/privsep.h"
 #include "host/sandbox.h"
 #include "host/tun.h"
+#include "ops/endpoint_names.h"
 #include "ops/reload.h"
 
 static bool io_send_udp(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
@@ -64,6 +65,8 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 	    [EVENT_HANDSHAKE_UNANSWERED] = "handshake_unanswered",
 	    [EVENT_COOKIE_RECEIVED] = "cookie_received",
 	    [EVENT_TIMESTAMP_REFUSED] = "timestamp_refused",
+	    [EVENT_ENDPOINT_FAILOVER] = "endpoint_failover",
+	    [EVENT_ENDPOINT_FAILBACK] = "endpoint_failback",
 	};
 	char key[KEY_BASE64_LEN + 1], endpoint[INET6_ADDRSTRLEN + 16];
 	struct daemon *d = ctx;
@@ -85,6 +88,7 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 		    "knows this interface by another public key\"",
 		    names[event], key, peer->name ? peer->name : "-", endpoint,
 		    (unsigned long long)peer->stats.initiations_unanswered, since);
+		d->resolve_wanted = true; /* stale: its name may point elsewhere now */
 	} else if (event == EVENT_COOKIE_RECEIVED || event == EVENT_TIMESTAMP_REFUSED) {
 		log_info("event=%s peer=%s name=%s endpoint=%s count=%llu msg=\"%s\"", names[event],
 			 key, peer->name ? peer->name : "-", endpoint,
@@ -110,7 +114,18 @@ static void io_event(void *ctx, enum device_event event, const struct peer *peer
 		log_info("event=%s peer=%s name=%s endpoint=%s expires=%lld%s", names[event], key,
 			 peer->name ? peer->name : "-", endpoint, (long long)peer->expires,
 			 event == EVENT_PEER_EXPIRED ? "" : " reason=expired");
-	else if (event == EVENT_HANDSHAKE_FAILED)
+	else if ((event == EVENT_ENDPOINT_FAILOVER || event == EVENT_ENDPOINT_FAILBACK) &&
+		 peer->endpoints) {
+		log_info("event=%s peer=%s name=%s endpoint=%s index=%u of=%u failovers=%llu",
+			 names[event], key, peer->name ? peer->name : "-", endpoint,
+			 peer->endpoints->active, peer->endpoints->count,
+			 (unsigned long long)peer->endpoints->failovers);
+		log_info("event=audit via=%s action=%s peer=%s name=%s endpoint=%s",
+			 event == EVENT_ENDPOINT_FAILOVER ? "failover" : "failback", names[event],
+			 key, peer->name ? peer->name : "-", endpoint);
+		/* a name may have moved: the monitor resolves them again */
+		d->resolve_wanted |= event == EVENT_ENDPOINT_FAILOVER;
+	} else if (event == EVENT_HANDSHAKE_FAILED)
 		log_info("event=%s peer=%s endpoint=%s attempts=%u", names[event], key, endpoint,
 			 peer->handshake_attempts);
 	else
@@ -231,6 +246,13 @@ bool daemon_reload(struct daemon *d)
 	struct reload_target t = target_of(d);
 
 	return reload_apply(&t);
+}
+
+void daemon_resolved(struct daemon *d, const struct resolve_item *items, size_t len)
+{
+	struct reload_target t = target_of(d);
+
+	endpoint_names_apply(&t, items, len);
 }
 
 void daemon_settle(struct daemon *d)
@@ -382,12 +404,15 @@ static void maintenance(struct daemon *d, uint64_t now)
 	}
 	log_bad_macs(d);
 	if (d->rotation_ended && d->privsep_channel >= 0) {
-		int ret = privsep_settle(d->privsep_channel);
+		int ret = privsep_nudge(d->privsep_channel, PRIVSEP_SETTLE);
 
 		if (ret)
 			log_error("event=settle_failed error=\"%s\"", strerror(-ret));
 	}
 	d->rotation_ended = false;
+	if (d->resolve_wanted && d->privsep_channel >= 0)
+		privsep_nudge(d->privsep_channel, PRIVSEP_RESOLVE); /* best effort */
+	d->resolve_wanted = false;
 	{
 		int last;
 		uint64_t denied = sandbox_denied(&last);

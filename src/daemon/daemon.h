@@ -15,6 +15,7 @@
 #include "control/metrics.h"
 #include "host/clock.h"
 #include "host/netconf.h"
+#include "host/resolver.h"
 #include "control/uapi.h"
 #include "host/udp.h"
 
@@ -33,6 +34,7 @@ struct daemon {
 	int privsep_channel;	  /* to the monitor when sandboxed (privsep.h), else -1 */
 	bool handed_over;	  /* in the monitor: the device and data path are the child's */
 	bool rotation_ended;	  /* a key rotation ended: the config should record it */
+	bool resolve_wanted;	  /* handshakes unanswered: endpoints' names may have moved */
 	unsigned mtu;		  /* in the monitor: the MTU it set */
 	uint64_t sandbox_denied_logged;
 	/* the bad-mac1 sources as last logged (count, when), so each is said once a minute */
@@ -67,6 +69,8 @@ bool daemon_prepare(struct daemon *d, char *err, size_t err_len)
 /* In the monitor: has the config record the key rotations that ended (reload_settle). */
 void daemon_settle(struct daemon *d);
 bool daemon_reload(struct daemon *d);
+/* In the monitor: hands what the endpoints' names resolved to to the interface. */
+void daemon_resolved(struct daemon *d, const struct resolve_item *items, size_t len);
 /* Runs until a signal or a fatal error; returns the exit status. */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);

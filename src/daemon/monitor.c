@@ -18,6 +18,7 @@
 #include "host/log.h"
 #include "host/privsep.h"
 #include "host/sandbox.h"
+#include "ops/endpoint_names.h"
 #include "ops/policy_counters.h"
 
 /* The access policy's counters as last read, for the child's scrapes (privsep.h). */
@@ -151,6 +152,57 @@ void monitor_hold_signals(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
+enum { RESOLVE_MIN_GAP_SECONDS = 5 }; /* between rounds the data path asks for */
+
+/* The endpoints' names: a round when one is due, unless one is in flight. */
+static void resolve_maybe(struct monitor *m, struct daemon *d, uint64_t now)
+{
+	struct resolve_item *items;
+	size_t len;
+
+	if (m->resolver.busy || !m->next_resolve || now < m->next_resolve || !d->config)
+		return;
+	m->next_resolve = config_resolve_interval(d->config)
+			      ? now + config_resolve_interval(d->config) * NSEC_PER_SEC
+			      : 0;
+	items = endpoint_names(d->config, &len);
+	if (!items)
+		return;
+	m->resolve_generation = d->reload_generation;
+	m->resolve_started = now;
+	if (!resolver_start(&m->resolver, items, len))
+		log_error("event=resolve_failed msg=\"cannot start the resolver thread\"");
+}
+
+/* The data path saw unanswered handshakes: a round soon (at most one per few seconds). */
+static void resolve_soon(struct monitor *m, uint64_t now)
+{
+	uint64_t at = m->resolve_started + RESOLVE_MIN_GAP_SECONDS * NSEC_PER_SEC;
+
+	if (at < now)
+		at = now;
+	if (!m->next_resolve || at < m->next_resolve)
+		m->next_resolve = at;
+}
+
+static void resolve_done(struct monitor *m, struct daemon *d)
+{
+	size_t len = 0;
+	struct resolve_item *items = resolver_finish(&m->resolver, &len);
+
+	/* a reload in between has its own addresses: this round's are for the old file */
+	if (items && m->resolve_generation == d->reload_generation)
+		daemon_resolved(d, items, len);
+	resolve_items_free(items, len);
+}
+
+static int poll_timeout(const struct monitor *m, uint64_t now)
+{
+	if (!m->next_resolve || m->resolver.busy)
+		return -1;
+	return m->next_resolve <= now ? 0 : (int)((m->next_resolve - now) / 1000000 + 1);
+}
+
 int monitor_run(struct monitor *m, struct daemon *d)
 {
 	const char *sandbox = getenv("WGATE_SANDBOX");
@@ -182,29 +234,46 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	privsep_set_counters(provide_counters, d);
 	let_go(d);
 	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (signal_fd < 0) {
+	if (signal_fd < 0 || !resolver_init(&m->resolver)) {
 		log_error("event=monitor_failed error=\"%s\"", strerror(errno));
 		return 1;
 	}
+	/* up resolved the names just now; the next round comes after the interval */
+	if (d->config && config_resolve_interval(d->config))
+		m->next_resolve =
+		    monotonic_ns() + config_resolve_interval(d->config) * NSEC_PER_SEC;
 	for (;;) {
-		struct pollfd fds[2] = {{.fd = signal_fd, .events = POLLIN},
-					{.fd = d->privsep_channel, .events = POLLIN}};
+		struct pollfd fds[3] = {{.fd = signal_fd, .events = POLLIN},
+					{.fd = d->privsep_channel, .events = POLLIN},
+					{.fd = m->resolver.done_fd, .events = POLLIN}};
 		struct signalfd_siginfo si;
+		uint64_t now = monotonic_ns();
 
+		resolve_maybe(m, d, now);
 		log_flush();
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		if (poll(fds, 3, poll_timeout(m, now)) < 0 && errno != EINTR)
 			break;
+		if (fds[2].revents & POLLIN)
+			resolve_done(m, d);
+		if (privsep_wanted(PRIVSEP_RESOLVE) && d->config)
+			resolve_soon(m, monotonic_ns());
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    !privsep_serve(d->privsep_channel)) {
 			reap(m, true); /* the child closed its end: it is ending */
 			break;
 		}
-		if (privsep_settle_wanted()) /* a rotation ended: the config records it */
+		if (privsep_wanted(PRIVSEP_SETTLE)) /* a rotation ended: the config records it */
 			daemon_settle(d);
 		if (!(fds[0].revents & POLLIN) || read(signal_fd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
 			daemon_reload(d);
+			/* the reload resolved the names: the interval starts again */
+			if (d->config && config_resolve_interval(d->config))
+				m->next_resolve = monotonic_ns() +
+						  config_resolve_interval(d->config) * NSEC_PER_SEC;
+			else
+				m->next_resolve = 0;
 		} else if (si.ssi_signo == SIGCHLD) {
 			reap(m, false);
 			if (!m->child)
@@ -212,10 +281,12 @@ int monitor_run(struct monitor *m, struct daemon *d)
 		} else {
 			log_info("event=stopping signal=%s", strsignal((int)si.ssi_signo));
 			close(signal_fd);
+			resolver_free(&m->resolver);
 			return 0;
 		}
 	}
 	close(signal_fd);
+	resolver_free(&m->resolver);
 	log_flush();
 	return m->exit_status ? m->exit_status : 1;
 }

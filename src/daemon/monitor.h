@@ -15,6 +15,10 @@
 struct monitor {
 	pid_t child;	 /* 0 once it is gone */
 	int exit_status; /* the child's, once gone */
+	/* following the endpoints' names (ops/endpoint_names.h) */
+	struct resolver resolver;
+	uint64_t next_resolve, resolve_started; /* monotonic ns; next 0: none due */
+	unsigned resolve_generation;		/* the reload the round's config came from */
 };
 
 /*

@@ -136,20 +136,20 @@ int privsep_mark(int channel, struct udp *udp, uint32_t fwmark)
 	return ret;
 }
 
-int privsep_settle(int channel)
+int privsep_nudge(int channel, enum privsep_request_type type)
 {
-	struct privsep_request rq = {.type = PRIVSEP_SETTLE};
+	struct privsep_request rq = {.type = type};
 
 	return send_with_fds(channel, &rq, sizeof(rq), -1, -1);
 }
 
-static bool settle_wanted;
+static bool settle_wanted, resolve_wanted;
 
-bool privsep_settle_wanted(void)
+bool privsep_wanted(enum privsep_request_type type)
 {
-	bool wanted = settle_wanted;
+	bool *flag = type == PRIVSEP_SETTLE ? &settle_wanted : &resolve_wanted, wanted = *flag;
 
-	settle_wanted = false;
+	*flag = false;
 	return wanted;
 }
 
@@ -230,8 +230,9 @@ bool privsep_serve(int channel)
 		return false; /* the child is gone */
 	if (ret) {
 		reply.error = ret;
-	} else if (rq.type == PRIVSEP_SETTLE && fds[0] < 0) {
-		settle_wanted = true; /* no answer: the child does not wait */
+	} else if ((rq.type == PRIVSEP_SETTLE || rq.type == PRIVSEP_RESOLVE) && fds[0] < 0) {
+		/* no answer: the child does not wait */
+		*(rq.type == PRIVSEP_SETTLE ? &settle_wanted : &resolve_wanted) = true;
 		return true;
 	} else if (rq.type == PRIVSEP_BIND && fds[0] < 0) {
 		reply.error = udp_open(&fresh, rq.port, rq.fwmark, rq.gro);

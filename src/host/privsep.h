@@ -10,7 +10,7 @@
  * over the control socket as any client would), and at the end runs the down
  * hooks and removes what it set up.
  *
- * The child may ask for exactly four things, each a fixed-size message:
+ * The child may ask for exactly five things, each a fixed-size message:
  *   PRIVSEP_BIND: UDP sockets on a port with a mark (ports below 1024 and
  *                 marks need root); answered with the sockets' descriptors;
  *   PRIVSEP_MARK: a new mark on the sockets it sends along (same port);
@@ -19,7 +19,11 @@
  *                 sealed memory file of text;
  *   PRIVSEP_SETTLE: a peer's key rotation ended, so the config file should
  *                 say so (the monitor runs a reload, which records it); not
- *                 answered, and carrying nothing the monitor acts on.
+ *                 answered, and carrying nothing the monitor acts on;
+ *   PRIVSEP_RESOLVE: a peer's handshakes go unanswered, so the names of the
+ *                 endpoints may point elsewhere now: the monitor resolves
+ *                 them again (at most every few seconds, whatever the child
+ *                 asks); not answered either.
  */
 #ifndef WGATE_PRIVSEP_H
 #define WGATE_PRIVSEP_H
@@ -34,7 +38,8 @@ enum privsep_request_type {
 	PRIVSEP_BIND = 1,
 	PRIVSEP_MARK = 2,
 	PRIVSEP_COUNTERS = 3,
-	PRIVSEP_SETTLE = 4
+	PRIVSEP_SETTLE = 4,
+	PRIVSEP_RESOLVE = 5
 };
 
 struct privsep_request {
@@ -56,11 +61,14 @@ int privsep_mark(int channel, struct udp *udp, uint32_t fwmark);
 /* In the child: the counters' text (the caller frees it), or NULL when there is none. */
 char *privsep_counters(int channel, size_t *len);
 
-/* In the child: asks for a reload that records finished key rotations; 0 or a negative errno. */
-int privsep_settle(int channel);
+/*
+ * In the child: asks for what needs no answer, PRIVSEP_SETTLE (a reload that
+ * records finished key rotations) or PRIVSEP_RESOLVE; 0 or a negative errno.
+ */
+int privsep_nudge(int channel, enum privsep_request_type type);
 
-/* In the monitor: whether a PRIVSEP_SETTLE came since the last call. */
-bool privsep_settle_wanted(void);
+/* In the monitor: whether that request (SETTLE or RESOLVE) came since the last call. */
+bool privsep_wanted(enum privsep_request_type type);
 
 /* In the monitor: where PRIVSEP_COUNTERS answers come from (a copy the caller frees, or NULL). */
 void privsep_set_counters(char *(*provider)(void *ctx, size_t *len), void *ctx);

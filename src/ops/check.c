@@ -104,8 +104,7 @@ static bool gateway_side(const struct config *c)
 {
 	if (c->peers_len > 1)
 		return true;
-	return c->has_listen_port && c->peers_len == 1 &&
-	       c->peers[0].endpoint.addr.sa.sa_family == AF_UNSPEC;
+	return c->has_listen_port && c->peers_len == 1 && !peer_config_endpoint(&c->peers[0]);
 }
 
 static void prefix_text(const struct ip_prefix *p, char *out, size_t len)
@@ -336,7 +335,9 @@ static void check_routes(const struct config *c, const struct check_facts *facts
 
 	for (size_t i = 0; i < c->peers_len; ++i) {
 		const struct peer_config *p = &c->peers[i];
-		const union sockaddr_any *ep = &p->endpoint.addr;
+		static const union sockaddr_any none;
+		const union sockaddr_any *ep =
+		    peer_config_endpoint(p) ? peer_config_endpoint(p) : &none;
 
 		for (size_t j = 0; j < p->allowed_ips_len; ++j) {
 			const struct ip_prefix *ip = &p->allowed_ips[j];
@@ -446,7 +447,7 @@ static void check_mtu(const struct config *c, const struct check_facts *facts, s
 
 	for (size_t i = 0; i < c->peers_len; ++i) {
 		const struct peer_config *p = &c->peers[i];
-		int fam = p->endpoint.addr.sa.sa_family;
+		int fam = peer_config_endpoint(p) ? peer_config_endpoint(p)->sa.sa_family : AF_UNSPEC;
 		unsigned under = facts->endpoint_mtu ? facts->endpoint_mtu[i] : 0,
 			 overhead = fam == AF_INET6 ? OVERHEAD_V6 : OVERHEAD_V4;
 

@@ -160,11 +160,30 @@ static bool has_prefix(const struct ip_prefix *list, size_t len, const struct ip
 	return false;
 }
 
-static bool same_endpoint(const struct endpoint *a, const struct endpoint *b)
+/* The same preferred endpoint, written and resolved the same (a name may resolve anew). */
+static bool same_endpoint(const struct peer_config *a, const struct peer_config *b)
 {
-	if (!a->host || !b->host)
-		return !a->host && !b->host;
-	return a->port == b->port && !strcmp(a->host, b->host);
+	const union sockaddr_any *x = peer_config_endpoint(a), *y = peer_config_endpoint(b);
+
+	if (!a->endpoints_len || !b->endpoints_len)
+		return !a->endpoints_len && !b->endpoints_len;
+	return a->endpoints[0].port == b->endpoints[0].port &&
+	       !strcmp(a->endpoints[0].host, b->endpoints[0].host) &&
+	       (!x || !y ? !x && !y : sockaddr_equal(x, y));
+}
+
+/* Whether the running peer's endpoints to fail over between are not those of pc. */
+static bool endpoints_differ(const struct uapi_peer_state *running, const struct peer_config *pc)
+{
+	char text[ENDPOINTS_MAX * 64];
+
+	if (pc->endpoints_len < 2)
+		return running && running->endpoints;
+	if (!running || !running->endpoints || !uapi_endpoints_text(pc, text, sizeof(text)) ||
+	    strcmp(running->endpoints, text))
+		return true;
+	return (pc->failover_ms ? pc->failover_ms : FAILOVER_DEFAULT_MS) != running->failover_ms ||
+	       (pc->failback_ms ? pc->failback_ms : FAILBACK_DEFAULT_MS) != running->failback_ms;
 }
 
 /* What a reload could not apply, for the report and the command's answer. */
@@ -266,8 +285,10 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	bool psk = !running || running->has_preshared_key != new->has_preshared_key ||
 		   (new->has_preshared_key &&
 		    !crypto_equal(running->preshared_key, new->preshared_key, KEY_LEN));
-	bool endpoint = new->endpoint.addr.sa.sa_family != AF_UNSPEC &&
-			(!running || !old || !same_endpoint(&old->endpoint, &new->endpoint));
+	/* one endpoint: set when the file (or the name's address) changed; several: their list */
+	bool endpoint = new->endpoints_len < 2 && peer_config_endpoint(new) &&
+			(!running || !old || !same_endpoint(old, new));
+	bool endpoints = endpoints_differ(running, new);
 	bool keepalive = !running || running->persistent_keepalive != new->persistent_keepalive;
 	char *groups = strv_join(&new->groups);
 	bool name = !same_label(running ? running->name : NULL, new->name);
@@ -287,8 +308,8 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
 		added += !running || !running_has(ri, pos, &new->allowed_ips[i]);
-	if (running && !psk && !endpoint && !keepalive && !gone && !added && !name && !group &&
-	    !expiry && !rotation) {
+	if (running && !psk && !endpoint && !endpoints && !keepalive && !gone && !added && !name &&
+	    !group && !expiry && !rotation) {
 		bool ok = groups != NULL;
 
 		free(groups);
@@ -309,10 +330,10 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	}
 	if (psk)
 		put_key(f, "preshared_key", new->has_preshared_key ? new->preshared_key : none);
-	if (endpoint) {
-		sockaddr_format(&new->endpoint.addr, text, sizeof(text));
-		fprintf(f, "endpoint=%s\n", text);
-	}
+	if (endpoints && new->endpoints_len < 2)
+		fputs("wgate_endpoints=\n", f); /* no more failing over */
+	if (endpoint || (endpoints && new->endpoints_len > 1))
+		uapi_put_endpoints(f, new);
 	if (keepalive)
 		fprintf(f, "persistent_keepalive_interval=%u\n", new->persistent_keepalive);
 	for (size_t i = 0; gone && i < running->allowed_ips_len; ++i) {
@@ -538,6 +559,11 @@ static int ask_child(struct reload_target *d, const char *request, char **answer
 	return status;
 }
 
+int reload_ask(struct reload_target *t, const char *request)
+{
+	return ask_child(t, request, NULL);
+}
+
 /* The running interface as a get=wgate answer shows it; 0 or a negative errno. */
 static int read_running(struct reload_target *d, struct uapi_state *state)
 {
@@ -751,16 +777,22 @@ bool reload_apply(struct reload_target *d)
 	struct firewall_params fp;
 	struct rotation_ended *ended = NULL;
 	long settled = 0;
+	size_t unresolved = 0;
 	uint32_t mark;
 	unsigned mtu;
 	int ret;
 
 	if (!config_load(&next, d->config_path, err, sizeof(err)) ||
-	    !config_resolve_endpoints(&next, err, sizeof(err))) {
+	    !config_resolve_endpoints(&next, old, &unresolved, err, sizeof(err))) {
 		config_free(&next); /* safe on the zeroed struct a failed load leaves */
 		goto fail;
 	}
 	t_parsed = monotonic_ns();
+	if (unresolved)
+		fell_short(
+		    &short_of,
+		    "%zu endpoint name%s did not resolve: the other endpoints of %s peer serve",
+		    unresolved, unresolved == 1 ? "" : "s", unresolved == 1 ? "its" : "each");
 	if (old->uplinks_len != next.uplinks_len ||
 	    (next.uplinks_len &&
 	     memcmp(old->uplinks, next.uplinks, next.uplinks_len * sizeof(*next.uplinks)))) {

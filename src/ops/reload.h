@@ -32,5 +32,7 @@ bool reload_apply(struct reload_target *t);
  * asks for (PRIVSEP_SETTLE) when one ends.
  */
 void reload_settle(struct reload_target *t);
+/* Sends a set request to the running interface; 0 or a negative errno. */
+int reload_ask(struct reload_target *t, const char *request);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "control/uapi.h"
 #include "core/crypto.h"
 
 #define KEY_A "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
@@ -80,7 +81,7 @@ static void guide_gateway(void **state)
 	ip_prefix_format(&c.peers[0].allowed_ips[1], buf, sizeof(buf));
 	assert_string_equal(buf, "192.168.100.0/24");
 	assert_int_equal(c.peers[0].persistent_keepalive, 25);
-	assert_null(c.peers[0].endpoint.host);
+	assert_int_equal(c.peers[0].endpoints_len, 0);
 	config_free(&c);
 	free(text);
 }
@@ -96,10 +97,10 @@ static void guide_client(void **state)
 	assert_int_equal(c.dns.len, 1);
 	assert_string_equal(c.dns.v[0], "10.10.0.5");
 	assert_int_equal(c.peers_len, 1);
-	assert_string_equal(c.peers[0].endpoint.host, "api-gateway.example.com");
-	assert_int_equal(c.peers[0].endpoint.port, 51820);
+	assert_string_equal(c.peers[0].endpoints[0].host, "api-gateway.example.com");
+	assert_int_equal(c.peers[0].endpoints[0].port, 51820);
 	/* a host name waits for config_resolve_endpoints() */
-	assert_int_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_UNSPEC);
+	assert_int_equal(c.peers[0].endpoints[0].addr.sa.sa_family, AF_UNSPEC);
 	assert_int_equal(c.peers[0].allowed_ips_len, 2);
 	config_free(&c);
 	free(text);
@@ -159,9 +160,9 @@ static void both_formats_and_their_quirks(void **state)
 	assert_int_equal(c.peers[0].allowed_ips_len, 3);
 	assert_true(c.peers[0].has_persistent_keepalive);
 	assert_int_equal(c.peers[0].persistent_keepalive, 0);
-	assert_int_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_INET6);
-	assert_int_equal(ntohs(c.peers[0].endpoint.addr.v6.sin6_port), 51820);
-	assert_int_equal(c.peers[1].endpoint.addr.sa.sa_family, AF_INET);
+	assert_int_equal(c.peers[0].endpoints[0].addr.sa.sa_family, AF_INET6);
+	assert_int_equal(ntohs(c.peers[0].endpoints[0].addr.v6.sin6_port), 51820);
+	assert_int_equal(c.peers[1].endpoints[0].addr.sa.sa_family, AF_INET);
 	assert_int_equal(c.peers[1].line, 20);
 	assert_true(c.peers[1].has_preshared_key);
 	config_free(&c);
@@ -229,6 +230,23 @@ static void errors_name_file_line_and_text(void **state)
 	     "test.conf:2: ListenPort belongs in [Interface], not in [Peer]"},
 	    {"[Interface]\nPublicKey = " KEY_A "\n",
 	     "test.conf:2: PublicKey belongs in [Peer], not in [Interface]"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9\n",
+	     "test.conf:3: Endpoint lists more than 8 endpoints"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = a:1, b\n",
+	     "test.conf:3: Endpoint `b' has no port: expected host:port"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nEndpoint = a:1,\n",
+	     "test.conf:3: empty entry in the Endpoint list"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nFailoverAfter = 100ms\n",
+	     "test.conf:3: FailoverAfter `100ms' is not a time from 200ms to 1h, such as 3s, "
+	     "1500ms or 2m (seconds when no unit is given)"},
+	    {"[Peer]\nPublicKey = " KEY_A "\nFailbackAfter = 2d\n",
+	     "test.conf:3: FailbackAfter `2d' is not a time from 200ms to 1h, such as 3s, 1500ms "
+	     "or 2m (seconds when no unit is given)"},
+	    {"[Interface]\nResolveInterval = 0\n",
+	     "test.conf:2: ResolveInterval `0' is not `off' or a time from 1s to 24h, such as 60s "
+	     "or 5m (seconds when no unit is given)"},
+	    {"[Interface]\nFailoverAfter = 3s\n",
+	     "test.conf:2: FailoverAfter belongs in [Peer], not in [Interface]"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
@@ -387,9 +405,46 @@ static void host_names_resolve(void **state)
 
 	(void)state;
 	assert_true(parse(&c, text));
-	assert_int_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_UNSPEC);
-	assert_true(config_resolve_endpoints(&c, err, sizeof(err)));
-	assert_int_not_equal(c.peers[0].endpoint.addr.sa.sa_family, AF_UNSPEC);
+	assert_int_equal(c.peers[0].endpoints[0].addr.sa.sa_family, AF_UNSPEC);
+	assert_true(config_resolve_endpoints(&c, NULL, NULL, err, sizeof(err)));
+	assert_int_not_equal(c.peers[0].endpoints[0].addr.sa.sa_family, AF_UNSPEC);
+	config_free(&c);
+}
+
+/* Several endpoints in order of preference, with their times; numeric ones resolved at once. */
+static void endpoint_lists(void **state)
+{
+	struct config c;
+	const char *text = "[Interface]\nResolveInterval = 5m\n"
+			   "[Peer]\nPublicKey = " KEY_A "\n"
+			   "Endpoint = 192.0.2.1:51820, localhost:51821 ,[2001:db8::2]:7\n"
+			   "FailoverAfter = 1500ms\nFailbackAfter = 2m\n"
+			   "[Peer]\nPublicKey = " KEY_B "\nEndpoint = 192.0.2.9:1\n";
+	char list[256];
+
+	(void)state;
+	assert_true(parse(&c, text));
+	assert_int_equal(config_resolve_interval(&c), 300);
+	assert_int_equal(c.peers[0].endpoints_len, 3);
+	assert_true(c.peers[0].endpoints[0].numeric);
+	assert_false(c.peers[0].endpoints[1].numeric);
+	assert_string_equal(c.peers[0].endpoints[1].host, "localhost");
+	assert_int_equal(c.peers[0].endpoints[1].port, 51821);
+	assert_int_equal(c.peers[0].failover_ms, 1500);
+	assert_int_equal(c.peers[0].failback_ms, 120000);
+	assert_true(peer_config_has_names(&c.peers[0]));
+	assert_false(peer_config_has_names(&c.peers[1]));
+	assert_true(config_resolve_endpoints(&c, NULL, NULL, err, sizeof(err)));
+	assert_true(uapi_endpoints_text(&c.peers[0], list, sizeof(list)));
+	assert_true(!strcmp(list, "192.0.2.1:51820,127.0.0.1:51821,[2001:db8::2]:7") ||
+		    !strcmp(list, "192.0.2.1:51820,[::1]:51821,[2001:db8::2]:7"));
+	config_free(&c);
+	/* unset: the default; off: never */
+	assert_true(parse(&c, "[Interface]\n"));
+	assert_int_equal(config_resolve_interval(&c), RESOLVE_INTERVAL_DEFAULT);
+	config_free(&c);
+	assert_true(parse(&c, "[Interface]\nResolveInterval = off\n"));
+	assert_int_equal(config_resolve_interval(&c), 0);
 	config_free(&c);
 }
 
@@ -425,6 +480,8 @@ static void strip_rules(void **state)
 			   "[Peer]\n"
 			   "Address = kept in a peer section\n"
 			   "PublicKey = " KEY_B "\n"
+			   "Endpoint = [2001:db8::1]:51820 , gw2.example:51820 # two\n"
+			   "FailoverAfter = 2s\n"
 			   "[Interface]\n"
 			   "PostUp = echo # x\n"
 			   "ListenPort = 1";
@@ -435,6 +492,7 @@ static void strip_rules(void **state)
 			   "[Peer]\n"
 			   "Address = kept in a peer section\n"
 			   "PublicKey = " KEY_B "\n"
+			   "Endpoint = [2001:db8::1]:51820\n"
 			   "[Interface]\n"
 			   "ListenPort = 1\n"
 			   "\n";
@@ -505,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(nul_bytes_rejected),
 	    cmocka_unit_test(host_names_resolve),
 	    cmocka_unit_test(ip_prefixes),
+	    cmocka_unit_test(endpoint_lists),
 	    cmocka_unit_test(numbers),
 	    cmocka_unit_test(strip_rules),
 	};

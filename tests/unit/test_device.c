@@ -1049,6 +1049,144 @@ static void opened_ahead_for_a_replaced_session(void **state)
 	assert_null(op.keypair);
 }
 
+/*
+ * Two gateway nodes sharing one key (g1 preferred, g2) and a client given
+ * both as endpoints; the client's session starts with g1.
+ */
+static struct node *g1, *g2, *client;
+static struct peer *to_gateway;
+
+static void gateway_pool(size_t endpoints, uint32_t failover_ms, uint32_t failback_ms)
+{
+	union sockaddr_any addrs[2];
+
+	reset_world();
+	g1 = new_node("192.0.2.10", 51820);
+	g2 = new_node("192.0.2.11", 51820);
+	memcpy(g2->private_key, g1->private_key, 32);
+	memcpy(g2->public_key, g1->public_key, 32);
+	assert_true(device_set_private_key(&g2->dev, g2->private_key));
+	client = new_node("198.51.100.5", 40000);
+	connect_to(g1, client, "10.0.0.5", 32, false);
+	connect_to(g2, client, "10.0.0.5", 32, false);
+	to_gateway = connect_to(client, g1, "10.0.0.0", 24, true);
+	addrs[0] = g1->addr, addrs[1] = g2->addr;
+	assert_true(
+	    peer_set_endpoints(to_gateway, addrs, endpoints, failover_ms, failback_ms, now));
+	send_ip(client, "10.0.0.5", "10.0.0.1", 60, 0);
+	advance(SEC / 10);
+	assert_int_equal(g1->tun_count, 1);
+}
+
+/* A request every 100 ms for span; returns how many were sent. */
+static unsigned requests(uint64_t span)
+{
+	unsigned sent = 0;
+
+	for (uint64_t t = 0; t < span; t += SEC / 10, ++sent) {
+		send_ip(client, "10.0.0.5", "10.0.0.1", 60, 0);
+		advance(SEC / 10);
+	}
+	return sent;
+}
+
+/* The preferred gateway dies: the next is used within the failover time, and stays. */
+static void failover_to_the_next_endpoint(void **state)
+{
+	uint64_t died;
+	unsigned before, sent;
+
+	(void)state;
+	gateway_pool(2, 3000, 10000);
+	g1->offline = true;
+	died = now;
+	while (!g2->tun_count && now < died + 30 * SEC)
+		requests(SEC / 10);
+	/* half the failover time unanswered, half for the handshake, and the jitter */
+	assert_true(now - died <= 3 * (uint64_t)SEC +
+				      2 * (uint64_t)REKEY_TIMEOUT_JITTER_MAX_MS * NSEC_PER_MSEC +
+				      SEC / 5);
+	assert_int_equal(to_gateway->endpoints->active, 1);
+	assert_true(sockaddr_equal(&to_gateway->endpoint.remote, &g2->addr));
+	assert_int_equal(to_gateway->endpoints->failovers, 1);
+	assert_int_equal(client->events[EVENT_ENDPOINT_FAILOVER], 1);
+	/* a minute more with g1 still down: tries to return cost nothing, nothing flaps */
+	before = (unsigned)g2->tun_count;
+	sent = requests(60 * SEC);
+	assert_int_equal(g2->tun_count - before, sent);
+	assert_int_equal(to_gateway->endpoints->failovers, 1);
+	assert_int_equal(to_gateway->endpoints->active, 1);
+	assert_true(client->sent_types[MESSAGE_HANDSHAKE_INITIATION] >= 4); /* the tries */
+	/* tried after 10 s, then 20 s more, each unanswered: the next waits 40 s */
+	assert_int_equal(to_gateway->endpoints->failback_wait, 40 * SEC);
+}
+
+/* Control: with one endpoint the client keeps knocking at the dead gateway. */
+static void one_endpoint_stays(void **state)
+{
+	(void)state;
+	gateway_pool(1, 3000, 10000);
+	g1->offline = true;
+	requests(30 * SEC);
+	assert_int_equal(g2->tun_count, 0);
+	assert_int_equal(client->events[EVENT_ENDPOINT_FAILOVER], 0);
+}
+
+/* The preferred gateway returns: the client moves back once, losing nothing. */
+static void failback_when_the_preferred_answers(void **state)
+{
+	unsigned sent;
+
+	(void)state;
+	gateway_pool(2, 2000, 5000);
+	g1->offline = true;
+	requests(5 * SEC);
+	assert_int_equal(to_gateway->endpoints->active, 1);
+	g1->offline = false;
+	g1->tun_count = g2->tun_count = 0;
+	sent = 0;
+	while (to_gateway->endpoints->active != 0 && sent < 300)
+		sent += requests(SEC / 10);
+	sent += requests(3 * SEC);
+	assert_int_equal(g1->tun_count + g2->tun_count, sent); /* not one lost in the move */
+	assert_true(g1->tun_count > 0);
+	assert_int_equal(to_gateway->endpoints->active, 0);
+	assert_int_equal(to_gateway->endpoints->failbacks, 1);
+	assert_int_equal(client->events[EVENT_ENDPOINT_FAILBACK], 1);
+	assert_int_equal(to_gateway->endpoints->failovers, 1);
+	assert_true(sockaddr_equal(&to_gateway->endpoint.remote, &g1->addr));
+	/* g1 fails again soon after: over to g2, and the next return waits twice as long */
+	g1->offline = true;
+	requests(5 * SEC);
+	assert_int_equal(to_gateway->endpoints->active, 1);
+	assert_int_equal(to_gateway->endpoints->failback_wait, 10 * SEC);
+}
+
+/* A new list (a name resolved anew) moves the peer off an endpoint no longer listed. */
+static void new_list_moves_off_a_gone_endpoint(void **state)
+{
+	union sockaddr_any only_g2[1];
+
+	(void)state;
+	gateway_pool(2, 3000, 10000);
+	only_g2[0] = g2->addr;
+	assert_true(peer_set_endpoints(to_gateway, only_g2, 1, 0, 0, now));
+	assert_true(sockaddr_equal(&to_gateway->endpoint.remote, &g2->addr));
+	advance(SEC / 10); /* a handshake with it started at once */
+	send_ip(client, "10.0.0.5", "10.0.0.1", 60, 0);
+	advance(SEC / 10);
+	assert_int_equal(g2->tun_count, 1);
+	/* a list that still holds the one in use leaves it there */
+	assert_true(peer_set_endpoints(to_gateway, (union sockaddr_any[]){g1->addr, g2->addr}, 2, 0,
+				       0, now));
+	assert_true(sockaddr_equal(&to_gateway->endpoint.remote, &g2->addr));
+	assert_int_equal(to_gateway->endpoints->active, 1);
+	assert_int_equal(to_gateway->endpoints->failover_ns, 3 * SEC);
+	assert_false(peer_set_endpoints(to_gateway, only_g2, PEER_ENDPOINTS_MAX + 1, 0, 0, now));
+	assert_true(peer_set_endpoints(to_gateway, NULL, 0, 0, 0, now));
+	assert_null(to_gateway->endpoints);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1098,6 +1236,10 @@ int main(void)
 	    cmocka_unit_test(many_peers),
 	    cmocka_unit_test(garbage_is_dropped),
 	    cmocka_unit_test(opened_ahead_for_a_replaced_session),
+	    cmocka_unit_test(failover_to_the_next_endpoint),
+	    cmocka_unit_test(one_endpoint_stays),
+	    cmocka_unit_test(failback_when_the_preferred_answers),
+	    cmocka_unit_test(new_list_moves_off_a_gone_endpoint),
 	};
 	int failed = cmocka_run_group_tests_name("device", tests, setup, teardown);
 
