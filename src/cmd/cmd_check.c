@@ -299,7 +299,7 @@ static void print_text(const struct findings *fs, const char *path, const char *
 			if ((int)f->severity != sev)
 				continue;
 			if (f->line)
-				printf("%s:%u: ", path, f->line);
+				printf("%s:%u: ", f->file ? f->file : path, f->line);
 			else
 				printf("%s: ", path);
 			printf("%s [%s] ", check_severity_name(f->severity), f->code);
@@ -332,6 +332,8 @@ static void print_json(const struct findings *fs, const char *path, const char *
 		json_object_object_add(o, "severity",
 				       json_object_new_string(check_severity_name(f->severity)));
 		json_object_object_add(o, "line", f->line ? json_object_new_int64(f->line) : NULL);
+		if (f->file)
+			json_object_object_add(o, "file", json_object_new_string(f->file));
 		json_object_object_add(o, "peer",
 				       *f->peer ? json_object_new_string(f->peer) : NULL);
 		json_object_object_add(o, "message", json_object_new_string(f->what));

@@ -96,12 +96,29 @@ static bool target_open(struct target *t, const char *who, const char *arg, bool
 		return false;
 	}
 	t->text = read_file(t->path, 64 << 20, &t->len, err, sizeof(err));
-	if (!t->text || !config_parse(&t->config, t->text, t->len, t->path, err, sizeof(err))) {
+	/* the peers of PeerDirectory too: their names and addresses are taken */
+	if (!t->text || !config_parse_all(&t->config, t->text, t->len, t->path, err, sizeof(err))) {
 		cli_error("%s: %s\n", who, err);
 		target_free(t);
 		return false;
 	}
 	return true;
+}
+
+/* The peer a name or key means, in the config file itself; NULL with the reason said. */
+static const struct peer_config *editable_peer(const struct target *t, const char *who,
+					       const char *arg)
+{
+	const struct peer_config *peer = config_find_peer(&t->config, arg);
+
+	if (!peer)
+		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who,
+			  t->path, arg);
+	else if (peer->file)
+		cli_error("%s: `%s' is defined in %s (PeerDirectory): change that file, and every "
+			  "node watching the directory applies it\n",
+			  who, arg, peer->file);
+	return peer && !peer->file ? peer : NULL;
 }
 
 /*
@@ -115,7 +132,7 @@ static int commit(struct target *t, const char *who, const char *text, size_t le
 	struct config check;
 	char err[512];
 
-	if (!config_parse(&check, text, len, t->path, err, sizeof(err))) {
+	if (!config_parse_all(&check, text, len, t->path, err, sizeof(err))) {
 		cli_error("%s: the edited config would not load: %s\n%s: nothing was changed\n",
 			  who, err, who);
 		return 1;
@@ -505,10 +522,8 @@ static int peer_remove(int argc, char **argv)
 	}
 	if (!target_open(&t, who, argv[1], true))
 		return 1;
-	peer = config_find_peer(&t.config, argv[2]);
+	peer = editable_peer(&t, who, argv[2]);
 	if (!peer) {
-		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who, t.path,
-			  argv[2]);
 		target_free(&t);
 		return 1;
 	}
@@ -568,12 +583,9 @@ static int peer_rotate(int argc, char **argv)
 	}
 	if (!target_open(&t, who, argv[1], true))
 		return 1;
-	peer = config_find_peer(&t.config, argv[2]);
-	if (!peer) {
-		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who, t.path,
-			  argv[2]);
+	peer = editable_peer(&t, who, argv[2]);
+	if (!peer)
 		goto out;
-	}
 	line = peer->line;
 	if (cancel && !peer->has_next_key) {
 		cli_error("%s: `%s' has no key rotation to cancel\n", who, argv[2]);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "core/crypto.h"
@@ -66,6 +67,7 @@ enum key {
 	KEY_FAILOVER_AFTER,
 	KEY_FAILBACK_AFTER,
 	KEY_RESOLVE_INTERVAL,
+	KEY_PEER_DIRECTORY,
 	KEY_COUNT
 };
 
@@ -123,6 +125,8 @@ static const struct {
     [KEY_FAILOVER_AFTER] = {"FailoverAfter", SECTION_PEER, true, false},
     [KEY_FAILBACK_AFTER] = {"FailbackAfter", SECTION_PEER, true, false},
     [KEY_RESOLVE_INTERVAL] = {"ResolveInterval", SECTION_INTERFACE, true, false},
+    /* wgate's own: the peer set shared by a fleet of gateway nodes */
+    [KEY_PEER_DIRECTORY] = {"PeerDirectory", SECTION_INTERFACE, true, false},
 };
 
 struct parser {
@@ -135,6 +139,9 @@ struct parser {
 	struct prefixes *prefix_list;
 	const char *what;
 	unsigned seen[KEY_COUNT];    /* line of each key's first use in this section */
+	bool peers_only;	     /* a file of PeerDirectory: [Peer] sections only */
+	const char *file;	     /* the source's name as the config keeps it */
+	const char *config_name;     /* the config file's, for what another file repeats */
 	struct hash_index peer_keys; /* the peers so far, by public key */
 	char *err;
 	size_t err_len;
@@ -697,6 +704,11 @@ static bool apply(struct parser *p, enum key key, char *value)
 		*(key == KEY_FAILOVER_AFTER ? &peer->failover_ms : &peer->failback_ms) =
 		    (uint32_t)n;
 		return true;
+	case KEY_PEER_DIRECTORY:
+		if (value[0] != '/')
+			return fail(p, "PeerDirectory `%s' is not an absolute path", value);
+		c->peer_directory_line = p->line;
+		return set_string(p, &c->peer_directory, value);
 	case KEY_RESOLVE_INTERVAL:
 		if (!strcasecmp(value, "off"))
 			n = 0;
@@ -848,6 +860,11 @@ static bool end_section(struct parser *p)
 		return fail(p, "out of memory");
 	if (earlier != HASH_INDEX_NONE) {
 		p->line = peer->line;
+		if (c->peers[earlier].file != peer->file)
+			return fail(p, "this [Peer] repeats the PublicKey of the [Peer] at %s:%u",
+				    c->peers[earlier].file ? c->peers[earlier].file
+							   : p->config_name,
+				    c->peers[earlier].line);
 		return fail(p, "this [Peer] repeats the PublicKey of the [Peer] at line %u",
 			    c->peers[earlier].line);
 	}
@@ -867,6 +884,13 @@ static const void *next_key_of(const void *items, size_t pos)
 	return ((const struct peer_config *)items)[pos].next_public_key;
 }
 
+/* Errors found after every source was read name the peer's own file and line. */
+static void at_peer(struct parser *p, const struct peer_config *peer)
+{
+	p->name = peer->file ? peer->file : p->config_name;
+	p->line = peer->line;
+}
+
 /* A NextPublicKey names one peer only: no other peer's PublicKey or NextPublicKey. */
 static bool check_next_keys(struct parser *p)
 {
@@ -883,7 +907,7 @@ static bool check_next_keys(struct parser *p)
 
 		if (!peer->has_next_key)
 			continue;
-		p->line = peer->line;
+		at_peer(p, peer);
 		if ((earlier = hash_index_find(&p->peer_keys, peer->next_public_key)) !=
 		    HASH_INDEX_NONE)
 			ok = fail(
@@ -907,6 +931,9 @@ static bool begin_section(struct parser *p, const char *header)
 
 	if (!end_section(p))
 		return false;
+	if (p->peers_only && strcasecmp(header, "[Peer]"))
+		return fail(p, "`%s' in a file of PeerDirectory, which holds [Peer] sections only",
+			    header);
 	if (!strcasecmp(header, "[Interface]")) {
 		p->section = SECTION_INTERFACE;
 		return true; /* several [Interface] sections add up, as in wg(8) */
@@ -927,6 +954,7 @@ static bool begin_section(struct parser *p, const char *header)
 			    header);
 	if (!crypto_grow_wiped((void **)&c->peers, &c->peers_cap, c->peers_len, sizeof(*c->peers)))
 		return fail(p, "out of memory");
+	c->peers[c->peers_len].file = p->file;
 	c->peers[c->peers_len++].line = p->line;
 	p->section = SECTION_PEER;
 	for (int i = 0; i < KEY_COUNT; ++i)
@@ -1018,7 +1046,7 @@ static bool check_group_references(struct parser *p)
 			while (k < c->groups_len && strcmp(c->groups[k].name, name))
 				++k;
 			if (k == c->groups_len) {
-				p->line = c->peers[i].line;
+				at_peer(p, &c->peers[i]);
 				return fail(
 				    p, "this [Peer] is in group `%s', which no [Group] defines",
 				    name);
@@ -1049,27 +1077,41 @@ static const void *peer_key_of(const void *items, size_t pos)
 	return ((const struct peer_config *)items)[pos].public_key;
 }
 
-bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,
-		  size_t err_len)
+static bool parser_begin(struct parser *p, struct config *config, char *err, size_t err_len)
 {
-	struct parser p = {
-	    .config = config, .name = name ? name : "config", .err = err, .err_len = err_len};
+	*p = (struct parser){.config = config,
+			     .name = "config",
+			     .config_name = "config",
+			     .err = err,
+			     .err_len = err_len};
+	memset(config, 0, sizeof(*config));
+	return hash_index_init(&p->peer_keys, 64, KEY_LEN, peer_key_of, NULL) ||
+	       fail(p, "out of memory");
+}
+
+/* One source's lines, the sections it ends with closed. */
+static bool parser_feed(struct parser *p, const char *text, size_t len, const char *name,
+			bool peers_only)
+{
 	char *line = malloc(len + 1); /* the longest line there can be: it never moves */
 	bool ok = true;
 
-	memset(config, 0, sizeof(*config));
-	if (!line || !hash_index_init(&p.peer_keys, 64, KEY_LEN, peer_key_of, NULL)) {
-		ok = fail(&p, "out of memory");
-		goto out;
-	}
+	p->name = name ? name : "config";
+	if (!peers_only)
+		p->config_name = p->name;
+	p->line = 0;
+	p->section = SECTION_NONE;
+	p->peers_only = peers_only;
+	if (!line)
+		return fail(p, "out of memory");
 	if (memchr(text, '\0', len)) {
 		const char *nul = memchr(text, '\0', len);
 
-		p.line = 1;
+		p->line = 1;
 		for (const char *c = text; c < nul; ++c)
-			p.line += *c == '\n';
-		ok = fail(&p, "the file contains a NUL byte; is it really a config?");
-		goto out;
+			p->line += *c == '\n';
+		free(line);
+		return fail(p, "the file contains a NUL byte; is it really a config?");
 	}
 	for (size_t start = 0; ok && start < len;) {
 		const char *nl = memchr(text + start, '\n', len - start);
@@ -1077,23 +1119,102 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 
 		memcpy(line, text + start, line_len);
 		line[line_len] = '\0';
-		++p.line;
-		ok = parse_line(&p, line);
+		++p->line;
+		ok = parse_line(p, line);
 		crypto_wipe(line, line_len);
 		start += line_len + 1;
 	}
-	if (ok)
-		ok = end_section(&p);
-	if (ok)
-		ok = check_group_references(&p);
-	if (ok)
-		ok = check_next_keys(&p);
-out:
 	free(line); /* wiped line by line */
-	hash_index_free(&p.peer_keys);
-	if (!ok)
-		config_free(config);
+	if (ok)
+		ok = end_section(p);
+	p->section = SECTION_NONE;
 	return ok;
+}
+
+/* The checks across every source; the config is freed on failure. */
+static bool parser_end(struct parser *p, bool ok)
+{
+	if (ok)
+		ok = check_group_references(p);
+	if (ok)
+		ok = check_next_keys(p);
+	hash_index_free(&p->peer_keys);
+	if (!ok)
+		config_free(p->config);
+	return ok;
+}
+
+bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,
+		  size_t err_len)
+{
+	struct parser p;
+	bool ok = parser_begin(&p, config, err, err_len);
+
+	return parser_end(&p, ok && parser_feed(&p, text, len, name, false));
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The peer files of a directory, sorted: NAME.conf, not hidden; false with the error said. */
+static bool peer_files(struct parser *p, const char *dir, struct strv *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool ok = true;
+
+	if (!d)
+		return fail(p, "PeerDirectory `%s' cannot be read: %s", dir, strerror(errno));
+	while (ok && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char path[4096];
+		struct stat st;
+
+		if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".conf"))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		/* what a symbolic link (a Kubernetes volume's) names; directories are not files */
+		if (stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		ok = strv_push(out, path) || fail(p, "out of memory");
+	}
+	closedir(d);
+	if (ok && out->len > 1)
+		qsort(out->v, out->len, sizeof(*out->v), by_name);
+	return ok;
+}
+
+bool config_parse_all(struct config *config, const char *text, size_t len, const char *name,
+		      char *err, size_t err_len)
+{
+	struct parser p;
+	bool ok = parser_begin(&p, config, err, err_len) && parser_feed(&p, text, len, name, false);
+
+	if (ok && config->peer_directory) {
+		struct strv *files = &config->peer_files;
+
+		p.name = name ? name : "config";
+		p.line = config->peer_directory_line;
+		ok = peer_files(&p, config->peer_directory, files);
+		for (size_t i = 0; ok && i < files->len; ++i) {
+			size_t flen;
+			char *ftext = read_file(files->v[i], 16u << 20, &flen, err, err_len);
+
+			ok = ftext != NULL;
+			p.file = files->v[i];
+			if (ok)
+				ok = parser_feed(&p, ftext, flen, files->v[i], true);
+			if (ftext) {
+				crypto_wipe(ftext, flen); /* preshared keys */
+				free(ftext);
+			}
+		}
+		p.file = NULL;
+	}
+	return parser_end(&p, ok);
 }
 
 char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err_len)
@@ -1174,7 +1295,7 @@ bool config_load(struct config *config, const char *path, char *err, size_t err_
 		memset(config, 0, sizeof(*config));
 		return false;
 	}
-	ok = config_parse(config, text, len, path, err, err_len);
+	ok = config_parse_all(config, text, len, path, err, err_len);
 	crypto_wipe(text, len);
 	free(text);
 	return ok;
@@ -1327,6 +1448,8 @@ void config_free(struct config *config)
 	free(config->gateway_outputs);
 	strv_free(&config->gateway_reload);
 	free(config->public_endpoint);
+	free(config->peer_directory);
+	strv_free(&config->peer_files);
 	free(config->identity_address);
 	free(config->metrics_address);
 	strv_free(&config->dns);

@@ -55,8 +55,9 @@ struct peer_config {
 	bool has_persistent_keepalive;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;
-	char *name;    /* Name, or a "# friendly_name = X" comment; NULL when none */
-	unsigned line; /* of its [Peer] header */
+	char *name;	  /* Name, or a "# friendly_name = X" comment; NULL when none */
+	unsigned line;	  /* of its [Peer] header */
+	const char *file; /* the PeerDirectory file it is in (config->peer_files); NULL: the config */
 	/* wgate's access policy: what this peer may reach, itself and through its groups */
 	struct policy_rules allow;
 	bool has_allow; /* an Allow line, even an empty one: then it reaches nothing */
@@ -137,6 +138,9 @@ struct config {
 	char *public_endpoint;	    /* PublicEndpoint: HOST:PORT for clients; NULL when unset */
 	int64_t key_max_age;	    /* KeyMaxAge: seconds a key may be in use (wgate check); 0 none */
 	uint32_t resolve_interval;  /* ResolveInterval: seconds; 0 off */
+	char *peer_directory;	    /* PeerDirectory: more [Peer] sections, one file each */
+	unsigned peer_directory_line;
+	struct strv peer_files;	    /* the files read from it, sorted */
 	bool has_resolve_interval;
 
 	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
@@ -162,7 +166,12 @@ bool config_tunnel_policy(const struct config *config);
 /* Whether wgate keeps an nftables table for the interface at all. */
 bool config_has_policy(const struct config *config);
 
-/* name (for messages) may be NULL. */
+/*
+ * name (for messages) may be NULL. config_parse() reads text alone;
+ * config_parse_all() and config_load() add the peers of PeerDirectory's files.
+ */
+bool config_parse_all(struct config *config, const char *text, size_t len, const char *name,
+		      char *err, size_t err_len) __attribute__((warn_unused_result));
 bool config_parse(struct config *config, const char *text, size_t len, const char *name, char *err,
 		  size_t err_len) __attribute__((warn_unused_result));
 bool config_load(struct config *config, const char *path, char *err, size_t err_len)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host/clock.h"
+#include "host/dirwatch.h"
 #include "host/log.h"
 #include "host/privsep.h"
 #include "host/sandbox.h"
@@ -196,11 +197,57 @@ static void resolve_done(struct monitor *m, struct daemon *d)
 	resolve_items_free(items, len);
 }
 
+/* Milliseconds until the first of what is due (a resolution, a reload); -1 none. */
 static int poll_timeout(const struct monitor *m, uint64_t now)
 {
-	if (!m->next_resolve || m->resolver.busy)
+	uint64_t due = 0;
+
+	if (m->next_resolve && !m->resolver.busy)
+		due = m->next_resolve;
+	if (m->reload_due && (!due || m->reload_due < due))
+		due = m->reload_due;
+	if (!due)
 		return -1;
-	return m->next_resolve <= now ? 0 : (int)((m->next_resolve - now) / 1000000 + 1);
+	return due <= now ? 0 : (int)((due - now) / 1000000 + 1);
+}
+
+enum { DIRECTORY_SETTLE_MS = 300 }; /* a burst of changes (a volume's update) is one reload */
+
+/* Watches the config's PeerDirectory (again, after a reload that may have changed it). */
+static void watch_peer_directory(struct monitor *m, const struct daemon *d)
+{
+	const char *dir = d->config ? d->config->peer_directory : NULL;
+
+	if (m->watched && dir && !strcmp(m->watched, dir) && m->watch_fd >= 0)
+		return;
+	if (m->watch_fd >= 0)
+		close(m->watch_fd);
+	free(m->watched);
+	m->watched = NULL;
+	m->watch_fd = -1;
+	if (!dir)
+		return;
+	m->watch_fd = dirwatch_open(dir);
+	if (m->watch_fd < 0) {
+		log_error("event=watch_failed path=%s error=\"%s\" msg=\"changes to the peer files "
+			  "apply at the next reload\"",
+			  dir, strerror(errno));
+		return;
+	}
+	m->watched = strdup(dir);
+}
+
+static void reload_now(struct monitor *m, struct daemon *d)
+{
+	m->reload_due = 0;
+	daemon_reload(d);
+	watch_peer_directory(m, d);
+	/* the reload resolved the names: the interval starts again */
+	if (d->config && config_resolve_interval(d->config))
+		m->next_resolve =
+		    monotonic_ns() + config_resolve_interval(d->config) * NSEC_PER_SEC;
+	else
+		m->next_resolve = 0;
 }
 
 int monitor_run(struct monitor *m, struct daemon *d)
@@ -238,23 +285,34 @@ int monitor_run(struct monitor *m, struct daemon *d)
 		log_error("event=monitor_failed error=\"%s\"", strerror(errno));
 		return 1;
 	}
+	m->watch_fd = -1;
+	watch_peer_directory(m, d);
 	/* up resolved the names just now; the next round comes after the interval */
 	if (d->config && config_resolve_interval(d->config))
 		m->next_resolve =
 		    monotonic_ns() + config_resolve_interval(d->config) * NSEC_PER_SEC;
 	for (;;) {
-		struct pollfd fds[3] = {{.fd = signal_fd, .events = POLLIN},
+		struct pollfd fds[4] = {{.fd = signal_fd, .events = POLLIN},
 					{.fd = d->privsep_channel, .events = POLLIN},
-					{.fd = m->resolver.done_fd, .events = POLLIN}};
+					{.fd = m->resolver.done_fd, .events = POLLIN},
+					{.fd = m->watch_fd, .events = POLLIN}};
 		struct signalfd_siginfo si;
 		uint64_t now = monotonic_ns();
 
 		resolve_maybe(m, d, now);
 		log_flush();
-		if (poll(fds, 3, poll_timeout(m, now)) < 0 && errno != EINTR)
+		if (poll(fds, 4, poll_timeout(m, now)) < 0 && errno != EINTR)
 			break;
 		if (fds[2].revents & POLLIN)
 			resolve_done(m, d);
+		if (fds[3].revents & POLLIN && dirwatch_changed(m->watch_fd) && !m->reload_due) {
+			log_info("event=peer_directory_changed path=%s", m->watched);
+			m->reload_due = monotonic_ns() + DIRECTORY_SETTLE_MS * 1000000ull;
+		}
+		if (fds[3].revents & (POLLERR | POLLHUP))
+			watch_peer_directory(m, d);
+		if (m->reload_due && monotonic_ns() >= m->reload_due)
+			reload_now(m, d);
 		if (privsep_wanted(PRIVSEP_RESOLVE) && d->config)
 			resolve_soon(m, monotonic_ns());
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR) &&
@@ -267,13 +325,7 @@ int monitor_run(struct monitor *m, struct daemon *d)
 		if (!(fds[0].revents & POLLIN) || read(signal_fd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
-			daemon_reload(d);
-			/* the reload resolved the names: the interval starts again */
-			if (d->config && config_resolve_interval(d->config))
-				m->next_resolve = monotonic_ns() +
-						  config_resolve_interval(d->config) * NSEC_PER_SEC;
-			else
-				m->next_resolve = 0;
+			reload_now(m, d);
 		} else if (si.ssi_signo == SIGCHLD) {
 			reap(m, false);
 			if (!m->child)

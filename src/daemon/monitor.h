@@ -19,6 +19,10 @@ struct monitor {
 	struct resolver resolver;
 	uint64_t next_resolve, resolve_started; /* monotonic ns; next 0: none due */
 	unsigned resolve_generation;		/* the reload the round's config came from */
+	/* the PeerDirectory watched (host/dirwatch.h): a change is a reload, soon */
+	int watch_fd;
+	char *watched;
+	uint64_t reload_due; /* monotonic ns; 0 none */
 };
 
 /*

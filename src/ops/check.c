@@ -81,6 +81,7 @@ say(struct findings *out, const char *code, enum check_severity severity,
 	f->code = code;
 	f->severity = severity;
 	f->line = peer && !line ? peer->line : line;
+	f->file = peer && !line ? peer->file : NULL;
 	peer_label(f->peer, peer);
 	va_start(ap, what);
 	vsnprintf(f->what, sizeof(f->what), what, ap);
@@ -447,7 +448,8 @@ static void check_mtu(const struct config *c, const struct check_facts *facts, s
 
 	for (size_t i = 0; i < c->peers_len; ++i) {
 		const struct peer_config *p = &c->peers[i];
-		int fam = peer_config_endpoint(p) ? peer_config_endpoint(p)->sa.sa_family : AF_UNSPEC;
+		int fam =
+		    peer_config_endpoint(p) ? peer_config_endpoint(p)->sa.sa_family : AF_UNSPEC;
 		unsigned under = facts->endpoint_mtu ? facts->endpoint_mtu[i] : 0,
 			 overhead = fam == AF_INET6 ? OVERHEAD_V6 : OVERHEAD_V4;
 

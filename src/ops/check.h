@@ -24,10 +24,11 @@ enum check_severity { CHECK_NOTICE, CHECK_WARNING, CHECK_ERROR };
 struct finding {
 	const char *code; /* stable: scripts match on it */
 	enum check_severity severity;
-	unsigned line;	/* in the config; 0 for none */
-	char peer[72];	/* the peer's Name, else its public key; "" for none */
-	char what[512]; /* what is wrong and what it means */
-	char fix[256];	/* what to do */
+	unsigned line;	  /* in the config; 0 for none */
+	const char *file; /* the PeerDirectory file line is in; NULL: the config */
+	char peer[72];	  /* the peer's Name, else its public key; "" for none */
+	char what[512];	  /* what is wrong and what it means */
+	char fix[256];	  /* what to do */
 };
 
 struct findings {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "control/uapi.h"
@@ -13,6 +14,7 @@
 #define KEY_A "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 #define KEY_C "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+#define KEY_D "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0="
 
 static char err[512];
 
@@ -448,6 +450,83 @@ static void endpoint_lists(void **state)
 	config_free(&c);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* PeerDirectory: its *.conf files' peers join the config's, sorted by file; errors name them. */
+static void peer_directory(void **state)
+{
+	char dir[] = "/tmp/wgate-peerdir-XXXXXX", path[128], main_text[256];
+	struct config c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(main_text, sizeof(main_text),
+		 "[Interface]\nPeerDirectory = %s\n[Peer]\nPublicKey = " KEY_A "\n", dir);
+	snprintf(path, sizeof(path), "%s/b.conf", dir);
+	write_text(path,
+		   "[Peer]\nName = second\nPublicKey = " KEY_B "\nAllowedIPs = 10.0.0.3/32\n");
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	write_text(path, "# one peer\n[Peer]\nName = first\nPublicKey = " KEY_C "\n");
+	snprintf(path, sizeof(path), "%s/notes.txt", dir);
+	write_text(path, "not a peer file\n");
+	snprintf(path, sizeof(path), "%s/.hidden.conf", dir);
+	write_text(path, "[Interface]\n");
+	assert_true(
+	    config_parse_all(&c, main_text, strlen(main_text), "main.conf", err, sizeof(err)));
+	assert_int_equal(c.peers_len, 3);
+	assert_null(c.peers[0].file);
+	assert_string_equal(c.peers[1].name, "first"); /* a.conf before b.conf */
+	assert_int_equal(c.peers[1].line, 2);
+	assert_non_null(strstr(c.peers[1].file, "/a.conf"));
+	assert_string_equal(c.peers[2].name, "second");
+	config_free(&c);
+	/* config_parse reads the text alone */
+	assert_true(parse(&c, main_text));
+	assert_int_equal(c.peers_len, 1);
+	config_free(&c);
+	/* errors name the file and its line; nothing is left */
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	write_text(path, "[Peer]\nPublicKey = " KEY_B "\n");
+	assert_false(
+	    config_parse_all(&c, main_text, strlen(main_text), "main.conf", err, sizeof(err)));
+	assert_non_null(
+	    strstr(err, "/c.conf:1: this [Peer] repeats the PublicKey of the [Peer] at "));
+	assert_non_null(strstr(err, "/b.conf:1"));
+	assert_null(c.peers);
+	write_text(path, "[Interface]\nListenPort = 1\n");
+	assert_false(
+	    config_parse_all(&c, main_text, strlen(main_text), "main.conf", err, sizeof(err)));
+	assert_non_null(strstr(err, "/c.conf:1: `[Interface]' in a file of PeerDirectory, which "
+				    "holds [Peer] sections only"));
+	write_text(path, "[Peer]\nPublicKey = " KEY_D "\nGroups = nowhere\n");
+	assert_false(
+	    config_parse_all(&c, main_text, strlen(main_text), "main.conf", err, sizeof(err)));
+	assert_non_null(strstr(err, "/c.conf:1: this [Peer] is in group `nowhere'"));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/notes.txt", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.hidden.conf", dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	/* a directory that is not there, or not absolute */
+	assert_false(
+	    config_parse_all(&c, main_text, strlen(main_text), "main.conf", err, sizeof(err)));
+	assert_non_null(strstr(err, "main.conf:2: PeerDirectory `/tmp/wgate-peerdir-"));
+	assert_false(parse(&c, "[Interface]\nPeerDirectory = peers.d\n"));
+	assert_string_equal(err, "test.conf:2: PeerDirectory `peers.d' is not an absolute path");
+}
+
 static void ip_prefixes(void **state)
 {
 	struct ip_prefix p;
@@ -564,6 +643,7 @@ int main(void)
 	    cmocka_unit_test(host_names_resolve),
 	    cmocka_unit_test(ip_prefixes),
 	    cmocka_unit_test(endpoint_lists),
+	    cmocka_unit_test(peer_directory),
 	    cmocka_unit_test(numbers),
 	    cmocka_unit_test(strip_rules),
 	};
