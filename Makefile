@@ -42,6 +42,8 @@ NFT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnftables 2>/dev/null)
 NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftables)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 QR_CFLAGS := $(shell $(PKG_CONFIG) --cflags libqrencode 2>/dev/null)
 QR_LIBS := $(shell $(PKG_CONFIG) --libs libqrencode 2>/dev/null || echo -lqrencode)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
@@ -49,8 +51,9 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 CFLAGS += -Isrc
 CFLAGS += $(CRYPTO_CFLAGS) $(MNL_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS) $(SECCOMP_CFLAGS) $(NFT_CFLAGS) \
-	$(QR_CFLAGS)
+	$(QR_CFLAGS) $(CURL_CFLAGS)
 LDLIBS += $(CRYPTO_LIBS) $(MNL_LIBS) $(MHD_LIBS) $(JSON_LIBS) $(SECCOMP_LIBS) $(NFT_LIBS) $(QR_LIBS) \
+	$(CURL_LIBS) \
 	-pthread
 
 ifeq ($(V),)

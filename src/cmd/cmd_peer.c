@@ -25,6 +25,7 @@
 #include "core/hashindex.h"
 #include "core/secret_stream.h"
 #include "ops/config_file.h"
+#include "ops/peer_store.h"
 #include "ops/qr.h"
 
 static void usage(FILE *out)
@@ -105,6 +106,21 @@ static bool target_open(struct target *t, const char *who, const char *arg, bool
 	return true;
 }
 
+/*
+ * The peer set in etcd: creates key with text, or deletes it (text NULL); the
+ * running interfaces' watches apply it. 0, or 1 with the reason said.
+ */
+static int store_write(const struct target *t, const char *who, const char *key, const char *text)
+{
+	char err[512];
+	int ret = peer_store_write(&t->config, t->ifname, key, text, err, sizeof(err));
+
+	if (ret)
+		cli_error("%s: %s%s\n%s: nothing was changed\n", who,
+			  ret < 0 ? "etcd is unreachable or refused: " : "", err, who);
+	return ret ? 1 : 0;
+}
+
 /* The peer a name or key means, in the config file itself; NULL with the reason said. */
 static const struct peer_config *editable_peer(const struct target *t, const char *who,
 					       const char *arg)
@@ -114,6 +130,10 @@ static const struct peer_config *editable_peer(const struct target *t, const cha
 	if (!peer)
 		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who,
 			  t->path, arg);
+	else if (peer->file && !strncmp(peer->file, "etcd:", 5))
+		cli_error("%s: `%s' is in etcd (%s): put that key's new text (with NextPublicKey "
+			  "for a rotation), and every node watching it applies it\n",
+			  who, arg, peer->file + 5);
 	else if (peer->file)
 		cli_error("%s: `%s' is defined in %s (PeerDirectory): change that file, and every "
 			  "node watching the directory applies it\n",
@@ -486,7 +506,23 @@ static int peer_add(int argc, char **argv)
 		cli_error("%s: out of memory\n", who);
 		goto out;
 	}
-	status = commit(&t, who, edited, edited_len, &edited_config);
+	if (t.config.etcd.endpoints.len) {
+		/* the peer set is in etcd: the section goes there, checked with the rest first */
+		char err[512], store_key[300];
+
+		if (!config_parse_all(&edited_config, edited, edited_len, t.path, err,
+				      sizeof(err))) {
+			cli_error("%s: the peer would not load: %s\n%s: nothing was changed\n", who,
+				  err, who);
+			goto out;
+		}
+		peer_store_key(&t.config, t.ifname, name, store_key, sizeof(store_key));
+		status = store_write(&t, who, store_key, section);
+		if (status)
+			config_free(&edited_config);
+	} else {
+		status = commit(&t, who, edited, edited_len, &edited_config);
+	}
 	if (status)
 		goto out;
 	/* the client's config, on stdout */
@@ -522,6 +558,15 @@ static int peer_remove(int argc, char **argv)
 	}
 	if (!target_open(&t, who, argv[1], true))
 		return 1;
+	peer = config_find_peer(&t.config, argv[2]);
+	if (peer && peer->file && !strncmp(peer->file, "etcd:", 5)) {
+		/* the peer set in etcd: every node's watch removes it */
+		status = store_write(&t, who, peer->file + 5, NULL);
+		if (!status)
+			printf("%s: removed `%s' from etcd (%s)\n", who, argv[2], peer->file + 5);
+		target_free(&t);
+		return status;
+	}
 	peer = editable_peer(&t, who, argv[2]);
 	if (!peer) {
 		target_free(&t);

@@ -22,6 +22,7 @@
 #include "daemon/monitor.h"
 #include "host/netconf.h"
 #include "ops/key_ledger.h"
+#include "ops/peer_store.h"
 #include "ops/firewall.h"
 #include "ops/gateway.h"
 #include "host/notify.h"
@@ -100,6 +101,35 @@ static const char *tun_error_hint(int error)
 	}
 }
 
+/*
+ * The peer set in etcd: read whole before the interface comes up, then the
+ * config again with it. Unreachable, the last known copy serves.
+ */
+static bool sync_peer_store(struct config *config, const char *path, const char *ifname)
+{
+	struct peer_store store;
+	char err[512];
+	bool ok = peer_store_init(&store, config, ifname, err, sizeof(err));
+
+	if (!ok) {
+		cli_error("wgate up: %s\n", err);
+		peer_store_free(&store);
+		return false;
+	}
+	if (peer_store_sync(&store, err, sizeof(err)))
+		cli_error(
+		    "wgate up: warning: etcd is unreachable (%s): the peer set last read from it "
+		    "(revision %lld) serves until it answers\n",
+		    err, (long long)store.revision);
+	peer_store_free(&store);
+	config_free(config);
+	if (!config_load(config, path, err, sizeof(err))) {
+		cli_error("wgate up: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
 int cmd_up(int argc, char **argv)
 {
 	struct daemon *d = &daemon_state;
@@ -124,6 +154,10 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!config_load(&config, path, err, sizeof(err))) {
 		cli_error("wgate up: %s\n", err);
+		return 1;
+	}
+	if (config.etcd.endpoints.len && !sync_peer_store(&config, path, ifname)) {
+		config_free(&config);
 		return 1;
 	}
 	/* Reloads read the file again, from whatever directory `wgate reload' runs in. */

@@ -68,6 +68,13 @@ enum key {
 	KEY_FAILBACK_AFTER,
 	KEY_RESOLVE_INTERVAL,
 	KEY_PEER_DIRECTORY,
+	KEY_ETCD_ENDPOINTS,
+	KEY_ETCD_PREFIX,
+	KEY_ETCD_CA_CERT,
+	KEY_ETCD_CERT,
+	KEY_ETCD_KEY,
+	KEY_ETCD_USER,
+	KEY_ETCD_PASSWORD_FILE,
 	KEY_COUNT
 };
 
@@ -127,6 +134,13 @@ static const struct {
     [KEY_RESOLVE_INTERVAL] = {"ResolveInterval", SECTION_INTERFACE, true, false},
     /* wgate's own: the peer set shared by a fleet of gateway nodes */
     [KEY_PEER_DIRECTORY] = {"PeerDirectory", SECTION_INTERFACE, true, false},
+    [KEY_ETCD_ENDPOINTS] = {"EtcdEndpoints", SECTION_INTERFACE, true, true},
+    [KEY_ETCD_PREFIX] = {"EtcdPrefix", SECTION_INTERFACE, true, false},
+    [KEY_ETCD_CA_CERT] = {"EtcdCACert", SECTION_INTERFACE, true, false},
+    [KEY_ETCD_CERT] = {"EtcdCert", SECTION_INTERFACE, true, false},
+    [KEY_ETCD_KEY] = {"EtcdKey", SECTION_INTERFACE, true, false},
+    [KEY_ETCD_USER] = {"EtcdUser", SECTION_INTERFACE, true, false},
+    [KEY_ETCD_PASSWORD_FILE] = {"EtcdPasswordFile", SECTION_INTERFACE, true, false},
 };
 
 struct parser {
@@ -162,7 +176,7 @@ __attribute__((format(printf, 2, 3))) static bool fail(struct parser *p, const c
 	return false;
 }
 
-static bool strv_push(struct strv *strv, const char *s)
+bool strv_push(struct strv *strv, const char *s)
 {
 	char **bigger = reallocarray(strv->v, strv->len + 1, sizeof(*bigger));
 	char *copy = strdup(s);
@@ -203,7 +217,7 @@ char *strv_join(const struct strv *strv)
 	return out;
 }
 
-static void strv_free(struct strv *strv)
+void strv_free(struct strv *strv)
 {
 	for (size_t i = 0; i < strv->len; ++i)
 		free(strv->v[i]);
@@ -500,6 +514,17 @@ static bool add_endpoint(struct parser *p, const char *item)
 	return true;
 }
 
+static bool add_etcd_endpoint(struct parser *p, const char *item)
+{
+	if ((strncmp(item, "http://", 7) && strncmp(item, "https://", 8)) || strlen(item) > 200 ||
+	    strpbrk(item, " \t\"'"))
+		return fail(p,
+			    "EtcdEndpoints entry `%s' is not an etcd member's URL, such as "
+			    "https://10.0.0.1:2379",
+			    item);
+	return strv_push(&p->config->etcd.endpoints, item) || fail(p, "out of memory");
+}
+
 /* "3s", "1500ms", "2m", "1h"; seconds when no unit is given. */
 static bool duration_ms(const char *value, uint64_t *ms)
 {
@@ -704,6 +729,28 @@ static bool apply(struct parser *p, enum key key, char *value)
 		*(key == KEY_FAILOVER_AFTER ? &peer->failover_ms : &peer->failback_ms) =
 		    (uint32_t)n;
 		return true;
+	case KEY_ETCD_ENDPOINTS:
+		c->etcd_line = p->line;
+		return for_each_item(p, value, "EtcdEndpoints", add_etcd_endpoint);
+	case KEY_ETCD_PREFIX:
+		if (value[0] != '/' || strlen(value) > 200)
+			return fail(p, "EtcdPrefix `%s' is not a key prefix starting with `/'",
+				    value);
+		return set_string(p, &c->etcd.prefix, value);
+	case KEY_ETCD_CA_CERT:
+	case KEY_ETCD_CERT:
+	case KEY_ETCD_KEY:
+	case KEY_ETCD_PASSWORD_FILE:
+		if (value[0] != '/')
+			return fail(p, "%s `%s' is not an absolute path", keys[key].name, value);
+		return set_string(p,
+				  key == KEY_ETCD_CA_CERT ? &c->etcd.ca_file
+				  : key == KEY_ETCD_CERT  ? &c->etcd.cert_file
+				  : key == KEY_ETCD_KEY	  ? &c->etcd.key_file
+							  : &c->etcd.password_file,
+				  value);
+	case KEY_ETCD_USER:
+		return set_string(p, &c->etcd.user, value);
 	case KEY_PEER_DIRECTORY:
 		if (value[0] != '/')
 			return fail(p, "PeerDirectory `%s' is not an absolute path", value);
@@ -1187,6 +1234,81 @@ static bool peer_files(struct parser *p, const char *dir, struct strv *out)
 	return ok;
 }
 
+/* Each peer file of dir (display: how messages name them, dir's own paths when NULL). */
+static bool feed_directory(struct parser *p, const char *dir, const char *display)
+{
+	struct config *config = p->config;
+	struct strv files = {0};
+	bool ok = peer_files(p, dir, &files);
+
+	for (size_t i = 0; ok && i < files.len; ++i) {
+		size_t flen;
+		char shown[4096], *ftext;
+
+		if (display) {
+			const char *base = strrchr(files.v[i], '/') + 1;
+			size_t n = strlen(base) - 5, used;
+
+			used = (size_t)snprintf(shown, sizeof(shown), "%s", display);
+			if (n > 2 && !strncmp(base, "x-", 2) && n % 2 == 0) {
+				/* a key that is no plain name: its bytes in hex */
+				for (size_t k = 2; k + 1 < n && used + 1 < sizeof(shown); k += 2) {
+					unsigned byte;
+
+					if (sscanf(base + k, "%2x", &byte) == 1 && byte)
+						shown[used++] = (char)byte;
+				}
+				shown[used] = '\0';
+			} else {
+				snprintf(shown + used, sizeof(shown) - used, "%.*s", (int)n, base);
+			}
+		}
+		ok = strv_push(&config->peer_files, display ? shown : files.v[i]) ||
+		     fail(p, "out of memory");
+		ftext = ok ? read_file(files.v[i], 16u << 20, &flen, p->err, p->err_len) : NULL;
+		ok = ok && ftext != NULL;
+		/* the name stays put: nothing is pushed until the files are read */
+		p->file = ok ? config->peer_files.v[config->peer_files.len - 1] : NULL;
+		if (ok)
+			ok = parser_feed(p, ftext, flen, p->file, true);
+		if (ftext) {
+			crypto_wipe(ftext, flen); /* preshared keys */
+			free(ftext);
+		}
+	}
+	p->file = NULL;
+	strv_free(&files);
+	return ok;
+}
+
+void config_state_path(char *out, size_t len, const char *ifname, const char *suffix)
+{
+	const char *dir = getenv("WGATE_STATE_DIR");
+
+	snprintf(out, len, "%s/%s%s", dir && *dir ? dir : "/var/lib/wgate", ifname, suffix);
+}
+
+bool config_interface_name(const char *path, char *out, size_t len)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n = strlen(base);
+
+	if (n <= 5 || n - 5 >= len || strcmp(base + n - 5, ".conf"))
+		return false;
+	memcpy(out, base, n - 5);
+	out[n - 5] = '\0';
+	return true;
+}
+
+const char *config_etcd_prefix(const struct config *config, const char *ifname, char *buf,
+			       size_t len)
+{
+	if (config->etcd.prefix)
+		return config->etcd.prefix;
+	snprintf(buf, len, "/wgate/%s/peers/", ifname);
+	return buf;
+}
+
 bool config_parse_all(struct config *config, const char *text, size_t len, const char *name,
 		      char *err, size_t err_len)
 {
@@ -1194,25 +1316,26 @@ bool config_parse_all(struct config *config, const char *text, size_t len, const
 	bool ok = parser_begin(&p, config, err, err_len) && parser_feed(&p, text, len, name, false);
 
 	if (ok && config->peer_directory) {
-		struct strv *files = &config->peer_files;
-
 		p.name = name ? name : "config";
 		p.line = config->peer_directory_line;
-		ok = peer_files(&p, config->peer_directory, files);
-		for (size_t i = 0; ok && i < files->len; ++i) {
-			size_t flen;
-			char *ftext = read_file(files->v[i], 16u << 20, &flen, err, err_len);
+		ok = feed_directory(&p, config->peer_directory, NULL);
+	}
+	if (ok && config->etcd.endpoints.len) {
+		char ifname[64], dir[4096], prefix[256], display[300];
+		struct stat st;
 
-			ok = ftext != NULL;
-			p.file = files->v[i];
-			if (ok)
-				ok = parser_feed(&p, ftext, flen, files->v[i], true);
-			if (ftext) {
-				crypto_wipe(ftext, flen); /* preshared keys */
-				free(ftext);
-			}
+		p.name = name ? name : "config";
+		p.line = config->etcd_line;
+		ok = (name && config_interface_name(name, ifname, sizeof(ifname))) ||
+		     fail(&p, "EtcdEndpoints needs the config named INTERFACE.conf");
+		if (ok) {
+			/* the local copy of the store's peers, as the daemon last had them */
+			config_state_path(dir, sizeof(dir), ifname, ".etcd");
+			snprintf(display, sizeof(display), "etcd:%s",
+				 config_etcd_prefix(config, ifname, prefix, sizeof(prefix)));
+			if (stat(dir, &st) == 0)
+				ok = feed_directory(&p, dir, display);
 		}
-		p.file = NULL;
 	}
 	return parser_end(&p, ok);
 }
@@ -1450,6 +1573,13 @@ void config_free(struct config *config)
 	free(config->public_endpoint);
 	free(config->peer_directory);
 	strv_free(&config->peer_files);
+	strv_free(&config->etcd.endpoints);
+	free(config->etcd.prefix);
+	free(config->etcd.ca_file);
+	free(config->etcd.cert_file);
+	free(config->etcd.key_file);
+	free(config->etcd.user);
+	free(config->etcd.password_file);
 	free(config->identity_address);
 	free(config->metrics_address);
 	strv_free(&config->dns);

@@ -24,7 +24,7 @@
 struct endpoint {
 	char *host; /* as written, without brackets; NULL when no endpoint is set */
 	uint16_t port;
-	bool numeric; /* an address, not a name: resolved once, at parse time */
+	bool numeric;		 /* an address, not a name: resolved once, at parse time */
 	union sockaddr_any addr; /* sa_family is AF_UNSPEC until resolved */
 };
 
@@ -34,12 +34,15 @@ struct strv {
 };
 
 enum {
-	ENDPOINTS_MAX = 8,		/* per peer */
-	RESOLVE_INTERVAL_DEFAULT = 60,	/* seconds between resolutions of endpoints' names */
+	ENDPOINTS_MAX = 8,	       /* per peer */
+	RESOLVE_INTERVAL_DEFAULT = 60, /* seconds between resolutions of endpoints' names */
 };
 
 /* The same strings in the same order. */
 bool strv_equal(const struct strv *a, const struct strv *b);
+/* Appends a copy of s; false when out of memory. */
+bool strv_push(struct strv *strv, const char *s);
+void strv_free(struct strv *strv);
 /* "a,b,c"; "" for none; NULL when out of memory. The caller frees. */
 char *strv_join(const struct strv *strv);
 
@@ -51,13 +54,14 @@ struct peer_config {
 	struct endpoint *endpoints;
 	uint8_t endpoints_len;
 	uint32_t failover_ms, failback_ms; /* FailoverAfter, FailbackAfter; 0 the defaults */
-	uint16_t persistent_keepalive; /* seconds; 0 is off */
+	uint16_t persistent_keepalive;	   /* seconds; 0 is off */
 	bool has_persistent_keepalive;
 	struct ip_prefix *allowed_ips;
 	size_t allowed_ips_len, allowed_ips_cap;
-	char *name;	  /* Name, or a "# friendly_name = X" comment; NULL when none */
-	unsigned line;	  /* of its [Peer] header */
-	const char *file; /* the PeerDirectory file it is in (config->peer_files); NULL: the config */
+	char *name;    /* Name, or a "# friendly_name = X" comment; NULL when none */
+	unsigned line; /* of its [Peer] header */
+	const char
+	    *file; /* the PeerDirectory file it is in (config->peer_files); NULL: the config */
 	/* wgate's access policy: what this peer may reach, itself and through its groups */
 	struct policy_rules allow;
 	bool has_allow; /* an Allow line, even an empty one: then it reaches nothing */
@@ -136,11 +140,18 @@ struct config {
 	size_t gateway_outputs_len;
 	struct strv gateway_reload; /* GatewayReload: run when one of them changed */
 	char *public_endpoint;	    /* PublicEndpoint: HOST:PORT for clients; NULL when unset */
-	int64_t key_max_age;	    /* KeyMaxAge: seconds a key may be in use (wgate check); 0 none */
-	uint32_t resolve_interval;  /* ResolveInterval: seconds; 0 off */
-	char *peer_directory;	    /* PeerDirectory: more [Peer] sections, one file each */
+	int64_t key_max_age; /* KeyMaxAge: seconds a key may be in use (wgate check); 0 none */
+	uint32_t resolve_interval; /* ResolveInterval: seconds; 0 off */
+	char *peer_directory;	   /* PeerDirectory: more [Peer] sections, one file each */
 	unsigned peer_directory_line;
-	struct strv peer_files;	    /* the files read from it, sorted */
+	struct strv peer_files; /* the files read from it, sorted */
+	/* the peer set in etcd (ops/peer_store.h): Etcd* keys; endpoints.len 0 when unused */
+	struct {
+		struct strv endpoints;
+		char *prefix; /* NULL: /wgate/INTERFACE/peers/ */
+		char *ca_file, *cert_file, *key_file, *user, *password_file;
+	} etcd;
+	unsigned etcd_line;
 	bool has_resolve_interval;
 
 	/* wgate's access policy (wgate(8), GATEWAY KEYS) */
@@ -176,6 +187,15 @@ bool config_parse(struct config *config, const char *text, size_t len, const cha
 		  size_t err_len) __attribute__((warn_unused_result));
 bool config_load(struct config *config, const char *path, char *err, size_t err_len)
     __attribute__((warn_unused_result));
+/* Where wgate keeps an interface's state: WGATE_STATE_DIR (default /var/lib/wgate)/IFNAME SUFFIX.
+ */
+void config_state_path(char *out, size_t len, const char *ifname, const char *suffix);
+/* The interface a config file is for: its name without .conf; false when it has none. */
+bool config_interface_name(const char *path, char *out, size_t len);
+/* The etcd key prefix of the interface's peers (EtcdPrefix, or /wgate/IFNAME/peers/). */
+const char *config_etcd_prefix(const struct config *config, const char *ifname, char *buf,
+			       size_t len);
+
 /*
  * Resolves endpoints given as host names (numeric ones already are). A name
  * that does not resolve keeps the address previous (NULL: none; at reload,

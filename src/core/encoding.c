@@ -76,6 +76,48 @@ bool key_from_base64(uint8_t key[KEY_LEN], const char *base64)
 	return bad >= 0;
 }
 
+void base64_encode(char *out, const uint8_t *in, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t group = (uint32_t)in[i] << 16 |
+				 (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+				 (i + 2 < len ? in[i + 2] : 0);
+
+		for (size_t j = 0; j < 4; ++j)
+			out[o + j] =
+			    j <= len - i ? base64_char((int)(group >> (18 - 6 * j)) & 63) : '=';
+		o += 4;
+	}
+	out[o] = '\0';
+}
+
+bool base64_decode(uint8_t *out, size_t *out_len, const char *in, size_t len)
+{
+	size_t o = 0, pad = 0;
+	int bad = 0;
+
+	if (len % 4)
+		return false;
+	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
+		++pad;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t group = 0;
+
+		for (size_t j = 0; j < 4; ++j) {
+			int v = i + j >= len - pad ? 0 : base64_value((unsigned char)in[i + j]);
+
+			bad |= v;
+			group = group << 6 | ((uint32_t)v & 63);
+		}
+		for (size_t j = 0; j < 3 && o < len / 4 * 3 - pad; ++j)
+			out[o++] = (uint8_t)(group >> (16 - 8 * j));
+	}
+	*out_len = o;
+	return bad >= 0;
+}
+
 void key_to_hex(char out[KEY_HEX_LEN + 1], const uint8_t key[KEY_LEN])
 {
 	for (int i = 0; i < KEY_LEN; ++i) {

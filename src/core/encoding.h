@@ -21,6 +21,10 @@ void key_to_base64(char out[KEY_BASE64_LEN + 1], const uint8_t key[KEY_LEN]);
 /* Accepts exactly 44 characters with canonical '=' padding; nothing else. */
 bool key_from_base64(uint8_t key[KEY_LEN], const char *base64);
 void key_to_hex(char out[KEY_HEX_LEN + 1], const uint8_t key[KEY_LEN]);
+/* Any bytes as base64 with padding: out holds 4 * ((len + 2) / 3) + 1 bytes. */
+void base64_encode(char *out, const uint8_t *in, size_t len);
+/* Padded base64 (len a multiple of 4) into out (len / 4 * 3 bytes); false when invalid. */
+bool base64_decode(uint8_t *out, size_t *out_len, const char *in, size_t len);
 /* Accepts exactly 64 hex digits, either case. */
 bool key_from_hex(uint8_t key[KEY_LEN], const char *hex);
 

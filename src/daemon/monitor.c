@@ -20,6 +20,7 @@
 #include "host/privsep.h"
 #include "host/sandbox.h"
 #include "ops/endpoint_names.h"
+#include "ops/peer_store.h"
 #include "ops/policy_counters.h"
 
 /* The access policy's counters as last read, for the child's scrapes (privsep.h). */
@@ -212,6 +213,7 @@ static int poll_timeout(const struct monitor *m, uint64_t now)
 }
 
 enum { DIRECTORY_SETTLE_MS = 300 }; /* a burst of changes (a volume's update) is one reload */
+enum { ETCD_SETTLE_MS = 50 };	    /* a watch delivers a transaction's changes together */
 
 /* Watches the config's PeerDirectory (again, after a reload that may have changed it). */
 static void watch_peer_directory(struct monitor *m, const struct daemon *d)
@@ -235,6 +237,26 @@ static void watch_peer_directory(struct monitor *m, const struct daemon *d)
 		return;
 	}
 	m->watched = strdup(dir);
+}
+
+/* The peer set in etcd: a thread keeps the local copy in step (ops/peer_store.h). */
+static void start_peer_store(struct monitor *m, const struct daemon *d)
+{
+	char err[512];
+
+	if (!d->config || !d->config->etcd.endpoints.len)
+		return;
+	m->store = calloc(1, sizeof(*m->store));
+	if (!m->store || !peer_store_init(m->store, d->config, d->ifname, err, sizeof(err)) ||
+	    !peer_store_start(m->store)) {
+		log_error("event=etcd_failed error=\"%s\" msg=\"the peer set in etcd is not "
+			  "followed\"",
+			  m->store ? err : "out of memory");
+		if (m->store)
+			peer_store_free(m->store);
+		free(m->store);
+		m->store = NULL;
+	}
 }
 
 static void reload_now(struct monitor *m, struct daemon *d)
@@ -287,21 +309,24 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	}
 	m->watch_fd = -1;
 	watch_peer_directory(m, d);
+	start_peer_store(m, d);
 	/* up resolved the names just now; the next round comes after the interval */
 	if (d->config && config_resolve_interval(d->config))
 		m->next_resolve =
 		    monotonic_ns() + config_resolve_interval(d->config) * NSEC_PER_SEC;
 	for (;;) {
-		struct pollfd fds[4] = {{.fd = signal_fd, .events = POLLIN},
-					{.fd = d->privsep_channel, .events = POLLIN},
-					{.fd = m->resolver.done_fd, .events = POLLIN},
-					{.fd = m->watch_fd, .events = POLLIN}};
+		struct pollfd fds[5] = {
+		    {.fd = signal_fd, .events = POLLIN},
+		    {.fd = d->privsep_channel, .events = POLLIN},
+		    {.fd = m->resolver.done_fd, .events = POLLIN},
+		    {.fd = m->watch_fd, .events = POLLIN},
+		    {.fd = m->store ? m->store->notify_fd : -1, .events = POLLIN}};
 		struct signalfd_siginfo si;
 		uint64_t now = monotonic_ns();
 
 		resolve_maybe(m, d, now);
 		log_flush();
-		if (poll(fds, 4, poll_timeout(m, now)) < 0 && errno != EINTR)
+		if (poll(fds, 5, poll_timeout(m, now)) < 0 && errno != EINTR)
 			break;
 		if (fds[2].revents & POLLIN)
 			resolve_done(m, d);
@@ -311,6 +336,11 @@ int monitor_run(struct monitor *m, struct daemon *d)
 		}
 		if (fds[3].revents & (POLLERR | POLLHUP))
 			watch_peer_directory(m, d);
+		if (fds[4].revents & POLLIN && peer_store_collect(m->store) && !m->reload_due) {
+			log_info("event=etcd_changed prefix=%s revision=%lld", m->store->prefix,
+				 (long long)m->store->shown_revision);
+			m->reload_due = monotonic_ns() + ETCD_SETTLE_MS * 1000000ull;
+		}
 		if (m->reload_due && monotonic_ns() >= m->reload_due)
 			reload_now(m, d);
 		if (privsep_wanted(PRIVSEP_RESOLVE) && d->config)

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "daemon/daemon.h"
+#include "ops/peer_store.h"
 
 struct monitor {
 	pid_t child;	 /* 0 once it is gone */
@@ -22,7 +23,8 @@ struct monitor {
 	/* the PeerDirectory watched (host/dirwatch.h): a change is a reload, soon */
 	int watch_fd;
 	char *watched;
-	uint64_t reload_due; /* monotonic ns; 0 none */
+	uint64_t reload_due;	  /* monotonic ns; 0 none */
+	struct peer_store *store; /* the peer set in etcd; NULL when none */
 };
 
 /*

@@ -15,9 +15,7 @@
 
 void key_ledger_path(char *out, size_t len, const char *ifname)
 {
-	const char *dir = getenv("WGATE_STATE_DIR");
-
-	snprintf(out, len, "%s/%s.keys", dir && *dir ? dir : "/var/lib/wgate", ifname);
+	config_state_path(out, len, ifname, ".keys");
 }
 
 size_t key_ledger_load(const char *ifname, struct key_since **out)

@@ -2,6 +2,7 @@
 /* Key encodings: against a naive table-driven reference, and strictness. */
 #include "testutil.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 
 #include "core/crypto.h"
@@ -117,6 +118,30 @@ static void base64_rejects(void **state)
 	}
 }
 
+/* Any length against OpenSSL's encoder, and back; padding and alphabet enforced. */
+static void any_length_base64(void **state)
+{
+	uint8_t in[100], back[100];
+	char text[140], want[140];
+	size_t len;
+
+	(void)state;
+	for (size_t n = 0; n <= sizeof(in); ++n) {
+		assert_true(crypto_random(in, n ? n : 1));
+		base64_encode(text, in, n);
+		EVP_EncodeBlock((unsigned char *)want, in, (int)n);
+		assert_string_equal(text, want);
+		assert_true(base64_decode(back, &len, text, strlen(text)));
+		assert_int_equal(len, n);
+		assert_memory_equal(back, in, n);
+	}
+	assert_false(base64_decode(back, &len, "abc", 3));  /* not a multiple of 4 */
+	assert_false(base64_decode(back, &len, "ab=c", 4)); /* padding inside */
+	assert_false(base64_decode(back, &len, "ab*c", 4)); /* outside the alphabet */
+	assert_true(base64_decode(back, &len, "", 0));
+	assert_int_equal(len, 0);
+}
+
 static void hex_rules(void **state)
 {
 	uint8_t key[32];
@@ -149,6 +174,7 @@ int main(void)
 	    cmocka_unit_test(base64_edges),
 	    cmocka_unit_test(base64_rejects),
 	    cmocka_unit_test(hex_rules),
+	    cmocka_unit_test(any_length_base64),
 	};
 	return cmocka_run_group_tests_name("encoding", tests, NULL, NULL);
 }
