@@ -17,7 +17,7 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if ! make -s -C "$top" fuzz >"$work/build.log" 2>&1; then
+if ! make -s -j"$(nproc 2>/dev/null || echo 2)" -C "$top" fuzz >"$work/build.log" 2>&1; then
 	not_ok "fuzz harnesses build with clang and libFuzzer"
 	sed 's/^/# /' "$work/build.log"
 	done_testing
