@@ -110,15 +110,56 @@ static bool target_open(struct target *t, const char *who, const char *arg, bool
  * The peer set in etcd: creates key with text, or deletes it (text NULL); the
  * running interfaces' watches apply it. 0, or 1 with the reason said.
  */
-static int store_write(const struct target *t, const char *who, const char *key, const char *text)
+static int store_write(const struct target *t, const char *who, const char *key, const char *text,
+		       int64_t mod_revision)
 {
 	char err[512];
-	int ret = peer_store_write(&t->config, t->ifname, key, text, err, sizeof(err));
+	int ret =
+	    peer_store_write(&t->config, t->ifname, key, text, mod_revision, err, sizeof(err));
 
 	if (ret)
 		cli_error("%s: %s%s\n%s: nothing was changed\n", who,
 			  ret < 0 ? "etcd is unreachable or refused: " : "", err, who);
 	return ret ? 1 : 0;
+}
+
+/*
+ * A peer's text edited for the peer set in etcd: checked with the config
+ * file's [Interface] (parsed into *edited when non-NULL), then written only
+ * if etcd still has the text it was made from (mod_revision).
+ */
+static int store_commit(const struct target *t, const char *who, const char *key, const char *text,
+			size_t len, int64_t mod_revision, struct config *edited)
+{
+	struct config check;
+	char err[512], *both = malloc(t->len + len + 2);
+	bool ok;
+
+	if (!both) {
+		cli_error("%s: out of memory\n", who);
+		return 1;
+	}
+	memcpy(both, t->text, t->len);
+	both[t->len] = '\n';
+	memcpy(both + t->len + 1, text, len);
+	both[t->len + 1 + len] = '\0';
+	ok = config_parse(&check, both, t->len + 1 + len, t->path, err, sizeof(err));
+	crypto_wipe(both, t->len + len + 2);
+	free(both);
+	if (!ok) {
+		cli_error("%s: the edited peer would not load: %s\n%s: nothing was changed\n", who,
+			  err, who);
+		return 1;
+	}
+	if (store_write(t, who, key, text, mod_revision)) {
+		config_free(&check);
+		return 1;
+	}
+	if (edited)
+		*edited = check;
+	else
+		config_free(&check);
+	return 0;
 }
 
 /* The peer a name or key means, in the config file itself; NULL with the reason said. */
@@ -517,7 +558,7 @@ static int peer_add(int argc, char **argv)
 			goto out;
 		}
 		peer_store_key(&t.config, t.ifname, name, store_key, sizeof(store_key));
-		status = store_write(&t, who, store_key, section);
+		status = store_write(&t, who, store_key, section, 0);
 		if (status)
 			config_free(&edited_config);
 	} else {
@@ -561,7 +602,7 @@ static int peer_remove(int argc, char **argv)
 	peer = config_find_peer(&t.config, argv[2]);
 	if (peer && peer->file && !strncmp(peer->file, "etcd:", 5)) {
 		/* the peer set in etcd: every node's watch removes it */
-		status = store_write(&t, who, peer->file + 5, NULL);
+		status = store_write(&t, who, peer->file + 5, NULL, 0);
 		if (!status)
 			printf("%s: removed `%s' from etcd (%s)\n", who, argv[2], peer->file + 5);
 		target_free(&t);
@@ -606,7 +647,11 @@ static int peer_rotate(int argc, char **argv)
 	uint64_t keepalive;
 	unsigned line;
 	struct target t;
-	size_t edited_len = 0;
+	size_t edited_len = 0, base_len;
+	const char *base, *store_key = NULL;
+	char *store_text = NULL;
+	int64_t store_revision = 0;
+	bool has_next;
 	int status = 1;
 
 	if (argc < 3) {
@@ -628,11 +673,42 @@ static int peer_rotate(int argc, char **argv)
 	}
 	if (!target_open(&t, who, argv[1], true))
 		return 1;
-	peer = editable_peer(&t, who, argv[2]);
-	if (!peer)
-		goto out;
-	line = peer->line;
-	if (cancel && !peer->has_next_key) {
+	base = t.text;
+	base_len = t.len;
+	peer = config_find_peer(&t.config, argv[2]);
+	if (peer && peer->file && !strncmp(peer->file, "etcd:", 5)) {
+		/* the peer set in etcd: its key's text as etcd has it now is what is edited */
+		struct config one;
+		char err[512];
+
+		store_key = peer->file + 5;
+		if (peer_store_read(&t.config, t.ifname, store_key, &store_text, &store_revision,
+				    err, sizeof(err))) {
+			cli_error("%s: %s\n%s: nothing was changed\n", who, err, who);
+			goto out;
+		}
+		if (!config_parse(&one, store_text, strlen(store_text), store_key, err,
+				  sizeof(err)) ||
+		    !(peer = config_find_peer(&one, argv[2]))) {
+			cli_error("%s: %s\n", who,
+				  peer ? err : "etcd's text no longer has the peer");
+			if (peer)
+				config_free(&one);
+			goto out;
+		}
+		line = peer->line;
+		has_next = peer->has_next_key;
+		config_free(&one);
+		base = store_text;
+		base_len = strlen(store_text);
+	} else {
+		peer = editable_peer(&t, who, argv[2]);
+		if (!peer)
+			goto out;
+		line = peer->line;
+		has_next = peer->has_next_key;
+	}
+	if (cancel && !has_next) {
 		cli_error("%s: `%s' has no key rotation to cancel\n", who, argv[2]);
 		goto out;
 	}
@@ -652,7 +728,7 @@ static int peer_rotate(int argc, char **argv)
 	}
 	if (!cancel)
 		key_to_base64(key, next_key);
-	edited = config_text_set_key(t.text, t.len, line, "NextPublicKey", cancel ? NULL : key,
+	edited = config_text_set_key(base, base_len, line, "NextPublicKey", cancel ? NULL : key,
 				     "PublicKey", &edited_len);
 	step = edited ? config_text_set_key(edited, edited_len, line, "RotationDeadline", deadline,
 					    "NextPublicKey", &edited_len)
@@ -665,7 +741,12 @@ static int peer_rotate(int argc, char **argv)
 		cli_error("%s: out of memory\n", who);
 		goto out;
 	}
-	status = commit(&t, who, edited, edited_len, cancel || given_key ? NULL : &edited_config);
+	if (store_key)
+		status = store_commit(&t, who, store_key, edited, edited_len, store_revision,
+				      cancel || given_key ? NULL : &edited_config);
+	else
+		status = commit(&t, who, edited, edited_len,
+				cancel || given_key ? NULL : &edited_config);
 	if (status)
 		goto out;
 	if (cancel) {
@@ -688,6 +769,10 @@ out:
 	if (edited) {
 		crypto_wipe(edited, edited_len);
 		free(edited);
+	}
+	if (store_text) {
+		crypto_wipe(store_text, strlen(store_text));
+		free(store_text);
 	}
 	target_free(&t);
 	return status;

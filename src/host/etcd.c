@@ -314,25 +314,72 @@ static json_object *range_request(const char *prefix, bool whole_prefix)
 	return rq;
 }
 
+static int range_from(json_object *answer, struct etcd_kv **kvs, size_t *len, int64_t *revision,
+		      char *err, size_t err_len);
+
+static int range_from(json_object *answer, struct etcd_kv **kvs, size_t *len, int64_t *revision,
+		      char *err, size_t err_len);
+
+int etcd_get(struct etcd_client *c, const char *key, struct etcd_kv **kv, char *err, size_t err_len)
+{
+	json_object *rq = range_request(key, false), *answer;
+	struct etcd_kv *kvs = NULL;
+	size_t len = 0;
+	int64_t revision;
+	int ret;
+
+	*kv = NULL;
+	answer = post(c, "/v3/kv/range", json_object_to_json_string(rq), err, err_len);
+	json_object_put(rq);
+	ret = answer ? range_from(answer, &kvs, &len, &revision, err, err_len) : -1;
+	if (ret == 0 && len == 1)
+		*kv = kvs;
+	else
+		etcd_kvs_free(kvs, len);
+	return ret ? ret : *kv ? 0 : 1;
+}
+
 int etcd_range(struct etcd_client *c, const char *prefix, struct etcd_kv **kvs, size_t *len,
 	       int64_t *revision, char *err, size_t err_len)
 {
-	json_object *rq = range_request(prefix, true), *answer, *list;
-	size_t n;
+	json_object *rq = range_request(prefix, true), *answer;
 
 	*kvs = NULL;
 	*len = 0;
 	answer = post(c, "/v3/kv/range", json_object_to_json_string(rq), err, err_len);
 	json_object_put(rq);
+	return answer ? range_from(answer, kvs, len, revision, err, err_len) : -1;
+}
+
+int etcd_range_parse(const char *text, struct etcd_kv **kvs, size_t *len, int64_t *revision,
+		     char *err, size_t err_len)
+{
+	json_object *answer = json_tokener_parse(text);
+
+	*kvs = NULL;
+	*len = 0;
 	if (!answer)
-		return -1;
+		return failed(err, err_len, "not an etcd answer");
+	return range_from(answer, kvs, len, revision, err, err_len);
+}
+
+/* A range answer's keys (answer is released); 0 or -1 with err set. */
+static int range_from(json_object *answer, struct etcd_kv **kvs, size_t *len, int64_t *revision,
+		      char *err, size_t err_len)
+{
+	json_object *list;
+	size_t n;
+
 	if (etcd_error(answer)) {
 		failed(err, err_len, "etcd refused the read: %s", etcd_error(answer));
 		json_object_put(answer);
 		return -1;
 	}
 	*revision = header_revision(answer);
-	n = json_object_object_get_ex(answer, "kvs", &list) ? json_object_array_length(list) : 0;
+	n = json_object_object_get_ex(answer, "kvs", &list) &&
+		    json_object_is_type(list, json_type_array)
+		? json_object_array_length(list)
+		: 0;
 	if (n && !(*kvs = calloc(n, sizeof(**kvs)))) {
 		json_object_put(answer);
 		return failed(err, err_len, "out of memory");
@@ -374,8 +421,8 @@ int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t l
 	return ret;
 }
 
-int etcd_create(struct etcd_client *c, const char *key, const char *value, size_t len,
-		bool *created, char *err, size_t err_len)
+int etcd_put_if(struct etcd_client *c, const char *key, const char *value, size_t len,
+		int64_t mod_revision, bool *done, char *err, size_t err_len)
 {
 	json_object *rq = json_object_new_object(), *compare = range_request(key, false),
 		    *put = range_request(key, false), *request = json_object_new_object(),
@@ -389,9 +436,11 @@ int etcd_create(struct etcd_client *c, const char *key, const char *value, size_
 		json_object_put(request), json_object_put(list), json_object_put(success);
 		return failed(err, err_len, "out of memory");
 	}
-	/* only when the key has never been created (or was deleted since) */
-	json_object_object_add(compare, "target", json_object_new_string("CREATE"));
-	json_object_object_add(compare, "create_revision", json_object_new_int64(0));
+	/* only when the key is as it was read: absent (0), or last changed at mod_revision */
+	json_object_object_add(compare, "target",
+			       json_object_new_string(mod_revision ? "MOD" : "CREATE"));
+	json_object_object_add(compare, mod_revision ? "mod_revision" : "create_revision",
+			       json_object_new_int64(mod_revision));
 	json_object_array_add(list, compare);
 	json_object_object_add(put, "value", json_object_new_string(value64));
 	crypto_wipe(value64, strlen(value64));
@@ -407,8 +456,8 @@ int etcd_create(struct etcd_client *c, const char *key, const char *value, size_
 	if (etcd_error(answer))
 		ret = failed(err, err_len, "etcd refused the write: %s", etcd_error(answer));
 	else
-		*created = json_object_object_get_ex(answer, "succeeded", &v) &&
-			   json_object_get_boolean(v);
+		*done = json_object_object_get_ex(answer, "succeeded", &v) &&
+			json_object_get_boolean(v);
 	json_object_put(answer);
 	return ret;
 }
@@ -430,19 +479,8 @@ int etcd_delete(struct etcd_client *c, const char *key, bool *deleted, char *err
 	return ret;
 }
 
-/* The watch's state as its stream arrives. */
-struct watch {
-	json_tokener *tok;
-	bool (*on_events)(void *ctx, const struct etcd_event *events, size_t len, int64_t revision);
-	void *ctx;
-	enum etcd_watch_end end;
-	bool created; /* the member answered */
-	char *err;
-	size_t err_len;
-};
-
 /* One message of the stream: {"result": {...}} or an error. False ends the stream. */
-static bool watch_message(struct watch *w, json_object *msg)
+static bool watch_message(struct etcd_stream *w, json_object *msg)
 {
 	json_object *result, *events, *v;
 	struct etcd_event *batch;
@@ -464,8 +502,10 @@ static bool watch_message(struct watch *w, json_object *msg)
 		w->end = ETCD_WATCH_ERROR;
 		return false;
 	}
-	n = json_object_object_get_ex(result, "events", &events) ? json_object_array_length(events)
-								 : 0;
+	n = json_object_object_get_ex(result, "events", &events) &&
+		    json_object_is_type(events, json_type_array)
+		? json_object_array_length(events)
+		: 0;
 	if (!n) { /* created, or a progress notice: the member answers */
 		w->created = true;
 		return w->on_events(w->ctx, NULL, 0, header_revision(result));
@@ -494,31 +534,64 @@ static bool watch_message(struct watch *w, json_object *msg)
 	return go_on;
 }
 
-static size_t watch_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+bool etcd_stream_init(struct etcd_stream *s,
+		      bool (*on_events)(void *ctx, const struct etcd_event *events, size_t len,
+					int64_t revision),
+		      void *ctx, char *err, size_t err_len)
 {
-	struct watch *w = userdata;
-	size_t n = size * nmemb, at = 0;
+	*s = (struct etcd_stream){.tok = json_tokener_new(),
+				  .on_events = on_events,
+				  .ctx = ctx,
+				  .end = ETCD_WATCH_ERROR,
+				  .err = err,
+				  .err_len = err_len};
+	return s->tok != NULL;
+}
+
+void etcd_stream_free(struct etcd_stream *s)
+{
+	if (s->tok)
+		json_tokener_free(s->tok);
+	s->tok = NULL;
+}
+
+bool etcd_stream_feed(struct etcd_stream *s, const char *data, size_t len)
+{
+	size_t at = 0;
 
 	/* messages follow each other in the stream: parse each as it completes */
-	while (at < n) {
-		json_object *msg = json_tokener_parse_ex(w->tok, ptr + at, (int)(n - at));
+	while (at < len) {
+		size_t piece = len - at > INT32_MAX ? INT32_MAX : len - at;
+		json_object *msg = json_tokener_parse_ex(s->tok, data + at, (int)piece);
 		bool go_on;
 
 		if (!msg) {
-			if (json_tokener_get_error(w->tok) == json_tokener_continue)
+			if (json_tokener_get_error(s->tok) == json_tokener_continue &&
+			    piece == len - at)
 				break; /* all taken: the rest of the message comes later */
-			failed(w->err, w->err_len, "the watch stream is not JSON");
-			w->end = ETCD_WATCH_ERROR;
-			return 0;
+			if (json_tokener_get_error(s->tok) == json_tokener_continue) {
+				at += piece;
+				continue;
+			}
+			failed(s->err, s->err_len, "the watch stream is not JSON");
+			s->end = ETCD_WATCH_ERROR;
+			return false;
 		}
-		at += json_tokener_get_parse_end(w->tok);
-		json_tokener_reset(w->tok);
-		go_on = watch_message(w, msg);
+		at += json_tokener_get_parse_end(s->tok);
+		json_tokener_reset(s->tok);
+		go_on = watch_message(s, msg);
 		json_object_put(msg);
 		if (!go_on)
-			return 0; /* ends the transfer */
+			return false;
 	}
-	return n;
+	return true;
+}
+
+static size_t watch_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	size_t n = size * nmemb;
+
+	return etcd_stream_feed(userdata, ptr, n) ? n : 0; /* 0 ends the transfer */
 }
 
 enum etcd_watch_end etcd_watch(struct etcd_client *c, const char *prefix, int64_t start_revision,
@@ -528,12 +601,8 @@ enum etcd_watch_end etcd_watch(struct etcd_client *c, const char *prefix, int64_
 {
 	json_object *create = range_request(prefix, true), *rq = json_object_new_object();
 	struct curl_slist *headers = NULL;
-	struct watch w = {.tok = json_tokener_new(),
-			  .on_events = on_events,
-			  .ctx = ctx,
-			  .end = ETCD_WATCH_ERROR,
-			  .err = err,
-			  .err_len = err_len};
+	struct etcd_stream w;
+	bool ready = etcd_stream_init(&w, on_events, ctx, err, err_len);
 	const char *base = c->options.endpoints[c->current];
 	char url[512];
 	CURLcode rc;
@@ -541,9 +610,8 @@ enum etcd_watch_end etcd_watch(struct etcd_client *c, const char *prefix, int64_
 	json_object_object_add(create, "start_revision", json_object_new_int64(start_revision));
 	json_object_object_add(rq, "create_request", create);
 	snprintf(url, sizeof(url), "%s/v3/watch", base);
-	if (!w.tok || (c->options.user && !c->token && !authenticate(c, base, err, err_len))) {
-		if (w.tok)
-			json_tokener_free(w.tok);
+	if (!ready || (c->options.user && !c->token && !authenticate(c, base, err, err_len))) {
+		etcd_stream_free(&w);
 		json_object_put(rq);
 		c->current = (c->current + 1) % c->options.endpoints_len;
 		return ETCD_WATCH_ERROR;
@@ -555,7 +623,7 @@ enum etcd_watch_end etcd_watch(struct etcd_client *c, const char *prefix, int64_
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(headers);
 	json_object_put(rq);
-	json_tokener_free(w.tok);
+	etcd_stream_free(&w);
 	if (w.end == ETCD_WATCH_ERROR && w.created && rc == CURLE_OPERATION_TIMEDOUT)
 		return ETCD_WATCH_RENEW;
 	if (w.end == ETCD_WATCH_ERROR) {

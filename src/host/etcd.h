@@ -52,9 +52,15 @@ int etcd_range(struct etcd_client *c, const char *prefix, struct etcd_kv **kvs, 
 void etcd_kvs_free(struct etcd_kv *kvs, size_t len);
 int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t len, char *err,
 	     size_t err_len);
-/* Puts key only when it does not exist (a transaction); *created says whether it did. */
-int etcd_create(struct etcd_client *c, const char *key, const char *value, size_t len,
-		bool *created, char *err, size_t err_len);
+/* One key: 0 with *kv (the caller frees it, etcd_kvs_free(*kv, 1)), 1 when absent, -1. */
+int etcd_get(struct etcd_client *c, const char *key, struct etcd_kv **kv, char *err,
+	     size_t err_len);
+/*
+ * Puts key only when it is as read (a transaction): absent when mod_revision
+ * is 0, else last changed at mod_revision; *done says whether it was.
+ */
+int etcd_put_if(struct etcd_client *c, const char *key, const char *value, size_t len,
+		int64_t mod_revision, bool *done, char *err, size_t err_len);
 /* Deletes key; *deleted says whether it was there. */
 int etcd_delete(struct etcd_client *c, const char *key, bool *deleted, char *err, size_t err_len);
 
@@ -75,5 +81,30 @@ enum etcd_watch_end etcd_watch(struct etcd_client *c, const char *prefix, int64_
 			       bool (*on_events)(void *ctx, const struct etcd_event *events,
 						 size_t len, int64_t revision),
 			       void *ctx, char *err, size_t err_len);
+
+/*
+ * The parsers, for the fuzz harnesses as much as for the client: a range
+ * answer's text, and a watch stream fed in pieces as it arrives (on_events
+ * per batch; false when the stream ends, s->end saying why).
+ */
+int etcd_range_parse(const char *text, struct etcd_kv **kvs, size_t *len, int64_t *revision,
+		     char *err, size_t err_len);
+
+struct etcd_stream {
+	void *tok; /* json-c's tokener */
+	bool (*on_events)(void *ctx, const struct etcd_event *events, size_t len,
+			  int64_t revision);
+	void *ctx;
+	enum etcd_watch_end end;
+	bool created; /* the member answered */
+	char *err;
+	size_t err_len;
+};
+bool etcd_stream_init(struct etcd_stream *s,
+		      bool (*on_events)(void *ctx, const struct etcd_event *events, size_t len,
+					int64_t revision),
+		      void *ctx, char *err, size_t err_len);
+bool etcd_stream_feed(struct etcd_stream *s, const char *data, size_t len);
+void etcd_stream_free(struct etcd_stream *s);
 
 #endif

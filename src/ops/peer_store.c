@@ -326,8 +326,33 @@ static void *watch_loop(void *arg)
 	return NULL;
 }
 
+int peer_store_read(const struct config *config, const char *ifname, const char *key, char **text,
+		    int64_t *mod_revision, char *err, size_t err_len)
+{
+	struct peer_store s;
+	struct etcd_client c;
+	struct etcd_kv *kv = NULL;
+	int ret = -1;
+
+	*text = NULL;
+	if (peer_store_init(&s, config, ifname, err, err_len) && etcd_init(&c, &s.options)) {
+		ret = etcd_get(&c, key, &kv, err, err_len);
+		if (ret == 1)
+			snprintf(err, err_len, "etcd has no `%s' (another node removed it)", key);
+		if (kv) {
+			*text = kv->value; /* the caller's now */
+			kv->value = NULL;
+			*mod_revision = kv->mod_revision;
+			etcd_kvs_free(kv, 1);
+		}
+		etcd_free(&c);
+	}
+	peer_store_free(&s);
+	return ret;
+}
+
 int peer_store_write(const struct config *config, const char *ifname, const char *key,
-		     const char *text, char *err, size_t err_len)
+		     const char *text, int64_t mod_revision, char *err, size_t err_len)
 {
 	struct peer_store s;
 	struct etcd_client c;
@@ -339,12 +364,15 @@ int peer_store_write(const struct config *config, const char *ifname, const char
 		return -1;
 	}
 	if (etcd_init(&c, &s.options)) {
-		ret = text ? etcd_create(&c, key, text, strlen(text), &done, err, err_len)
+		ret = text ? etcd_put_if(&c, key, text, strlen(text), mod_revision, &done, err,
+					 err_len)
 			   : etcd_delete(&c, key, &done, err, err_len);
 		if (!ret && !done) {
 			snprintf(err, err_len,
-				 text ? "etcd already has `%s' (another node added it)"
-				      : "etcd has no `%s' (another node removed it)",
+				 !text		? "etcd has no `%s' (another node removed it)"
+				 : mod_revision ? "`%s' changed in etcd since it was read (another "
+						  "node changed it): try again"
+						: "etcd already has `%s' (another node added it)",
 				 key);
 			ret = 1;
 		}

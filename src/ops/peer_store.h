@@ -54,11 +54,15 @@ bool peer_store_collect(struct peer_store *s);
 void peer_store_key(const struct config *config, const char *ifname, const char *name, char *out,
 		    size_t len);
 /*
- * For the commands: creates key with text (only when it does not exist), or
- * deletes it (text NULL). 0 done; 1 not done (there already, or already
- * gone); -1 etcd unreachable or refusing; err says why.
+ * For the commands: writes key's text only when it is as read (absent when
+ * mod_revision is 0, else last changed then), or deletes it (text NULL). 0
+ * done; 1 not done (there already, changed since, or already gone); -1 etcd
+ * unreachable or refusing; err says why.
  */
 int peer_store_write(const struct config *config, const char *ifname, const char *key,
-		     const char *text, char *err, size_t err_len);
+		     const char *text, int64_t mod_revision, char *err, size_t err_len);
+/* For the commands: key's text as etcd has it now (the caller wipes and frees). 0, 1 absent, -1. */
+int peer_store_read(const struct config *config, const char *ifname, const char *key, char **text,
+		    int64_t *mod_revision, char *err, size_t err_len);
 
 #endif

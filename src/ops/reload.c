@@ -39,6 +39,7 @@
 #include "ops/config_file.h"
 #include "ops/check.h"
 #include "ops/key_ledger.h"
+#include "ops/peer_store.h"
 
 /*
  * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
@@ -705,9 +706,48 @@ static char *record_rotation(char *text, size_t *len, const struct rotation_ende
 	return NULL;
 }
 
-/* Makes the config file record the rotations that ended; each recorded is audited. */
-static void record_rotations(const char *path, const struct rotation_ended *ended, long n)
+/*
+ * A rotation of a peer whose text is in etcd: written there (only over the text
+ * it was made from), so that a restart of any node lets only the new key in.
+ */
+static bool record_in_store(const struct reload_target *d, const struct rotation_ended *r)
 {
+	const struct peer_config *pc = NULL;
+	char err[512] = "", *text = NULL, *edited;
+	int64_t revision;
+	size_t len;
+	int ret = -1;
+
+	for (size_t i = 0; i < d->config->peers_len && !pc; ++i)
+		if (crypto_equal(d->config->peers[i].public_key, r->to, KEY_LEN))
+			pc = &d->config->peers[i];
+	if (!pc || !pc->file || strncmp(pc->file, "etcd:", 5))
+		return false;
+	if (peer_store_read(d->config, d->ifname, pc->file + 5, &text, &revision, err,
+			    sizeof(err)) == 0) {
+		len = strlen(text);
+		edited = record_rotation(text, &len, r, pc->file);
+		ret = edited ? peer_store_write(d->config, d->ifname, pc->file + 5, edited,
+						revision, err, sizeof(err))
+			     : 1;
+		if (edited) {
+			crypto_wipe(edited, len);
+			free(edited);
+		}
+		crypto_wipe(text, strlen(text));
+		free(text);
+	}
+	if (ret)
+		log_error("event=rotation_not_recorded path=%s error=\"%s\"", pc->file,
+			  ret > 0 && !*err ? "etcd no longer has the rotation" : err);
+	return ret == 0;
+}
+
+/* Makes the config file record the rotations that ended; each recorded is audited. */
+static void record_rotations(const struct reload_target *d, const struct rotation_ended *ended,
+			     long n)
+{
+	const char *path = d->config_path;
 	char err[512], *text;
 	size_t len;
 	int lock = config_file_try_lock(path, err, sizeof(err));
@@ -720,16 +760,21 @@ static void record_rotations(const char *path, const struct rotation_ended *ende
 	for (long i = 0; text && i < n; ++i) {
 		char *next = record_rotation(text, &len, &ended[i], path);
 		char from[KEY_BASE64_LEN + 1], to[KEY_BASE64_LEN + 1];
+		const char *where = path;
 
-		if (!next)
+		if (next) {
+			free(text);
+			text = next;
+		} else if (!record_in_store(d, &ended[i])) {
 			continue;
-		free(text);
-		text = next;
+		} else {
+			where = "etcd";
+		}
 		key_to_base64(from, ended[i].from);
 		key_to_base64(to, ended[i].to);
 		log_info("event=audit via=reload action=key_rotation_recorded peer=%s "
 			 "previous_key=%s path=%s",
-			 to, from, path);
+			 to, from, where);
 	}
 	if (text && !config_file_replace(path, text, len, err, sizeof(err)))
 		log_error("event=rotation_not_recorded path=%s error=\"%s\"", path, err);
@@ -757,7 +802,7 @@ void reload_settle(struct reload_target *d)
 	settled = settle_rotations(d->config, &state, &ended);
 	uapi_state_free(&state);
 	if (settled > 0) {
-		record_rotations(d->config_path, ended, settled);
+		record_rotations(d, ended, settled);
 		if (!key_ledger_update(d->ifname, d->config, (int64_t)time(NULL), err, sizeof(err)))
 			log_error("event=key_ledger_failed error=\"%s\"", err);
 	}
@@ -913,7 +958,7 @@ bool reload_apply(struct reload_target *d)
 		 ms_between(t_read, t_diffed), ms_between(t_diffed, t_applied),
 		 ms_between(t_applied, monotonic_ns()));
 	if (settled > 0)
-		record_rotations(d->config_path, ended, settled);
+		record_rotations(d, ended, settled);
 
 	free(ended);
 	{

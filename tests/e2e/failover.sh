@@ -13,10 +13,11 @@
 # back once, and stays. D's name moves from G1 to G2 in its hosts file (what
 # `ip netns exec` mounts over /etc/hosts): D follows within ResolveInterval.
 source "$(dirname "$0")/hosts.bash"
+source "$(dirname "$0")/pool.bash"
 umask 077
 
 G1=wgf-g1-$$ G2=wgf-g2-$$ C=wgf-c-$$ D=wgf-d-$$
-IF_G=fg$$ IF_C=fc$$ IF_D=fd$$
+IF_G=fg$$ IF_C=fc$$ IF_D=fd$$ POOL_ADDR=10.78.0.1
 # the two nodes' interfaces share a name (and so a control socket path): each
 # node gets a mount namespace of its own for /var/run/wireguard and /run/wgate
 interfaces_used "$IF_C" "$IF_D"
@@ -29,7 +30,7 @@ setup() {
 	hosts_add "$G1" "$G2" "$C" "$D" || return 1
 	veth "$G1" "$C" c1 81 && veth "$G2" "$C" c2 82 && veth "$G1" "$D" d1 83 &&
 		veth "$G2" "$D" d2 84 || return 1
-	mkdir -p "/etc/netns/$C" "/etc/netns/$D" "$TMP"/run-g{1,2}/{wireguard,wgate} || return 1
+	mkdir -p "/etc/netns/$C" "/etc/netns/$D" && pool_dirs || return 1
 	printf '127.0.0.1 localhost\n192.168.81.1 g1.test\n192.168.82.1 g2.test\n' \
 		>"/etc/netns/$C/hosts"
 	printf '127.0.0.1 localhost\n192.168.83.1 gw.test\n' >"/etc/netns/$D/hosts"
@@ -84,43 +85,6 @@ Endpoint = gw.test:51820
 AllowedIPs = 10.78.0.0/24
 EOF
 
-# node N (1 or 2): its own /var/run/wireguard, wgate and NGINX saying its name
-node_in() { # N CMD...: CMD in node N's network and mount namespaces
-	local n=$1 ns
-	shift
-	ns=$G1
-	[ "$n" = 2 ] && ns=$G2
-	mkdir -p /run/wgate
-	nsx "$ns" unshare -m sh -c \
-		'mount --bind "$0/wireguard" /var/run/wireguard && mount --bind "$0/wgate" /run/wgate && exec "$@"' \
-		"$TMP/run-g$n" "$@"
-}
-node_up() {
-	local n=$1
-	node_in "$n" "$WGATE" up -f "$TMP/$IF_G.conf" </dev/null >/dev/null 2>>"$TMP/g$n.log" &
-	echo $! >"$TMP/wgate-g$n.pid"
-	for _ in $(seq 1 50); do [ -S "$TMP/run-g$n/wireguard/$IF_G.sock" ] && break; sleep 0.1; done
-	[ -S "$TMP/run-g$n/wireguard/$IF_G.sock" ] || { cat "$TMP/g$n.log"; return 1; }
-	cat >"$TMP/nginx-g$n.conf" <<EOF
-worker_processes 1;
-pid $TMP/nginx-g$n.pid;
-error_log $TMP/nginx-g$n.err;
-events { worker_connections 64; }
-http {
-	access_log off;
-	server { listen 10.78.0.1:8080; location / { return 200 "g$n\n"; } }
-}
-EOF
-	node_in "$n" nginx -c "$TMP/nginx-g$n.conf"
-}
-# the node dies: every process in its namespace, at once
-node_kill() {
-	local ns=$G1
-	[ "$1" = 2 ] && ns=$G2
-	ip netns pids "$ns" | xargs -r kill -9
-	rm -f "$TMP/run-g$1"/wireguard/* "$TMP/run-g$1"/wgate/* "$TMP/nginx-g$1.pid"
-}
-
 check "gateway node 1 comes up with NGINX behind it" node_up 1
 check "gateway node 2 comes up with the same config" node_up 2
 check "client C comes up with both nodes as endpoints" up_logged "$C" "$TMP/$IF_C.conf" "$TMP/c.log"
@@ -131,29 +95,7 @@ get_wgate() { # NS IF: the interface's get=wgate answer
 check "C's peer has both endpoints, by address" sh -c \
 	"$(declare -f get_wgate); get_wgate $C $IF_C | grep -qx 'wgate_endpoints=192.168.81.1:51820,192.168.82.1:51820'"
 
-# C's request loop: one line per request, "ms node" ("ms -" when it failed)
-loop() {
-	while :; do
-		local t r
-		t=$(date +%s%3N)
-		r=$(curl -s --max-time 0.5 http://10.78.0.1:8080/ 2>/dev/null) || r=-
-		echo "$t ${r:--}"
-		sleep 0.05
-	done
-}
-nsx "$C" bash -c "$(declare -f loop); loop" >"$TMP/requests" 2>/dev/null &
-echo $! >"$TMP/loop.pid"
-answers_from() { # NODE SECONDS: the last SECONDS of requests all answered by NODE
-	local now
-	now=$(date +%s%3N)
-	awk -v since=$((now - $2 * 1000)) -v node="$1" \
-		'$1 >= since { n++; if ($2 != node) bad++ } END { exit !(n > 0 && !bad) }' "$TMP/requests"
-}
-wait_for() { # SECONDS CMD...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done
-}
+request_loop "$C"
 sleep 2
 check "C's requests are answered by node 1, the preferred" answers_from g1 1
 
@@ -161,11 +103,7 @@ check "C's requests are answered by node 1, the preferred" answers_from g1 1
 killed=$(date +%s%3N)
 node_kill 1
 check "after node 1 is killed, node 2 answers C's requests" wait_for 15 answers_from g2 1
-read -r gap lost < <(awk -v k="$killed" '
-	$2 == "g1" && $1 <= k { last = $1 }
-	$1 > k && $2 == "-" { lost++ }
-	$1 > k && $2 == "g2" && !first { first = $1 }
-	END { printf "%.1f %d\n", (first - last) / 1000, lost }' "$TMP/requests")
+read -r gap lost < <(failover_gap "$killed")
 diag "gap in C's requests when node 1 died: $gap s, $lost requests failed (one every 50 ms, 0.5 s timeout)"
 check "the gap is under 5 s (FailoverAfter's default, 3 s)" awk -v g="$gap" 'BEGIN { exit !(g < 5) }'
 check "C's log says it failed over to node 2" grep -q "event=endpoint_failover .*endpoint=192.168.82.1:51820 index=1 of=2" "$TMP/c.log"

@@ -10,10 +10,11 @@
 # work through the other; a member killed, then all: the nodes keep serving;
 # a change made while one node cannot reach etcd reaches it when it can again.
 source "$(dirname "$0")/hosts.bash"
+source "$(dirname "$0")/pool.bash"
 umask 077
 
 E=wge-e-$$ G1=wge-g1-$$ G2=wge-g2-$$ C=wge-c-$$
-IF_G=eg$$ IF_C=ec$$
+IF_G=eg$$ IF_C=ec$$ POOL_ADDR=10.80.0.1
 interfaces_used "$IF_C"
 MEMBERS="10.96.0.11 10.96.0.12 10.96.0.13"
 ETCD_URLS="http://10.96.0.11:2379,http://10.96.0.12:2379,http://10.96.0.13:2379"
@@ -28,7 +29,7 @@ setup() {
 	for m in $MEMBERS; do ip -n "$E" addr add "$m/32" dev lo || return 1; done
 	ip -n "$G1" route add 10.96.0.0/24 via 192.168.101.1 &&
 		ip -n "$G2" route add 10.96.0.0/24 via 192.168.102.1 &&
-		mkdir -p "$TMP"/g{1,2}/{wireguard,wgate,state}
+		pool_dirs
 }
 if ! setup; then
 	not_ok "network namespaces can be created (needs root)"
@@ -55,11 +56,6 @@ etcdctl_() { nsx "$E" env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_URLS" --dial-
 for i in 1 2 3; do member_up "$i"; done
 healthy() { etcdctl_ endpoint health >/dev/null 2>&1; }
 answers() { etcdctl_ get --prefix /wgate >/dev/null 2>&1; } # the cluster, with a quorum
-wait_for() { # SECONDS CMD...
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done
-}
 check "a three-member etcd cluster comes up" wait_for 30 healthy
 
 KEY_G=$(wg genkey) KEY_C=$(wg genkey) KEY_C2=$(wg genkey)
@@ -74,29 +70,6 @@ EtcdEndpoints = ${ETCD_URLS//,/, }
 EOF
 PREFIX=/wgate/$IF_G/peers/
 
-node_in() { # N CMD...: in node N's namespaces, with its own run and state directories
-	local n=$1 ns=$G1
-	shift
-	[ "$n" = 2 ] && ns=$G2
-	mkdir -p /run/wgate
-	nsx "$ns" unshare -m sh -c \
-		'mount --bind "$0/wireguard" /var/run/wireguard && mount --bind "$0/wgate" /run/wgate &&
-		 WGATE_STATE_DIR="$0/state" exec "$@"' "$TMP/g$n" "$@"
-}
-node_up() {
-	local n=$1
-	node_in "$n" "$WGATE" up -f "$TMP/$IF_G.conf" </dev/null >/dev/null 2>>"$TMP/g$n.log" &
-	for _ in $(seq 1 50); do [ -S "$TMP/g$n/wireguard/$IF_G.sock" ] && break; sleep 0.1; done
-	[ -S "$TMP/g$n/wireguard/$IF_G.sock" ] || { cat "$TMP/g$n.log"; return 1; }
-	cat >"$TMP/nginx-g$n.conf" <<EOF
-worker_processes 1;
-pid $TMP/nginx-g$n.pid;
-error_log $TMP/nginx-g$n.err;
-events { worker_connections 64; }
-http { access_log off; server { listen 10.80.0.1:8080; location / { return 200 "g$n\n"; } } }
-EOF
-	node_in "$n" nginx -c "$TMP/nginx-g$n.conf"
-}
 runs() { # N NAME: node N's interface runs a peer named NAME
 	node_in "$1" "$WGATE" show "$IF_G" --json 2>/dev/null | grep -q "\"$2\""
 }
@@ -123,24 +96,35 @@ sed -e "s|^# PrivateKey = .*|PrivateKey = $KEY_C|" \
 	-e 's|^Endpoint = .*|Endpoint = 192.168.103.1:51820, 192.168.104.1:51820\nFailbackAfter = 5s|' \
 	-e 's|^AllowedIPs = .*|AllowedIPs = 10.80.0.0/24|' -e '/^DNS/d' "$TMP/client-c.out" >"$TMP/$IF_C.conf"
 check "the client comes up with both nodes as endpoints" up_logged "$C" "$TMP/$IF_C.conf" "$TMP/c.log"
-loop() {
-	while :; do
-		local t r
-		t=$(date +%s%3N)
-		r=$(curl -s --max-time 0.5 http://10.80.0.1:8080/ 2>/dev/null) || r=-
-		echo "$t ${r:--}"
-		sleep 0.05
-	done
-}
-nsx "$C" bash -c "$(declare -f loop); loop" >"$TMP/requests" 2>/dev/null &
-echo $! >"$TMP/loop.pid"
-answers_from() { # NODE SECONDS
-	local now
-	now=$(date +%s%3N)
-	awk -v since=$((now - $2 * 1000)) -v node="$1" \
-		'$1 >= since { n++; if ($2 != node) bad++ } END { exit !(n > 0 && !bad) }' "$TMP/requests"
-}
+request_loop "$C"
 check "the client's requests are answered by node 1" wait_for 10 answers_from g1 1
+
+# a key rotation through node 2: the next key in etcd, the client moves to it, node 1 (which it
+# talks to) records the end in etcd, and node 2 follows
+KEY_C_NEXT=$(wg genkey)
+PUB_C_NEXT=$(wg pubkey <<<"$KEY_C_NEXT")
+check "wgate peer rotate on node 2 writes the next key to etcd" \
+	node_in 2 "$WGATE" peer rotate "$IF_G" client-c --public-key "$PUB_C_NEXT"
+etcd_text() { etcdctl_ get --print-value-only "$PREFIX$1"; }
+has_next() { etcd_text client-c | grep -qx "NextPublicKey = $PUB_C_NEXT"; }
+check "etcd's text has the next key" has_next
+node_accepts_next() { # N
+	printf 'get=wgate\n\n' | node_in "$1" socat -t 2 - "UNIX-CONNECT:/var/run/wireguard/$IF_G.sock" |
+		grep -q "^wgate_next_public_key="
+}
+check "node 1 accepts both keys" wait_for 5 node_accepts_next 1
+ip netns exec "$C" "$WGATE" down "$IF_C"
+sed -i "s|^PrivateKey = .*|PrivateKey = $KEY_C_NEXT|" "$TMP/$IF_C.conf"
+check "the client comes back up on its new key" up_logged "$C" "$TMP/$IF_C.conf" "$TMP/c.log"
+check "node 1 answers the client on its new key" wait_for 15 answers_from g1 1
+rotated() { etcd_text client-c | grep -qx "PublicKey = $PUB_C_NEXT" && ! etcd_text client-c | grep -q NextPublicKey; }
+check "node 1 recorded the end of the rotation in etcd: the new key is the only one" wait_for 10 rotated
+check "node 1's audit trail says so" grep -q "action=key_rotation_recorded peer=$PUB_C_NEXT previous_key=$PUB_C path=etcd" "$TMP/g1.log"
+new_key_alone() { # N
+	[ "$(node_in "$1" "$WGATE" show "$IF_G" peers | grep -c -e "^$PUB_C\$" -e "^$PUB_C_NEXT\$")" = 1 ] &&
+		node_in "$1" "$WGATE" show "$IF_G" peers | grep -qx "$PUB_C_NEXT" && ! node_accepts_next "$1"
+}
+check "node 2 follows: it runs the peer under the new key alone" wait_for 5 new_key_alone 2
 
 # etcd members die: the nodes keep serving from their copies
 member_kill 1
@@ -156,20 +140,10 @@ refused_add() { ! peer_add 1 nobody "$(wg genkey | wg pubkey)" 2>"$TMP/add.err" 
 check "wgate peer add says etcd is unreachable, and changes nothing" refused_add
 
 # node 1 restarts while etcd is down: its copy serves
-node_kill() {
-	local ns=$G1
-	[ "$1" = 2 ] && ns=$G2
-	ip netns pids "$ns" | xargs -r kill -9
-	rm -f "$TMP/g$1"/wireguard/* "$TMP/g$1"/wgate/* "$TMP/nginx-g$1.pid"
-}
 killed=$(date +%s%3N)
 node_kill 1
 check "node 1 killed: the client's requests go on through node 2" wait_for 15 answers_from g2 1
-read -r gap lost < <(awk -v k="$killed" '
-	$2 == "g1" && $1 <= k { last = $1 }
-	$1 > k && $2 == "-" { lost++ }
-	$1 > k && $2 == "g2" && !first { first = $1 }
-	END { printf "%.1f %d\n", (first - last) / 1000, lost }' "$TMP/requests")
+read -r gap lost < <(failover_gap "$killed")
 diag "gap when node 1 died: $gap s, $lost requests failed (one every 50 ms, 0.5 s timeout)"
 check "the gap is under 5 s" awk -v g="$gap" 'BEGIN { exit !(g < 5) }'
 check "node 1 restarted while etcd is down comes up from its copy" node_up 1
