@@ -171,10 +171,6 @@ static const struct peer_config *editable_peer(const struct target *t, const cha
 	if (!peer)
 		cli_error("%s: %s has no peer named `%s' (nor with that public key)\n", who,
 			  t->path, arg);
-	else if (peer->file && !strncmp(peer->file, "etcd:", 5))
-		cli_error("%s: `%s' is in etcd (%s): put that key's new text (with NextPublicKey "
-			  "for a rotation), and every node watching it applies it\n",
-			  who, arg, peer->file + 5);
 	else if (peer->file)
 		cli_error("%s: `%s' is defined in %s (PeerDirectory): change that file, and every "
 			  "node watching the directory applies it\n",
