@@ -867,6 +867,9 @@ static int peer_list(int argc, char **argv)
 				json_object_array_add(gs, json_object_new_string(p->groups.v[g]));
 			json_object_object_add(o, "groups", gs);
 			json_object_object_add(o, "line", json_object_new_int64(p->line));
+			/* where it is defined: a PeerDirectory file, or etcd:KEY; absent: the config */
+			if (p->file)
+				json_object_object_add(o, "source", json_object_new_string(p->file));
 			json_object_object_add(
 			    o, "expires", p->expires ? json_object_new_int64(p->expires) : NULL);
 			if (p->has_next_key)
