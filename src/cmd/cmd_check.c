@@ -408,6 +408,7 @@ int cmd_check(int argc, char **argv)
 		struct key_since *key_ages = NULL;
 		uint16_t ports[64];
 		unsigned *endpoint_mtu = calloc(config.peers_len + 1, sizeof(*endpoint_mtu));
+		mode_t *peer_file_modes = calloc(config.peer_files.len + 1, sizeof(mode_t));
 		struct check_facts facts = {.path = path, .now = (int64_t)time(NULL)};
 		struct stat st;
 
@@ -416,6 +417,11 @@ int cmd_check(int argc, char **argv)
 			facts.mode = st.st_mode;
 			facts.uid = st.st_uid;
 		}
+		for (size_t i = 0; peer_file_modes && i < config.peer_files.len; ++i)
+			if (strncmp(config.peer_files.v[i], "etcd:", 5) &&
+			    stat(config.peer_files.v[i], &st) == 0)
+				peer_file_modes[i] = st.st_mode;
+		facts.peer_file_modes = peer_file_modes;
 		facts.networks_len = host_networks(ifname, &networks);
 		facts.networks = networks;
 		facts.others_len = other_configs(path, others);
@@ -437,6 +443,7 @@ int cmd_check(int argc, char **argv)
 		crypto_wipe(others, sizeof(others));
 		free(networks);
 		free(endpoint_mtu);
+		free(peer_file_modes);
 	}
 	if (running && !only_static) {
 		char *answer = uapi_request(ifname, "get=wgate\n\n");

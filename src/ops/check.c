@@ -156,6 +156,57 @@ static void check_file(const struct check_facts *facts, struct findings *out)
 	}
 }
 
+/* PeerDirectory's files hold preshared keys too. */
+static void check_peer_files(const struct config *c, const struct check_facts *facts,
+			     struct findings *out)
+{
+	for (size_t i = 0; facts->peer_file_modes && i < c->peer_files.len; ++i) {
+		mode_t mode = facts->peer_file_modes[i];
+		const char *path = c->peer_files.v[i];
+		bool secrets = false;
+		struct finding *f;
+
+		if (!(mode & 077))
+			continue;
+		for (size_t k = 0; k < c->peers_len && !secrets; ++k)
+			secrets = c->peers[k].file == path && c->peers[k].has_preshared_key;
+		if (!secrets)
+			continue;
+		f = say(out, "peer-file-mode", mode & 007 ? CHECK_ERROR : CHECK_WARNING, NULL, 0,
+			"%s (PeerDirectory) is mode %04o: %s can read the preshared keys in it",
+			path, (unsigned)(mode & 07777), mode & 007 ? "every user" : "its group");
+		fix(f, "chmod 600 %s (and have what writes it keep that mode)", path);
+	}
+}
+
+/* Keys of a fleet's endpoints that cannot do what they say. */
+static void check_endpoints(const struct config *c, struct findings *out)
+{
+	bool names = false;
+	struct finding *f;
+
+	for (size_t i = 0; i < c->peers_len; ++i) {
+		const struct peer_config *p = &c->peers[i];
+
+		names |= peer_config_has_names(p);
+		if ((p->failover_ms || p->failback_ms) && p->endpoints_len < 2) {
+			f = say(
+			    out, "failover-one-endpoint", CHECK_NOTICE, p, 0,
+			    "FailoverAfter or FailbackAfter on a peer with %s endpoint: there is "
+			    "nothing to fail over to",
+			    p->endpoints_len ? "one" : "no");
+			fix(f, "list the other gateway nodes in Endpoint (in order of preference), "
+			       "or remove the key");
+		}
+	}
+	if (names && c->has_resolve_interval && !c->resolve_interval) {
+		f = say(out, "resolve-off", CHECK_NOTICE, NULL, 0,
+			"ResolveInterval = off: the endpoints' names are resolved only at up and "
+			"reload, so a gateway that moves to a new address is followed only then");
+		fix(f, "remove ResolveInterval (60 s) or set one");
+	}
+}
+
 /* A key in use for longer than KeyMaxAge (the guide: rotate keys periodically). */
 static void check_key_age(const struct config *c, const struct check_facts *facts,
 			  const uint8_t *key, const struct peer_config *peer, struct findings *out)
@@ -600,7 +651,9 @@ void check_config(const struct config *config, const struct check_facts *facts,
 		  struct findings *out)
 {
 	check_file(facts, out);
+	check_peer_files(config, facts, out);
 	check_keys(config, facts, out);
+	check_endpoints(config, out);
 	check_allowedips(config, out);
 	check_routes(config, facts, out);
 	check_mtu(config, facts, out);

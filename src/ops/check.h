@@ -56,6 +56,8 @@ struct check_facts {
 	mode_t mode;
 	uid_t uid;
 	const char *path;
+	/* per config->peer_files entry: its mode (0 unknown, and for etcd's keys) */
+	const mode_t *peer_file_modes;
 	/* the host */
 	const struct host_network *networks; /* the other interfaces' (not this one's) */
 	size_t networks_len;

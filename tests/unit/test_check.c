@@ -106,6 +106,17 @@ static const struct row rows[] = {
      GW PEER_B "Expires = 2027-01-16\n", GW PEER_B "Expires = 2027-03-01\n"},
     {"a key past KeyMaxAge", "key-age", CHECK_WARNING, F_KEY_AGES, GW "KeyMaxAge = 90d\n" PEER_B,
      GW "KeyMaxAge = 101d\n" PEER_B},
+    {"failover settings with one endpoint", "failover-one-endpoint", CHECK_NOTICE, F_NONE,
+     CLIENT "[Peer]\nPublicKey = " KEY_B "\nPresharedKey = " PSK
+	    "\nEndpoint = 192.0.2.1:51820\nFailoverAfter = 2s\nAllowedIPs = 10.10.0.0/24\n",
+     CLIENT "[Peer]\nPublicKey = " KEY_B "\nPresharedKey = " PSK
+	    "\nEndpoint = 192.0.2.1:51820, 192.0.2.2:51820\nFailoverAfter = 2s\n"
+	    "AllowedIPs = 10.10.0.0/24\n"},
+    {"names never resolved again", "resolve-off", CHECK_NOTICE, F_NONE,
+     CLIENT "ResolveInterval = off\n[Peer]\nPublicKey = " KEY_B "\nPresharedKey = " PSK
+	    "\nEndpoint = gw.example.com:51820\nAllowedIPs = 10.10.0.0/24\n",
+     CLIENT "ResolveInterval = off\n[Peer]\nPublicKey = " KEY_B "\nPresharedKey = " PSK
+	    "\nEndpoint = 192.0.2.1:51820\nAllowedIPs = 10.10.0.0/24\n"},
     {"a rotation past its deadline", "rotation-overdue", CHECK_WARNING, F_NONE,
      GW PEER_B "NextPublicKey = " KEY_C "\nRotationDeadline = 2027-01-01\n",
      GW PEER_B "NextPublicKey = " KEY_C "\nRotationDeadline = 2027-02-01\n"},
@@ -379,6 +390,37 @@ static void many_peers_no_noise(void **state)
 }
 
 /* KeyMaxAge: days by default, or with a unit; a bad one named. */
+/* A PeerDirectory file others can read is said when it holds a preshared key; etcd's copy is not.
+ */
+static void peer_files_modes(void **state)
+{
+	const char *text =
+	    GW PEER_B "AllowedIPs = 10.10.0.2/32\n"
+		      "[Peer]\nName = c\nPublicKey = " KEY_C "\nAllowedIPs = 10.10.0.3/32\n";
+	mode_t modes[2] = {0100644, 0100640};
+	struct check_facts facts = {.peer_file_modes = modes, .now = NOW};
+	struct findings out = {0};
+	struct config c;
+	char err[512];
+
+	(void)state;
+	assert_true(config_parse(&c, text, strlen(text), "t.conf", err, sizeof(err)));
+	assert_true(strv_push(&c.peer_files, "/peers/b.conf"));
+	assert_true(strv_push(&c.peer_files, "/peers/c.conf"));
+	c.peers[0].file = c.peer_files.v[0];
+	c.peers[1].file = c.peer_files.v[1]; /* no preshared key in it: nothing to say */
+	check_config(&c, &facts, &out);
+	assert_non_null(find(&out, "peer-file-mode"));
+	assert_int_equal(find(&out, "peer-file-mode")->severity, CHECK_ERROR);
+	assert_non_null(strstr(find(&out, "peer-file-mode")->what, "/peers/b.conf"));
+	findings_free(&out);
+	modes[0] = 0100600;
+	check_config(&c, &facts, &out);
+	assert_null(find(&out, "peer-file-mode"));
+	findings_free(&out);
+	config_free(&c);
+}
+
 static void key_max_age_parsed(void **state)
 {
 	static const char *const good[][2] = {
@@ -408,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(running_healthy_says_nothing),
 	    cmocka_unit_test(many_peers_no_noise),
 	    cmocka_unit_test(key_max_age_parsed),
+	    cmocka_unit_test(peer_files_modes),
 	};
 
 	if (!crypto_init())
