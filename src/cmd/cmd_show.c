@@ -32,6 +32,9 @@ struct shown_peer {
 	char *allowed_ips;	   /* "a, b, c" */
 	const char *name, *groups; /* in the answer's text; NULL when none */
 	long long expires;	   /* UNIX seconds; 0 never */
+	const char *endpoints;	   /* several to fail over between ("a,b"); NULL none */
+	unsigned endpoint_index;
+	unsigned long long failovers, failbacks;
 };
 
 struct shown {
@@ -91,6 +94,14 @@ static bool parse(struct shown *s, char *text)
 			peer->groups = value;
 		} else if (peer && !strcmp(line, "wgate_expires")) {
 			peer->expires = strtoll(value, NULL, 10);
+		} else if (peer && !strcmp(line, "wgate_endpoints")) {
+			peer->endpoints = value;
+		} else if (peer && !strcmp(line, "wgate_endpoint_index")) {
+			peer->endpoint_index = (unsigned)strtoul(value, NULL, 10);
+		} else if (peer && !strcmp(line, "wgate_failovers")) {
+			peer->failovers = strtoull(value, NULL, 10);
+		} else if (peer && !strcmp(line, "wgate_failbacks")) {
+			peer->failbacks = strtoull(value, NULL, 10);
 		} else if (peer && !strcmp(line, "preshared_key")) {
 			peer->has_psk =
 			    key_from_hex(peer->psk, value) && !crypto_is_zero(peer->psk, KEY_LEN);
@@ -119,6 +130,23 @@ static void shown_free(struct shown *s)
 		crypto_wipe(s->peers, s->peers_len * sizeof(*s->peers));
 	free(s->peers);
 	crypto_wipe(s, sizeof(*s));
+}
+
+/* "endpoints: a (in use), b; 1 failover, 1 failback" */
+static void print_endpoints(const struct shown_peer *p)
+{
+	unsigned i = 0;
+
+	printf("  endpoints: ");
+	for (const char *at = p->endpoints; *at; ++i) {
+		size_t len = strcspn(at, ",");
+
+		printf("%s%.*s%s", i ? ", " : "", (int)len, at,
+		       i == p->endpoint_index ? " (in use)" : "");
+		at += len + (at[len] == ',');
+	}
+	printf("; %llu failover%s, %llu failback%s\n", p->failovers, p->failovers == 1 ? "" : "s",
+	       p->failbacks, p->failbacks == 1 ? "" : "s");
 }
 
 /* Most recent handshake first, as wg(8) orders peers. */
@@ -203,6 +231,8 @@ static void print_text(const char *ifname, struct shown *s)
 			printf("  preshared key: (hidden)\n");
 		if (*p->endpoint)
 			printf("  endpoint: %s\n", p->endpoint);
+		if (p->endpoints)
+			print_endpoints(p);
 		printf("  allowed ips: %s\n", p->allowed_ips ? p->allowed_ips : "(none)");
 		if (p->handshake_sec) {
 			printf("  latest handshake: ");
@@ -258,6 +288,22 @@ static json_object *interface_json(const char *ifname, struct shown *s)
 			json_object_array_add(groups, json_object_new_string(item));
 		json_object_object_add(peer, "preshared_key", json_object_new_boolean(p->has_psk));
 		add_string(peer, "endpoint", *p->endpoint ? p->endpoint : NULL);
+		if (p->endpoints) {
+			json_object *list = json_object_new_array();
+			char *copy = strdup(p->endpoints), *at = copy;
+
+			for (item = copy ? strtok_r(at, ",", &save) : NULL; item;
+			     item = strtok_r(NULL, ",", &save))
+				json_object_array_add(list, json_object_new_string(item));
+			free(copy);
+			json_object_object_add(peer, "endpoints", list);
+			json_object_object_add(peer, "endpoint_index",
+					       json_object_new_int64(p->endpoint_index));
+			json_object_object_add(peer, "failovers",
+					       json_object_new_int64((int64_t)p->failovers));
+			json_object_object_add(peer, "failbacks",
+					       json_object_new_int64((int64_t)p->failbacks));
+		}
 		for (item = p->allowed_ips ? strtok_r(p->allowed_ips, ", ", &save) : NULL; item;
 		     item = strtok_r(NULL, ", ", &save))
 			json_object_array_add(ips, json_object_new_string(item));

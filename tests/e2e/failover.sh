@@ -122,6 +122,14 @@ check "C's audit trail has both moves" sh -c \
 	"grep -q 'event=audit via=failover action=endpoint_failover' '$TMP/c.log' && grep -q 'event=audit via=failback action=endpoint_failback' '$TMP/c.log'"
 kill "$(cat "$TMP/loop.pid")" 2>/dev/null
 nsx "$C" curl -s http://127.0.0.1:9586/metrics >"$TMP/metrics"
+check "wgate show says which endpoint is in use and how often it moved" sh -c \
+	"ip netns exec $C $WGATE show $IF_C | grep -qx '  endpoints: 192.168.81.1:51820 (in use), 192.168.82.1:51820; 1 failover, 1 failback'"
+check "and its JSON too" sh -c "ip netns exec $C $WGATE show $IF_C --json | python3 -c '
+import json, sys
+p = json.load(sys.stdin)[\"interfaces\"][0][\"peers\"][0]
+assert p[\"endpoints\"] == [\"192.168.81.1:51820\", \"192.168.82.1:51820\"], p
+assert (p[\"endpoint_index\"], p[\"failovers\"], p[\"failbacks\"]) == (0, 1, 1), p
+'"
 check "C's metrics: one failover, one failback, the preferred endpoint in use" sh -c "
 	grep -q '^wgate_peer_endpoint_failovers_total{interface=\"$IF_C\",public_key=\"$PUB_G\"} 1\$' '$TMP/metrics' &&
 	grep -q '^wgate_peer_endpoint_failbacks_total{interface=\"$IF_C\",public_key=\"$PUB_G\"} 1\$' '$TMP/metrics' &&
