@@ -35,11 +35,7 @@ EOF
 	ip -n "$M" route add default via 192.168.75.1
 	ip -n "$GW" route add 192.168.75.0/24 via 192.168.74.2
 }
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 KEY_GW=$(wg genkey)
 PUB_GW=$(wg pubkey <<<"$KEY_GW")

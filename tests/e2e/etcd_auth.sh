@@ -20,11 +20,7 @@ setup() {
 	ip -n "$E" addr add 10.97.0.1/32 dev lo && ip -n "$E" addr add 10.97.0.2/32 dev lo &&
 		ip -n "$G" route add 10.97.0.0/24 via 192.168.106.1
 }
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 # a CA, the member's certificate (for its address) and the gateway's client certificate
 pki() {

@@ -35,11 +35,7 @@ setup() {
 		>"/etc/netns/$C/hosts"
 	printf '127.0.0.1 localhost\n192.168.83.1 gw.test\n' >"/etc/netns/$D/hosts"
 }
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 KEY_G=$(wg genkey) KEY_C=$(wg genkey) KEY_D=$(wg genkey)
 PUB_G=$(wg pubkey <<<"$KEY_G") PUB_C=$(wg pubkey <<<"$KEY_C") PUB_D=$(wg pubkey <<<"$KEY_D")

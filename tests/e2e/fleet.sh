@@ -31,11 +31,7 @@ setup() {
 		ip -n "$G2" route add 10.96.0.0/24 via 192.168.102.1 &&
 		pool_dirs
 }
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 # the etcd cluster: three members, one namespace, an address each
 cluster=""

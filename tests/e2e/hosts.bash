@@ -7,6 +7,7 @@
 #                          a link: gDEV in NS_A with 192.168.NET.1/24 and
 #                          fd00:NET::1/64, vDEV in NS_B with .2 and ::2, both up
 #   nsx NS CMD...          CMD in NS
+#   setup_or_end FN        FN (the test's set-up), or the plan ends there, saying why
 #   up_logged NS CONFIG LOG
 #                          wgate up -f CONFIG in NS, in the background, its log
 #                          appended to LOG; returns once its control socket exists
@@ -72,4 +73,11 @@ up_logged() {
 	for _ in $(seq 1 50); do [ -S "/var/run/wireguard/$name.sock" ] && return 0; sleep 0.1; done
 	cat "$3"
 	return 1
+}
+
+setup_or_end() {
+	"$1" && return 0
+	not_ok "network namespaces can be created (needs root)"
+	done_testing
+	exit
 }

@@ -16,11 +16,7 @@ setup() {
 	hosts_add "$GW" "$A" "$B" || return 1
 	veth "$GW" "$A" a 91 && veth "$GW" "$B" b 92
 }
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 KEY_GW=$(wg genkey) KEY_A=$(wg genkey) KEY_B=$(wg genkey)
 PUB_GW=$(wg pubkey <<<"$KEY_GW") PUB_A=$(wg pubkey <<<"$KEY_A") PUB_B=$(wg pubkey <<<"$KEY_B")

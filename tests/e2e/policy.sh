@@ -44,11 +44,7 @@ setup() {
 	nsx "$GW" nft add table inet operators_own
 }
 
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 KEY_GW=$(wg genkey) KEY_A=$(wg genkey) KEY_B=$(wg genkey) KEY_C=$(wg genkey)
 PUB_GW=$(wg pubkey <<<"$KEY_GW")

@@ -23,11 +23,7 @@ setup() {
 	veth "$GW" "$W" w 95 && veth "$GW" "$G" g 96
 	ip -n "$G" route add 192.168.95.0/24 via 192.168.96.1 # PublicEndpoint is on the first link
 }
-if ! setup; then
-	not_ok "network namespaces can be created (needs root)"
-	done_testing
-	exit
-fi
+setup_or_end setup
 
 KEY_GW=$(wg genkey)
 PUB_GW=$(wg pubkey <<<"$KEY_GW")
