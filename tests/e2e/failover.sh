@@ -147,4 +147,14 @@ check "when gw.test no longer resolves, the failure is logged" wait_for 10 grep 
 check "and D still reaches node 2 at its last address" d_reaches_g2
 check "the failures are counted (get=wgate)" sh -c \
 	"$(declare -f get_wgate); get_wgate $D $IF_D | grep -q '^wgate_resolve_failures=[1-9]'"
+
+# a reload resolves the names again, even with the file unchanged (wg syncconf was the only way)
+sed -i 's/^ResolveInterval = .*/ResolveInterval = off/' "$TMP/$IF_D.conf"
+check "D reloads with ResolveInterval = off" ip netns exec "$D" "$WGATE" reload "$IF_D"
+printf '127.0.0.1 localhost\n192.168.83.1 gw.test\n' >"/etc/netns/$D/hosts"
+sleep 4
+check "control: with no interval, D stays on node 2 after gw.test moves back to node 1" d_reaches_g2
+d_reaches_g1() { ip netns exec "$D" curl -s --max-time 0.5 http://10.78.0.1:8080/ | grep -qx g1; }
+check "wgate reload with the file unchanged resolves gw.test again" ip netns exec "$D" "$WGATE" reload "$IF_D"
+check "and D reaches node 1" wait_for 5 d_reaches_g1
 done_testing
