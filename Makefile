@@ -103,10 +103,15 @@ FUZZ_CC ?= clang
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h fuzz/*.h)
-	$(Q)mkdir -p build-fuzz
-	$(call quiet,FUZZ,$@)$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Isrc $(CRYPTO_CFLAGS) $(MHD_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+# The library is compiled once for every harness (coverage and sanitizers, no fuzzer main).
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-Isrc $(CRYPTO_CFLAGS) $(MHD_CFLAGS) $(JSON_CFLAGS) $(CURL_CFLAGS)
+FUZZ_OBJ := $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: src/%.c $(wildcard src/*/*.h)
+	$(Q)mkdir -p $(dir $@)
+	$(call quiet,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build-fuzz/%: fuzz/%.c $(FUZZ_OBJ) $(wildcard fuzz/*.h)
+	$(call quiet,FUZZ,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 check: wgate $(UNIT_BIN)
 	$(Q)WGATE=$(abspath $(BUILD)/wgate) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
