@@ -157,6 +157,14 @@ void monitor_hold_signals(void)
 enum { RESOLVE_MIN_GAP_SECONDS = 5 }; /* between rounds the data path asks for */
 
 /* The endpoints' names: a round when one is due, unless one is in flight. */
+/* The next round of resolutions, an interval from now (none when it is off). */
+static uint64_t interval_from(const struct daemon *d, uint64_t now)
+{
+	uint32_t seconds = d->config ? config_resolve_interval(d->config) : 0;
+
+	return seconds ? now + seconds * NSEC_PER_SEC : 0;
+}
+
 static void resolve_maybe(struct monitor *m, struct daemon *d, uint64_t now)
 {
 	struct resolve_item *items;
@@ -164,9 +172,7 @@ static void resolve_maybe(struct monitor *m, struct daemon *d, uint64_t now)
 
 	if (m->resolver.busy || !m->next_resolve || now < m->next_resolve || !d->config)
 		return;
-	m->next_resolve = config_resolve_interval(d->config)
-			      ? now + config_resolve_interval(d->config) * NSEC_PER_SEC
-			      : 0;
+	m->next_resolve = interval_from(d, now);
 	items = endpoint_names(d->config, &len);
 	if (!items)
 		return;
@@ -265,11 +271,7 @@ static void reload_now(struct monitor *m, struct daemon *d)
 	daemon_reload(d);
 	watch_peer_directory(m, d);
 	/* the reload resolved the names: the interval starts again */
-	if (d->config && config_resolve_interval(d->config))
-		m->next_resolve =
-		    monotonic_ns() + config_resolve_interval(d->config) * NSEC_PER_SEC;
-	else
-		m->next_resolve = 0;
+	m->next_resolve = interval_from(d, monotonic_ns());
 }
 
 int monitor_run(struct monitor *m, struct daemon *d)
@@ -311,9 +313,7 @@ int monitor_run(struct monitor *m, struct daemon *d)
 	watch_peer_directory(m, d);
 	start_peer_store(m, d);
 	/* up resolved the names just now; the next round comes after the interval */
-	if (d->config && config_resolve_interval(d->config))
-		m->next_resolve =
-		    monotonic_ns() + config_resolve_interval(d->config) * NSEC_PER_SEC;
+	m->next_resolve = interval_from(d, monotonic_ns());
 	for (;;) {
 		struct pollfd fds[5] = {
 		    {.fd = signal_fd, .events = POLLIN},
