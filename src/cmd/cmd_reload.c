@@ -16,7 +16,7 @@
 #include "control/uapi.h"
 #include "daemon/daemon.h"
 
-/* The generation and text of the daemon's last reload report. */
+/* The generation and text of the daemon's last reload report; 0 when there is none. */
 static unsigned read_report(const char *ifname, char *text, size_t len)
 {
 	char path[64];
@@ -69,7 +69,9 @@ int reload_interface(const char *who, const char *ifname, FILE *say)
 	for (int i = 0; i < 2000; ++i) {
 		struct timespec tick = {0, 5 * 1000000L};
 
-		if (read_report(ifname, report, sizeof(report)) != before) {
+		unsigned now = read_report(ifname, report, sizeof(report));
+
+		if (now && now != before) {
 			report[strcspn(report, "\n")] = '\0';
 			if (strstr(report, "status=ok")) {
 				say_warnings(who, ifname);

@@ -513,16 +513,25 @@ static void sync_routes(struct reload_target *d, const struct config_index *oldx
 static void write_status(struct reload_target *d, const char *status, const char *message,
 			 const struct findings *warnings)
 {
-	char path[64];
+	char path[64], tmp[72];
 	FILE *f;
 	int fd;
 
+	/*
+	 * Written aside and renamed over the last one: `wgate reload' polls the
+	 * file and must never see it missing or half written. Created anew,
+	 * 0600: the report quotes config errors.
+	 */
 	run_file_path(path, sizeof(path), d->ifname, "reload");
-	unlink(path); /* created anew, 0600: the report quotes config errors */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	fprintf(f, "generation=%u status=%s", ++*d->generation, status);
 	if (message)
 		fprintf(f, " message=%s", message);
@@ -531,7 +540,8 @@ static void write_status(struct reload_target *d, const char *status, const char
 		if (warnings->v[i].severity >= CHECK_WARNING)
 			fprintf(f, "warning=line %u: %s\n", warnings->v[i].line,
 				warnings->v[i].what);
-	fclose(f);
+	if (fclose(f) || rename(tmp, path))
+		unlink(tmp);
 }
 
 /*
