@@ -637,7 +637,7 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 		return;
 	audit_peer(dev, peer, op, peer ? "peer_changed" : "peer_added");
 	if (!peer) {
-		peer = device_add_peer(dev, op->public_key);
+		peer = device_add_new_peer(dev, op->public_key);
 		if (!peer)
 			return; /* our own key is ignored, as the kernel does */
 	}
@@ -1075,37 +1075,21 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 	return false;
 }
 
-char *uapi_request_serving(const char *ifname, const char *request, int side,
-			   bool (*serve)(int side), int timeout_ms)
+/*
+ * Moves the call on until its request is sent (whole) or its answer is in
+ * (finish): sends, reads, and serves the side channel; 0 or an errno.
+ */
+static int call_pump(struct uapi_call *call, bool finish)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), saved = 0;
-	size_t len = strlen(request), done = 0;
-	struct secret_stream answer;
 	char buf[16384];
-	bool complete = false;
+	int saved = 0;
 
-	if (!uapi_name_valid(ifname)) {
-		if (fd >= 0)
-			close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), UAPI_SOCKET_DIR "/%s.sock", ifname);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    !secret_stream_open(&answer)) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = saved;
-		return NULL;
-	}
-	/* The response ends with its errno line and an empty line. */
-	while (!complete) {
-		struct pollfd fds[2] = {{.fd = fd, .events = POLLIN | (done < len ? POLLOUT : 0)},
-					{.fd = side, .events = POLLIN}};
+	while (finish ? !call->complete : call->done < call->len) {
+		struct pollfd fds[2] = {
+		    {.fd = call->fd, .events = POLLIN | (call->done < call->len ? POLLOUT : 0)},
+		    {.fd = call->side, .events = POLLIN}};
 		ssize_t n;
-		int ready = poll(fds, side >= 0 ? 2 : 1, timeout_ms);
+		int ready = poll(fds, call->side >= 0 ? 2 : 1, call->timeout_ms);
 
 		if (ready <= 0) {
 			if (ready < 0 && errno == EINTR)
@@ -1113,44 +1097,114 @@ char *uapi_request_serving(const char *ifname, const char *request, int side,
 			saved = ready ? errno : ETIMEDOUT;
 			break;
 		}
-		if (side >= 0 && fds[1].revents & (POLLIN | POLLHUP) && !serve(side)) {
+		if (call->side >= 0 && fds[1].revents & (POLLIN | POLLHUP) &&
+		    !call->serve(call->side)) {
 			saved = EPIPE;
 			break;
 		}
-		if (fds[0].revents & POLLOUT && done < len) {
-			n = send(fd, request + done, len - done, MSG_NOSIGNAL);
+		if (fds[0].revents & POLLOUT && call->done < call->len) {
+			n = send(call->fd, call->request + call->done, call->len - call->done,
+				 MSG_NOSIGNAL);
 			if (n < 0) {
 				saved = errno;
 				break;
 			}
-			done += (size_t)n;
+			call->done += (size_t)n;
 		}
 		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(fd, buf, sizeof(buf));
+			n = read(call->fd, buf, sizeof(buf));
 			if (n <= 0) {
 				saved = n ? errno : EPIPE;
 				break;
 			}
-			fwrite(buf, 1, (size_t)n, answer.file);
-			complete = answer.len >= 2 &&
-				   !memcmp(answer.data + answer.len - 2, "\n\n", 2) &&
-				   strstr(answer.data, "errno=");
+			fwrite(buf, 1, (size_t)n, call->answer.file);
+			/* The response ends with its errno line and an empty line. */
+			call->complete = call->answer.len >= 2 &&
+					 !memcmp(call->answer.data + call->answer.len - 2, "\n\n", 2) &&
+					 strstr(call->answer.data, "errno=");
 		}
 	}
 	crypto_wipe(buf, sizeof(buf));
-	close(fd);
-	{
-		char *text = secret_stream_close(&answer, NULL);
+	return saved;
+}
 
-		if (complete)
-			return text;
-		if (text) {
-			crypto_wipe(text, strlen(text));
-			free(text);
-		}
+int uapi_call_start(struct uapi_call *call, const char *ifname, const char *request, int side,
+		    bool (*serve)(int side), int timeout_ms)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int saved;
+
+	memset(call, 0, sizeof(*call));
+	call->fd = -1;
+	if (!uapi_name_valid(ifname))
+		return EINVAL;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), UAPI_SOCKET_DIR "/%s.sock", ifname);
+	call->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (call->fd < 0 || connect(call->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    !secret_stream_open(&call->answer)) {
+		saved = errno ? errno : EIO;
+		if (call->fd >= 0)
+			close(call->fd);
+		call->fd = -1;
+		return saved;
+	}
+	call->request = request;
+	call->len = strlen(request);
+	call->side = side;
+	call->serve = serve;
+	call->timeout_ms = timeout_ms;
+	saved = call_pump(call, false);
+	if (saved)
+		uapi_call_end(call);
+	return saved;
+}
+
+char *uapi_call_finish(struct uapi_call *call)
+{
+	int saved = call->fd >= 0 ? call_pump(call, true) : EBADF;
+	char *text = NULL;
+
+	if (call->fd >= 0) {
+		close(call->fd);
+		call->fd = -1;
+		text = secret_stream_close(&call->answer, NULL);
+	}
+	if (call->complete)
+		return text;
+	if (text) {
+		crypto_wipe(text, strlen(text));
+		free(text);
 	}
 	errno = saved ? saved : EPROTO;
 	return NULL;
+}
+
+void uapi_call_end(struct uapi_call *call)
+{
+	char *text;
+
+	if (call->fd < 0)
+		return;
+	close(call->fd);
+	call->fd = -1;
+	text = secret_stream_close(&call->answer, NULL);
+	if (text) {
+		crypto_wipe(text, strlen(text));
+		free(text);
+	}
+}
+
+char *uapi_request_serving(const char *ifname, const char *request, int side,
+			   bool (*serve)(int side), int timeout_ms)
+{
+	struct uapi_call call;
+	int ret = uapi_call_start(&call, ifname, request, side, serve, timeout_ms);
+
+	if (ret) {
+		errno = ret;
+		return NULL;
+	}
+	return uapi_call_finish(&call);
 }
 
 char *uapi_request(const char *ifname, const char *request)

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "core/device.h"
 #include "core/encoding.h"
+#include "core/secret_stream.h"
 
 /* Where the control sockets live, as NAME.sock: shared by every implementation. */
 #define UAPI_SOCKET_DIR "/var/run/wireguard"
@@ -151,5 +152,25 @@ char *uapi_request_identity(const char *ifname);
  */
 char *uapi_request_serving(const char *ifname, const char *request, int side,
 			   bool (*serve)(int side), int timeout_ms);
+
+/*
+ * The same in two steps, for work done while the daemon answers: start
+ * connects and sends the whole request (serving side as above), 0 or an
+ * errno; finish waits for the answer and returns it as uapi_request_serving
+ * does (NULL with errno set); end lets go of a call not finished (the
+ * daemon still carries out a request it has whole).
+ */
+struct uapi_call {
+	int fd, side, timeout_ms;
+	bool (*serve)(int side);
+	const char *request;
+	size_t len, done;
+	bool complete;
+	struct secret_stream answer;
+};
+int uapi_call_start(struct uapi_call *call, const char *ifname, const char *request, int side,
+		    bool (*serve)(int side), int timeout_ms) __attribute__((warn_unused_result));
+char *uapi_call_finish(struct uapi_call *call);
+void uapi_call_end(struct uapi_call *call);
 
 #endif

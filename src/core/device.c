@@ -128,8 +128,13 @@ struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO
 {
 	struct peer *peer = device_find_peer(dev, public_key);
 
-	if (peer)
-		return peer;
+	return peer ? peer : device_add_new_peer(dev, public_key);
+}
+
+struct peer *device_add_new_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN])
+{
+	struct peer *peer;
+
 	if (dev->peer_count >= MAX_PEERS ||
 	    (dev->identity.has_identity &&
 	     crypto_equal(public_key, dev->identity.static_public, CRYPTO_KEY_LEN)))

@@ -169,6 +169,8 @@ struct peer_key_link *device_find_key(const struct device *dev,
 struct peer *device_peer_for_address(const struct device *dev, int family, const void *addr);
 /* Adds a peer, or returns the one that already has this key; NULL for our own key. */
 struct peer *device_add_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
+/* The same for a key device_find_peer has just not found (a large set looks each up once). */
+struct peer *device_add_new_peer(struct device *dev, const uint8_t public_key[CRYPTO_KEY_LEN]);
 void device_remove_peer(struct device *dev, struct peer *peer);
 /*
  * Starts rotating a peer to next_key: handshakes with either key are accepted;

@@ -18,8 +18,13 @@
 /* The key of the item at position pos, key_len bytes. */
 typedef const void *hash_index_key_fn(const void *items, size_t pos);
 
+struct hash_slot {
+	uint32_t pos;  /* the item's position + 1; 0: empty */
+	uint32_t hash; /* its key's */
+};
+
 struct hash_index {
-	uint32_t *slots; /* position + 1; 0 is empty */
+	struct hash_slot *slots;
 	size_t mask, count;
 	size_t key_len;
 	uint64_t seed;

@@ -101,14 +101,20 @@ void log_msg(enum log_level level, const char *fmt, ...)
 						  : LOG_DEBUG,
 			fmt, ap);
 	} else {
+		/* the second's text is made once per second per thread: a 100k-peer set logs 100k lines */
+		static _Thread_local time_t when_sec = -1;
+		static _Thread_local char when[32];
 		FILE *f = out ? out : stderr;
 		struct timespec ts;
-		struct tm tm;
-		char when[32];
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (ts.tv_sec != when_sec) {
+			struct tm tm;
+
+			gmtime_r(&ts.tv_sec, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+			when_sec = ts.tv_sec;
+		}
 		fprintf(f, "%s.%03ldZ %s %s: ", when, ts.tv_nsec / 1000000, tag,
 			level == LOG_LEVEL_ERROR  ? "error"
 			: level == LOG_LEVEL_INFO ? "info"

@@ -218,9 +218,13 @@ int netlink_route_del(unsigned ifindex, const struct ip_prefix *prefix, uint32_t
 	return transact(route_request(buf, RTM_DELROUTE, ifindex, prefix, table));
 }
 
-enum { BATCH_BYTES = 8192, ROUTE_REQUEST_MAX = 128 }; /* 64 requests at most */
+enum { BATCH_BYTES = 32768, ROUTE_REQUEST_MAX = 128 }; /* 256 requests at most */
 
-/* Reads acknowledgements until every request numbered [first, first + n) has one. */
+/*
+ * Reads the answers to requests numbered [first, first + n): only the last
+ * asked for an acknowledgement; the kernel answers a failed one anyway, and
+ * handles a batch in order, so the last one's acknowledgement ends it.
+ */
 static void collect_acks(struct mnl_socket *nl, unsigned first, size_t n,
 			 const struct ip_prefix *const *prefixes, bool add,
 			 netlink_route_failed *failed, void *ctx)
@@ -229,9 +233,9 @@ static void collect_acks(struct mnl_socket *nl, unsigned first, size_t n,
 	static char bufs[ACKS_PER_READ][ACK_ROOM];
 	struct mmsghdr msgs[ACKS_PER_READ];
 	struct iovec iov[ACKS_PER_READ];
-	size_t acked = 0;
+	bool last = false;
 
-	while (acked < n) {
+	while (!last) {
 		int got;
 
 		/* each acknowledgement is a datagram of its own: many per system call */
@@ -253,7 +257,7 @@ static void collect_acks(struct mnl_socket *nl, unsigned first, size_t n,
 
 				if (nlh->nlmsg_type != NLMSG_ERROR || i >= n)
 					continue; /* not one of ours */
-				++acked;
+				last |= i == n - 1;
 				if (e->error && !(add && e->error == -EEXIST) && failed)
 					failed(ctx, prefixes[i], e->error);
 			}
@@ -277,6 +281,7 @@ size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const 
 	while (done < n) {
 		size_t used = 0, count = 0;
 		unsigned first = next_seq();
+		struct nlmsghdr *last = NULL;
 
 		/* As many requests as fit, sent at once, acknowledged together. */
 		while (done + count < n && used + ROUTE_REQUEST_MAX <= sizeof(batch)) {
@@ -284,11 +289,13 @@ size_t netlink_routes(bool add, unsigned ifindex, const struct ip_prefix *const 
 			    route_request(batch + used, add ? RTM_NEWROUTE : RTM_DELROUTE, ifindex,
 					  prefixes[done + count], table);
 
-			nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+			nlh->nlmsg_flags |= NLM_F_REQUEST;
 			nlh->nlmsg_seq = count ? next_seq() : first;
 			used += NLMSG_ALIGN(nlh->nlmsg_len);
 			++count;
+			last = nlh;
 		}
+		last->nlmsg_flags |= NLM_F_ACK;
 		if (mnl_socket_sendto(nl, batch, used) < 0) {
 			for (size_t i = 0; failed && i < count; ++i)
 				failed(ctx, prefixes[done + i], -errno);

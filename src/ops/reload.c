@@ -550,10 +550,9 @@ static void write_status(struct reload_target *d, const char *status, const char
  * child's own requests (a new port in the request makes the child ask the
  * monitor for sockets).
  */
-static int ask_child(struct reload_target *d, const char *request, char **answer)
+/* The errno of the child's answer text, which it takes: kept in *answer when asked for. */
+static int answer_status(char *text, char **answer)
 {
-	char *text =
-	    uapi_request_serving(d->ifname, request, d->privsep_channel, privsep_serve, 30000);
 	const char *e = text ? strstr(text, "errno=") : NULL;
 	int status = e ? atoi(e + 6) : -(errno ? errno : EPROTO);
 
@@ -570,16 +569,37 @@ static int ask_child(struct reload_target *d, const char *request, char **answer
 	return status;
 }
 
+static int ask_child(struct reload_target *d, const char *request, char **answer)
+{
+	return answer_status(
+	    uapi_request_serving(d->ifname, request, d->privsep_channel, privsep_serve, 30000),
+	    answer);
+}
+
+/* The same in two steps (uapi_call_start): the monitor works while the child answers. */
+static int start_asking(struct reload_target *d, struct uapi_call *call, const char *request)
+{
+	return -uapi_call_start(call, d->ifname, request, d->privsep_channel, privsep_serve, 30000);
+}
+
+static int child_answer(struct uapi_call *call, char **answer)
+{
+	return answer_status(uapi_call_finish(call), answer);
+}
+
 int reload_ask(struct reload_target *t, const char *request)
 {
 	return ask_child(t, request, NULL);
 }
 
-/* The running interface as a get=wgate answer shows it; 0 or a negative errno. */
-static int read_running(struct reload_target *d, struct uapi_state *state)
+/*
+ * The running interface as the get=wgate answer of call shows it (started:
+ * what starting the call returned); 0 or a negative errno.
+ */
+static int read_running(struct uapi_call *call, int started, struct uapi_state *state)
 {
 	char *answer = NULL;
-	int ret = ask_child(d, "get=wgate\n\n", &answer);
+	int ret = started ? started : child_answer(call, &answer);
 
 	if (!ret && (!answer || !uapi_state_parse(state, answer)))
 		ret = -EPROTO;
@@ -800,8 +820,9 @@ void reload_settle(struct reload_target *d)
 	struct rotation_ended *ended = NULL;
 	struct uapi_state state;
 	char err[512];
+	struct uapi_call asking;
 	long settled;
-	int ret = read_running(d, &state);
+	int ret = read_running(&asking, start_asking(d, &asking, "get=wgate\n\n"), &state);
 
 	if (ret) {
 		log_error("event=rotation_not_recorded error=\"cannot read the running interface: "
@@ -826,17 +847,21 @@ bool reload_apply(struct reload_target *d)
 	struct shortfall short_of = {0};
 	struct uapi_state state;
 	char err[512], *request;
-	uint64_t now = monotonic_ns(), t_parsed, t_read, t_diffed, t_applied;
+	uint64_t now = monotonic_ns(), t_parsed, t_read, t_diffed, t_routed, t_applied;
 	long old_table, new_table;
 	size_t request_len = 0;
 	struct firewall_params fp;
 	struct rotation_ended *ended = NULL;
+	struct uapi_call asking;
 	long settled = 0;
 	size_t unresolved = 0;
 	uint32_t mark;
 	unsigned mtu;
-	int ret;
+	int ret, asked;
+	bool routed;
 
+	/* the child renders what runs while the file is parsed */
+	asked = start_asking(d, &asking, "get=wgate\n\n");
 	if (!config_load(&next, d->config_path, err, sizeof(err)) ||
 	    !config_resolve_endpoints(&next, old, &unresolved, err, sizeof(err))) {
 		config_free(&next); /* safe on the zeroed struct a failed load leaves */
@@ -869,7 +894,7 @@ bool reload_apply(struct reload_target *d)
 		config_free(&next);
 		goto fail;
 	}
-	ret = read_running(d, &state);
+	ret = read_running(&asking, asked, &state);
 	if (ret) {
 		config_free(&next);
 		snprintf(err, sizeof(err), "cannot read the running interface: %s", strerror(-ret));
@@ -916,13 +941,27 @@ bool reload_apply(struct reload_target *d)
 	request = device_changes(&state, &oldx, &newx, mark, &request_len);
 	uapi_state_free(&state);
 	t_diffed = monotonic_ns();
-	ret = request ? ask_child(d, request, NULL) : -ENOMEM;
+	/*
+	 * The routes change while the child applies the request (100k peers keep
+	 * both busy for a while); if the child refuses it, they go back.
+	 */
+	ret = request ? start_asking(d, &asking, request) : -ENOMEM;
+	routed = !ret;
+	if (routed)
+		sync_routes(d, &oldx, &newx, old_table, new_table, &short_of);
+	t_routed = monotonic_ns();
+	if (!ret)
+		ret = child_answer(&asking, NULL);
 	t_applied = monotonic_ns();
 	if (request) {
 		crypto_wipe(request, request_len);
 		free(request);
 	}
 	if (ret) {
+		struct shortfall ignored = {0};
+
+		if (routed)
+			sync_routes(d, &newx, &oldx, new_table, old_table, &ignored);
 		index_free(&oldx);
 		index_free(&newx);
 		config_free(&next);
@@ -940,7 +979,6 @@ bool reload_apply(struct reload_target *d)
 			fell_short(&short_of, "cannot set MTU %u", mtu);
 		}
 	}
-	sync_routes(d, &oldx, &newx, old_table, new_table, &short_of);
 	if (firewall_apply(&next, &fp, false, err, sizeof(err)))
 		d->netconf->firewall = firewall_needed(&next, &fp);
 	else
@@ -962,11 +1000,11 @@ bool reload_apply(struct reload_target *d)
 	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
 	*old = next;
 	log_info("event=config_reloaded path=%s peers=%zu ms=%llu parse_ms=%llu read_ms=%llu "
-		 "diff_ms=%llu apply_ms=%llu network_ms=%llu",
+		 "diff_ms=%llu apply_ms=%llu routes_ms=%llu network_ms=%llu",
 		 d->config_path, next.peers_len, ms_between(now, monotonic_ns()),
 		 ms_between(now, t_parsed), ms_between(t_parsed, t_read),
 		 ms_between(t_read, t_diffed), ms_between(t_diffed, t_applied),
-		 ms_between(t_applied, monotonic_ns()));
+		 ms_between(t_diffed, t_routed), ms_between(t_applied, monotonic_ns()));
 	if (settled > 0)
 		record_rotations(d, ended, settled);
 
@@ -986,6 +1024,7 @@ bool reload_apply(struct reload_target *d)
 	}
 	return !short_of.len;
 fail:
+	uapi_call_end(&asking); /* when it failed before the answer was read */
 	free(ended);
 	log_error("event=reload_failed error=\"%s\"", err);
 	write_status(d, "error", err, NULL);

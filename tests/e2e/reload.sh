@@ -127,7 +127,7 @@ check "a peer first added with wg set gets the file's PresharedKey" psk_for_set_
 
 # What cannot be applied is named, and the command says so.
 partial() {
-	local out holder before
+	local out holder before routes
 	# the port is taken in A's namespace by a listener of its own
 	in_a python3 -c "import socket,time; s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.bind(('::',51999)); time.sleep(30)" &
 	holder=$!
@@ -136,14 +136,20 @@ partial() {
 		sleep 0.1
 	done
 	sed -i 's|^ListenPort = .*|ListenPort = 51999|' "$TMP/$IF_A.conf"
+	cp "$TMP/$IF_A.conf" "$TMP/port.conf"
+	# routes change while the daemon applies the peers: a refusal puts them back
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.66.0.0/24\n' "$(wg genkey | wg pubkey)" >>"$TMP/$IF_A.conf"
 	before=$(in_a wg showconf "$IF_A")
+	routes=$(ip -n "$NS_A" route show table all dev "$IF_A" | sort)
 	out=$("$WGATE" reload "$IF_A" 2>&1) && { echo "reload said it applied everything: $out"; kill $holder; return 1; }
 	kill $holder
 	wait $holder 2>/dev/null
 	grep -q "refused the change: Address already in use" <<<"$out" &&
 		grep -q "nothing was changed" <<<"$out" || { echo "$out"; return 1; }
 	[ "$before" = "$(in_a wg showconf "$IF_A")" ] || { echo "the interface changed"; return 1; }
-	sed -i 's|^ListenPort = .*|ListenPort = 51820|' "$TMP/$IF_A.conf"
+	diff <(echo "$routes") <(ip -n "$NS_A" route show table all dev "$IF_A" | sort) ||
+		{ echo "the routes changed"; return 1; }
+	sed 's|^ListenPort = .*|ListenPort = 51820|' "$TMP/port.conf" >"$TMP/$IF_A.conf"
 	"$WGATE" reload "$IF_A" >/dev/null
 }
 check "a reload whose port is taken says so and changes nothing" partial
