@@ -273,6 +273,35 @@ static int parse_endpoints(struct peer_op *peer, char *value)
 	return 0;
 }
 
+/*
+ * How many lines of text begin with key, given as "\nkey=": a large
+ * request's or answer's peers are counted first and get their array at once,
+ * not grown (and copied) as they come.
+ */
+static size_t lines_starting(const char *text, size_t len, const char *key)
+{
+	size_t n = 0, key_len = strlen(key);
+	const char *at = text, *end = text + len, *hit;
+
+	if (len >= key_len - 1 && !memcmp(text, key + 1, key_len - 1))
+		++n;
+	while ((hit = memmem(at, (size_t)(end - at), key, key_len))) {
+		++n;
+		at = hit + key_len;
+	}
+	return n;
+}
+
+/* Room for n elements of size in an empty array; false when out of memory. */
+static bool reserve(void **array, size_t *cap, size_t n, size_t size)
+{
+	if (*array || !n)
+		return true;
+	*array = calloc(n, size);
+	*cap = *array ? n : 0;
+	return *array != NULL;
+}
+
 /* One key=value line into op; 0 or a negative errno. */
 static int parse_line(struct set_op *op, char *line)
 {
@@ -690,6 +719,12 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 		return -ENOMEM;
 	memcpy(text, request, len);
 	text[len] = '\0';
+	if (!reserve((void **)&op.peers, &op.peers_cap, lines_starting(text, len, "\npublic_key="),
+		     sizeof(*op.peers))) {
+		crypto_wipe(text, len);
+		free(text);
+		return -ENOMEM;
+	}
 	save = text;
 	while (!ret && (line = strsep(&save, "\n")))
 		if (*line)
@@ -761,6 +796,9 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 	int status = -1;
 
 	memset(s, 0, sizeof(*s));
+	if (!reserve((void **)&s->peers, &s->peers_cap,
+		     lines_starting(answer, strlen(answer), "\npublic_key="), sizeof(*s->peers)))
+		return false;
 	while (*line) {
 		const char *end = strchr(line, '\n'), *eq = strchr(line, '=');
 		size_t len = end ? (size_t)(end - line) : strlen(line);

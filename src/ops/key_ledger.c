@@ -67,6 +67,25 @@ static int64_t known_since(const struct hash_index *index, const struct key_sinc
 	return at == HASH_INDEX_NONE ? now : known[at].since;
 }
 
+/* Whether the file at path holds exactly text (a reload that changed no key rewrites nothing). */
+static bool file_holds(const char *path, const char *text, size_t len)
+{
+	struct stat st;
+	char buf[65536];
+	size_t at = 0, n;
+	bool same;
+	FILE *f;
+
+	if (stat(path, &st) < 0 || (size_t)st.st_size != len || !(f = fopen(path, "re")))
+		return false;
+	while (at < len && (n = fread(buf, 1, sizeof(buf), f)) > 0 && at + n <= len &&
+	       !memcmp(buf, text + at, n))
+		at += n;
+	same = at == len && fgetc(f) == EOF;
+	fclose(f);
+	return same;
+}
+
 bool key_ledger_update(const char *ifname, const struct config *config, int64_t now, char *err,
 		       size_t err_len)
 {
@@ -123,7 +142,7 @@ bool key_ledger_update(const char *ifname, const struct config *config, int64_t 
 		free(text);
 		return false;
 	}
-	ok = config_file_replace(path, text, len, err, err_len);
+	ok = file_holds(path, text, len) || config_file_replace(path, text, len, err, err_len);
 	free(text);
 	return ok;
 }
