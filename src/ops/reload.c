@@ -72,11 +72,13 @@ static const void *prefix_of(const void *items, size_t pos)
 	return &((const struct prefix_item *)items)[pos].family;
 }
 
+/* Keyed by the network: 10.0.0.1/31 is the device's (and the kernel's) 10.0.0.0/31. */
 static struct prefix_item item_of(uint32_t peer, const struct ip_prefix *p)
 {
-	struct prefix_item it = {.peer = peer, .family = (uint8_t)p->family, .cidr = p->cidr};
+	struct ip_prefix net = ip_prefix_network(p);
+	struct prefix_item it = {.peer = peer, .family = (uint8_t)net.family, .cidr = net.cidr};
 
-	memcpy(it.addr, &p->addr, p->family == AF_INET ? 4 : 16);
+	memcpy(it.addr, &net.addr, net.family == AF_INET ? 4 : 16);
 	return it;
 }
 
@@ -110,12 +112,15 @@ static bool index_build(struct config_index *x, const struct config *c)
 			goto fail;
 		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j) {
 			x->prefixes[n] = item_of((uint32_t)i, &c->peers[i].allowed_ips[j]);
-			if (!hash_index_add(&x->by_peer_prefix, n, &found) ||
-			    !hash_index_add(&x->by_prefix, n, &found))
+			if (!hash_index_add(&x->by_peer_prefix, n, &found))
 				goto fail;
 			++n;
 		}
 	}
+	/* last first: by prefix, an index finds the peer that takes it (the later one) */
+	while (n--)
+		if (!hash_index_add(&x->by_prefix, n, &found))
+			goto fail;
 	return true;
 fail:
 	index_free(x);
@@ -137,6 +142,19 @@ static bool peer_has_prefix(const struct config_index *x, const struct peer_conf
 	struct prefix_item it = item_of((uint32_t)(pc - x->config->peers), p);
 
 	return hash_index_find(&x->by_peer_prefix, &it) != HASH_INDEX_NONE;
+}
+
+/*
+ * Whether the prefix is pc's to hold: the config gives it to pc and to no
+ * later peer (WireGuard gives an address to one peer: the later one takes it).
+ */
+static bool peer_holds_prefix(const struct config_index *x, const struct peer_config *pc,
+			      const struct ip_prefix *p)
+{
+	struct prefix_item it = item_of(0, p);
+	size_t at = hash_index_find(&x->by_prefix, &it.family);
+
+	return at != HASH_INDEX_NONE && x->prefixes[at].peer == (uint32_t)(pc - x->config->peers);
 }
 
 /* Whether any peer of the config has the prefix (so it is routed). */
@@ -283,14 +301,17 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 {
 	static const uint8_t none[KEY_LEN];
 	const struct uapi_peer_state *running = pos == HASH_INDEX_NONE ? NULL : &state->peers[pos];
-	bool psk = !running || running->has_preshared_key != new->has_preshared_key ||
-		   (new->has_preshared_key &&
-		    !crypto_equal(running->preshared_key, new->preshared_key, KEY_LEN));
+	/* a new peer starts with neither preshared key nor keepalive: said only when it has them */
+	bool psk = running ? running->has_preshared_key != new->has_preshared_key ||
+				 (new->has_preshared_key &&
+				  !crypto_equal(running->preshared_key, new->preshared_key, KEY_LEN))
+			   : new->has_preshared_key;
 	/* one endpoint: set when the file (or the name's address) changed; several: their list */
 	bool endpoint = new->endpoints_len < 2 && peer_config_endpoint(new) &&
 			(!running || !old || !same_endpoint(old, new));
 	bool endpoints = endpoints_differ(running, new);
-	bool keepalive = !running || running->persistent_keepalive != new->persistent_keepalive;
+	bool keepalive = running ? running->persistent_keepalive != new->persistent_keepalive
+				 : new->persistent_keepalive != 0;
 	char *groups = strv_join(&new->groups);
 	bool name = !same_label(running ? running->name : NULL, new->name);
 	bool group = groups && !same_label(running ? running->groups : NULL, groups);
@@ -307,8 +328,10 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 
 	for (size_t i = 0; running && i < running->allowed_ips_len; ++i)
 		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
+	/* one a later peer takes is not given to this one, to be taken back in the same set */
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
-		added += !running || !running_has(ri, pos, &new->allowed_ips[i]);
+		added += peer_holds_prefix(newx, new, &new->allowed_ips[i]) &&
+			 (!running || !running_has(ri, pos, &new->allowed_ips[i]));
 	if (running && !psk && !endpoint && !endpoints && !keepalive && !gone && !added && !name &&
 	    !group && !expiry && !rotation) {
 		bool ok = groups != NULL;
@@ -344,7 +367,8 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		fprintf(f, "allowed_ip=-%s\n", text);
 	}
 	for (size_t i = 0; added && i < new->allowed_ips_len; ++i) {
-		if (running && running_has(ri, pos, &new->allowed_ips[i]))
+		if (!peer_holds_prefix(newx, new, &new->allowed_ips[i]) ||
+		    (running && running_has(ri, pos, &new->allowed_ips[i])))
 			continue;
 		ip_prefix_format(&new->allowed_ips[i], text, sizeof(text));
 		fprintf(f, "allowed_ip=%s\n", text);

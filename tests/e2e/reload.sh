@@ -170,6 +170,29 @@ hooks() {
 	[ "$(tr '\n' ' ' <"$log")" = "up-1 down-1 up-2 " ] || { echo "the change ran: $(cat "$log")"; return 1; }
 }
 check "changed hooks run again with the down hooks that match; unchanged ones do not" hooks
+# Two peers claim one prefix: the later takes it, at every reload, not one reload in two.
+# A prefix written with host bits (10.56.0.1/31) is the device's 10.56.0.0/31: an
+# unchanged reload changes nothing about it (nothing audited).
+later_takes() {
+	local p1 p2 p3 holder log=/var/log/wgate/$IF_A.log changes
+	cp "$TMP/$IF_A.conf" "$TMP/before-claims.conf"
+	p1=$(wg genkey | wg pubkey) p2=$(wg genkey | wg pubkey) p3=$(wg genkey | wg pubkey)
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.55.0.0/24\n' "$p1" "$p2" >>"$TMP/$IF_A.conf"
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.56.0.1/31\n' "$p3" >>"$TMP/$IF_A.conf"
+	for round in 1 2 3; do
+		"$WGATE" reload "$IF_A" >/dev/null 2>&1 || { echo "reload $round failed"; return 1; }
+		holder=$(in_a wg show "$IF_A" allowed-ips | awk '/10\.55\.0\.0\/24/ {print $1}')
+		[ "$holder" = "$p2" ] || { echo "round $round: held by ${holder:-nobody}, not the later peer"; return 1; }
+		in_a wg show "$IF_A" allowed-ips | grep -q "^$p3	10.56.0.0/31$" ||
+			{ echo "round $round: $p3 lacks 10.56.0.0/31"; return 1; }
+		changes=$(grep -E "action=(peer_changed|allowed_ip_moved)" "$log" | grep -cF -e "$p1" -e "$p2" -e "$p3")
+		[ "$changes" = 0 ] || { echo "round $round: $changes changes audited for an unchanged file"; return 1; }
+	done
+	grep -q "action=peer_added peer=$p3" "$log" || { echo "the log shows no peer_added"; return 1; }
+	cp "$TMP/before-claims.conf" "$TMP/$IF_A.conf"
+	"$WGATE" reload "$IF_A" >/dev/null
+}
+check "a prefix two peers claim stays with the later one, reload after reload" later_takes
 # 100,000 peers: the file parses, reloads and diffs quickly, and the tunnel
 # carries traffic through each reload (a ping every 20 ms, none lost).
 timed_reload() {
