@@ -480,9 +480,10 @@ static void route_refused(void *ctx, const struct ip_prefix *p, int err)
 
 /* Collects the non-default prefixes of c (those wanted per keep) into list; false: out of memory.
  */
-static bool collect_routes(const struct config *c, const struct config_index *other,
+static bool collect_routes(const struct config_index *x, const struct config_index *other,
 			   bool same_table, const struct ip_prefix ***list, size_t *len)
 {
+	const struct config *c = x->config;
 	size_t total = 0;
 
 	for (size_t i = 0; i < c->peers_len; ++i)
@@ -495,7 +496,9 @@ static bool collect_routes(const struct config *c, const struct config_index *ot
 		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j) {
 			const struct ip_prefix *p = &c->peers[i].allowed_ips[j];
 
-			if (p->cidr && !(same_table && routes_contain(other, p)))
+			/* once per prefix: its holder's (10.0.0.1/31 and 10.0.0.0/31 are one) */
+			if (p->cidr && peer_holds_prefix(x, &c->peers[i], p) &&
+			    !(same_table && routes_contain(other, p)))
 				(*list)[(*len)++] = p;
 		}
 	}
@@ -515,13 +518,13 @@ static void sync_routes(struct reload_target *d, const struct config_index *oldx
 	bool same = new_table == old_table;
 
 	if (old_table >= 0 &&
-	    collect_routes(oldx->config, newx, same && new_table >= 0, &list, &len)) {
+	    collect_routes(oldx, newx, same && new_table >= 0, &list, &len)) {
 		netlink_routes(false, d->ifindex, list, len, (uint32_t)old_table, NULL, NULL);
 		free(list);
 	}
 	if (new_table < 0)
 		return;
-	if (!collect_routes(newx->config, oldx, same, &list, &len)) {
+	if (!collect_routes(newx, oldx, same, &list, &len)) {
 		fell_short(short_of, "out of memory for routes");
 		return;
 	}

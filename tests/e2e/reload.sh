@@ -201,7 +201,9 @@ timed_reload() {
 	pinger=$!
 	sleep 0.2
 	t0=$(date +%s%N)
-	"$WGATE" reload "$IF_A" >/dev/null || { kill $pinger; return 1; }
+	local out
+	out=$("$WGATE" reload "$IF_A" 2>&1) ||
+		{ kill $pinger; echo "reload $what: $(grep -v 'warning: line' <<<"$out" | tail -n 5)"; return 1; }
 	t1=$(date +%s%N)
 	sleep 0.3
 	kill -INT $pinger
@@ -224,8 +226,10 @@ PY
 	timed_reload "adding 100,000 peers" || return 1
 	sed -i '/^AllowedIPs = 10\.16[01]\./s|/32|/31|' "$TMP/$IF_A.conf"
 	timed_reload "changing 100,000 peers' AllowedIPs" || return 1
-	[ "$(in_a wg show "$IF_A" peers | wc -l)" -ge 100000 ] || return 1
-	ping_ok in_a 10.241.0.2
+	local peers
+	peers=$(in_a wg show "$IF_A" peers | wc -l)
+	[ "$peers" -ge 100000 ] || { echo "$peers peers run"; return 1; }
+	ping_ok in_a 10.241.0.2 || { echo "no ping after the reloads"; return 1; }
 }
 check "100,000 peers reload and diff; the tunnel carries traffic through it" big_reload
 [ -f "$TMP/timings" ] && diag "$(cat "$TMP/timings")"
