@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
 	static struct device dev;
-	struct uapi_server server = {.conns.listen_fd = -1};
+	/* a set of more than two peers is carried out in slices, as a large one is */
+	struct uapi_server server = {.conns.listen_fd = -1, .slice_peers = 2};
 	struct conn *c;
 	size_t piece;
 	int pair[2];
@@ -59,6 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		if (!uapi_serve(&server, c, &dev, NULL, EPOLLIN | EPOLLOUT, 1000000000))
 			break; /* closed and removed */
+		while (uapi_busy(&server)) {
+			struct conn *done = uapi_continue(&server, &dev, 1000000000);
+
+			drain(pair[1]);
+			if (done && !uapi_serve(&server, done, &dev, NULL, EPOLLOUT, 1000000000))
+				break;
+		}
+		if (!server.conns.len)
+			break;
 		drain(pair[1]);
 		while (server.conns.len && conn_pending(c)) {
 			drain(pair[1]);
@@ -68,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!server.conns.len)
 			break;
 	}
-	conn_close_all(&server.conns);
+	uapi_close(&server); /* closes the connection, frees a set left part done */
 	close(pair[1]);
 	device_remove_all_peers(&dev);
 	return 0;

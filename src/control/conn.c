@@ -99,7 +99,7 @@ uint32_t conn_events(const struct conn *c)
 {
 	if (conn_pending(c))
 		return EPOLLOUT;
-	return c->in_closed ? 0 : EPOLLIN;
+	return c->in_closed || c->busy ? 0 : EPOLLIN;
 }
 
 void conn_consume(struct conn *c, size_t n)
@@ -130,6 +130,7 @@ struct conn *conn_accept(struct conn_set *set, uint64_t now)
 	c->fd = fd;
 	c->opened = c->active = now;
 	c->uid = c->pid = -1;
+	c->serial = ++set->serials;
 	{
 		struct ucred cred;
 		socklen_t len = sizeof(cred);

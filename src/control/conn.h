@@ -27,6 +27,8 @@ struct conn {
 	bool broken;		 /* a send failed: the client is gone, close at once */
 	uint64_t opened, active; /* monotonic ns: accepted, last read or written */
 	long uid, pid;		 /* the client's (SO_PEERCRED), -1 when unknown */
+	uint64_t serial;	 /* which connection it is (a slot and an fd are reused) */
+	bool busy;		 /* its request is being carried out: not read, not answered */
 };
 
 enum {
@@ -40,6 +42,7 @@ struct conn_set {
 	struct conn conns[CONN_MAX];
 	size_t len;
 	uint64_t evicted, expired; /* connections closed to make room, or past a deadline */
+	uint64_t serials;	   /* the last connection's serial */
 };
 
 enum conn_read_result { CONN_OPEN, CONN_EOF, CONN_ERROR };

@@ -704,10 +704,27 @@ static void apply_peer(struct device *dev, const struct peer_op *op, uint64_t no
 		log_error("event=identity_not_set reason=out_of_memory");
 }
 
-int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
-	     uint64_t now)
+/* Who asks, for the audit trail, while a request (or a slice of one) is carried out. */
+static void asker_set(const struct uapi_ops *ops)
 {
-	struct set_op op = {0};
+	if (ops && ops->via)
+		asker.via = ops->via, asker.uid = ops->uid, asker.pid = ops->pid;
+}
+
+static void asker_reset(void)
+{
+	asker.via = "control_socket", asker.uid = asker.pid = -1;
+}
+
+/*
+ * Parses and checks a set request, then makes its interface-wide changes
+ * (port, mark, private key, replace_peers); the peers' changes are left in
+ * op for set_peers. 0 or a negative errno: then nothing has changed. op is
+ * freed by the caller (set_op_free) either way.
+ */
+static int set_start(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
+		     struct set_op *op)
+{
 	bool changed[3];
 	char *text, *line, *save;
 	int ret = 0;
@@ -719,8 +736,8 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 		return -ENOMEM;
 	memcpy(text, request, len);
 	text[len] = '\0';
-	if (!reserve((void **)&op.peers, &op.peers_cap, lines_starting(text, len, "\npublic_key="),
-		     sizeof(*op.peers))) {
+	if (!reserve((void **)&op->peers, &op->peers_cap, lines_starting(text, len, "\npublic_key="),
+		     sizeof(*op->peers))) {
 		crypto_wipe(text, len);
 		free(text);
 		return -ENOMEM;
@@ -728,39 +745,38 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 	save = text;
 	while (!ret && (line = strsep(&save, "\n")))
 		if (*line)
-			ret = parse_line(&op, line);
+			ret = parse_line(op, line);
 	crypto_wipe(text, len);
 	free(text);
-	if (!ret && !check_rotations(dev, &op))
+	if (!ret && !check_rotations(dev, op))
 		ret = -EINVAL;
 	if (ret)
-		goto out;
-	if (ops && ops->via)
-		asker.via = ops->via, asker.uid = ops->uid, asker.pid = ops->pid;
+		return ret;
+	asker_set(ops);
 	/* what really changes, for the audit trail (wg syncconf sends everything) */
 	changed[0] =
-	    op.has_private_key &&
-	    (crypto_is_zero(op.private_key, KEY_LEN)
+	    op->has_private_key &&
+	    (crypto_is_zero(op->private_key, KEY_LEN)
 		 ? dev->identity.has_identity
 		 : !dev->identity.has_identity ||
-		       !crypto_equal(op.private_key, dev->identity.static_private, KEY_LEN));
-	changed[1] = op.has_listen_port && op.listen_port != dev->listen_port;
-	changed[2] = op.has_fwmark && op.fwmark != dev->fwmark;
-	if ((op.has_listen_port || op.has_fwmark) && ops && ops->rebind) {
+		       !crypto_equal(op->private_key, dev->identity.static_private, KEY_LEN));
+	changed[1] = op->has_listen_port && op->listen_port != dev->listen_port;
+	changed[2] = op->has_fwmark && op->fwmark != dev->fwmark;
+	if ((op->has_listen_port || op->has_fwmark) && ops && ops->rebind) {
 		/* the daemon binds, and records the port it got in dev->listen_port */
-		ret = ops->rebind(ops->ctx, op.has_listen_port ? op.listen_port : dev->listen_port,
-				  op.has_fwmark ? op.fwmark : dev->fwmark);
+		ret = ops->rebind(ops->ctx, op->has_listen_port ? op->listen_port : dev->listen_port,
+				  op->has_fwmark ? op->fwmark : dev->fwmark);
 		if (ret)
 			goto out;
 	} else {
-		if (op.has_listen_port)
-			dev->listen_port = op.listen_port;
-		if (op.has_fwmark)
-			dev->fwmark = op.fwmark;
+		if (op->has_listen_port)
+			dev->listen_port = op->listen_port;
+		if (op->has_fwmark)
+			dev->fwmark = op->fwmark;
 	}
-	if (op.has_private_key &&
+	if (op->has_private_key &&
 	    !device_set_private_key(
-		dev, crypto_is_zero(op.private_key, KEY_LEN) ? NULL : op.private_key)) {
+		dev, crypto_is_zero(op->private_key, KEY_LEN) ? NULL : op->private_key)) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -774,15 +790,34 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 			    asker.via, field_list(fields, sizeof(fields), names, changed, 3),
 			    asker.uid, asker.pid);
 	}
-	if (op.replace_peers) {
+	if (op->replace_peers) {
 		log_info("event=audit via=%s action=peers_replaced removed=%zu uid=%ld pid=%ld",
 			 asker.via, dev->peer_count, asker.uid, asker.pid);
 		device_remove_all_peers(dev);
 	}
-	for (size_t i = 0; i < op.peers_len; ++i)
-		apply_peer(dev, &op.peers[i], now);
 out:
-	asker.via = "control_socket", asker.uid = asker.pid = -1;
+	asker_reset();
+	return ret;
+}
+
+/* The peers' changes of a started set, [from, to). */
+static void set_peers(struct device *dev, const struct set_op *op, const struct uapi_ops *ops,
+		      size_t from, size_t to, uint64_t now)
+{
+	asker_set(ops);
+	for (size_t i = from; i < to; ++i)
+		apply_peer(dev, &op->peers[i], now);
+	asker_reset();
+}
+
+int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
+	     uint64_t now)
+{
+	struct set_op op = {0};
+	int ret = set_start(dev, request, len, ops, &op);
+
+	if (!ret)
+		set_peers(dev, &op, ops, 0, op.peers_len, now);
 	set_op_free(&op);
 	return ret;
 }
@@ -1030,10 +1065,27 @@ fail:
 	return -errno;
 }
 
+struct uapi_job {
+	struct set_op op;
+	size_t next;	    /* the first peer not yet changed */
+	uint64_t serial;    /* of the client's connection */
+	struct uapi_ops ops; /* who asked, for the audit trail */
+};
+
+static void job_free(struct uapi_job *job)
+{
+	set_op_free(&job->op);
+	free(job);
+}
+
 void uapi_close(struct uapi_server *server)
 {
 	struct stat st;
 
+	if (server->job) { /* stopping: the rest of a set is not carried out */
+		job_free(server->job);
+		server->job = NULL;
+	}
 	conn_close_all(&server->conns);
 	if (server->conns.listen_fd >= 0)
 		close(server->conns.listen_fd);
@@ -1069,9 +1121,72 @@ static void respond(struct conn *c, const struct device *dev, enum request reque
 		conn_queue(c, text, len);
 }
 
+/*
+ * Answers a set request (0: answered) or, when it has more than a slice of
+ * peers and nothing failed, starts it as the server's job, to be answered
+ * when uapi_continue has done its last slice (1).
+ */
+static int set_or_start(struct uapi_server *server, struct conn *c, struct device *dev,
+			const char *request, size_t len, const struct uapi_ops *ops, uint64_t now)
+{
+	size_t slice = server->slice_peers ? server->slice_peers : UAPI_SLICE_PEERS;
+	struct uapi_job *job = NULL;
+	struct set_op op = {0};
+	int ret = set_start(dev, request, len, ops, &op);
+
+	if (!ret && op.peers_len > slice && !server->job && (job = calloc(1, sizeof(*job)))) {
+		job->op = op;
+		job->serial = c->serial;
+		if (ops)
+			job->ops = *ops;
+		job->ops.ctx = NULL, job->ops.rebind = NULL; /* only the start binds */
+		server->job = job;
+		c->busy = true;
+		return 1;
+	}
+	if (!ret)
+		set_peers(dev, &op, ops, 0, op.peers_len, now);
+	set_op_free(&op);
+	respond(c, dev, REQUEST_SET, ret);
+	return 0;
+}
+
+bool uapi_busy(const struct uapi_server *server)
+{
+	return server->job != NULL;
+}
+
+struct conn *uapi_continue(struct uapi_server *server, struct device *dev, uint64_t now)
+{
+	struct uapi_job *job = server->job;
+	size_t slice = server->slice_peers ? server->slice_peers : UAPI_SLICE_PEERS, to;
+	struct conn *c = NULL;
+
+	if (!job)
+		return NULL;
+	to = job->op.peers_len - job->next < slice ? job->op.peers_len : job->next + slice;
+	set_peers(dev, &job->op, &job->ops, job->next, to, now);
+	job->next = to;
+	if (job->next < job->op.peers_len)
+		return NULL;
+	for (size_t i = 0; i < server->conns.len; ++i)
+		if (server->conns.conns[i].serial == job->serial)
+			c = &server->conns.conns[i];
+	server->job = NULL;
+	job_free(job);
+	if (c) { /* still there: answered now */
+		c->busy = false;
+		respond(c, dev, REQUEST_SET, 0);
+		conn_flush(c, now);
+	}
+	return c;
+}
+
 bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 		const struct uapi_ops *ops, uint32_t events, uint64_t now)
 {
+	if (c->busy)
+		return true; /* its set is being carried out: heard from when it is done */
 	if (events & EPOLLOUT && conn_flush(c, now))
 		return true; /* still answering: the next request waits, unread */
 	if (c->broken ||
@@ -1081,7 +1196,7 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 		return false;
 	}
 	/* One request at a time: a first line, then lines up to an empty one. */
-	while (!conn_pending(c) && !c->broken) {
+	while (!conn_pending(c) && !c->broken && !c->busy) {
 		/* from where the last look stopped: a large request arrives in many reads */
 		size_t from = c->scanned ? c->scanned - 1 : 0;
 		char *end = c->in_len >= from + 2
@@ -1100,14 +1215,14 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 		else if (!strncmp(c->in, "get=wgate\n", 10) && used == 11)
 			respond(c, dev, REQUEST_GET_IDENTITY, 0);
 		else if (!strncmp(c->in, "set=1\n", 6))
-			respond(c, dev, REQUEST_SET, uapi_set(dev, c->in + 6, used - 7, ops, now));
+			set_or_start(server, c, dev, c->in + 6, used - 7, ops, now);
 		else
 			respond(c, dev, REQUEST_SET, -EPROTO);
 		conn_consume(c, used);
 		conn_flush(c, now);
 	}
 	/* A client that has said all it will say is answered, then let go. */
-	if (!c->broken && (conn_pending(c) || !c->in_closed))
+	if (!c->broken && (conn_pending(c) || !c->in_closed || c->busy))
 		return true;
 	conn_close(&server->conns, c);
 	return false;

@@ -117,10 +117,23 @@ void uapi_get(const struct device *dev, FILE *out, bool identity);
 int uapi_set(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
 	     uint64_t now);
 
+struct uapi_job;
+
+/*
+ * A set of more than slice_peers peers (a reload of a large config) is
+ * carried out a slice at a time: uapi_serve makes its interface-wide changes
+ * and uapi_continue the peers' changes, slice_peers a call, so the data path
+ * runs between slices. Its client is answered when the last slice is done;
+ * other clients are served between slices and see the set part done.
+ */
+enum { UAPI_SLICE_PEERS = 1024 };
+
 struct uapi_server {
 	struct conn_set conns; /* conns.listen_fd is the listening socket */
 	char path[108];
 	ino_t inode;
+	struct uapi_job *job; /* the set being carried out; NULL when none */
+	size_t slice_peers;   /* 0: UAPI_SLICE_PEERS */
 };
 
 /* Listens on /var/run/wireguard/ifname.sock (or adopts fd when >= 0). 0 or a negative errno. */
@@ -137,6 +150,15 @@ bool uapi_socket_present(const struct uapi_server *server);
  */
 bool uapi_serve(struct uapi_server *server, struct conn *client, struct device *dev,
 		const struct uapi_ops *ops, uint32_t events, uint64_t now);
+/* Whether a set is part done: the caller's loop should come back at once. */
+bool uapi_busy(const struct uapi_server *server);
+/*
+ * Carries the set on by a slice. When that was its last, answers its client
+ * and returns that connection (NULL when it is gone), for the caller to
+ * serve it again (its answer to send, requests it sent meanwhile); else NULL.
+ */
+struct conn *uapi_continue(struct uapi_server *server, struct device *dev, uint64_t now);
+
 
 /*
  * The client side: sends one request to ifname's socket and returns the

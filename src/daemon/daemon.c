@@ -466,6 +466,8 @@ int daemon_run(struct daemon *d)
 					timeout = (int)http_ms;
 			}
 		}
+		if (uapi_busy(&d->uapi))
+			timeout = 0; /* a large set goes on between the packets */
 		n = epoll_wait(d->epoll_fd, events, 16, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("event=epoll_failed error=\"%s\"", strerror(errno));
@@ -487,6 +489,12 @@ int daemon_run(struct daemon *d)
 			else
 				serve_control(d, fd, events[i].events);
 			datapath_flush(&d->dp);
+		}
+		if (uapi_busy(&d->uapi) && !d->stop) {
+			struct conn *done = uapi_continue(&d->uapi, &d->dev, monotonic_ns());
+
+			if (done) /* answered: sent, and what it asked meanwhile served */
+				serve_control(d, done->fd, EPOLLOUT);
 		}
 	}
 	return d->exit_status;

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control socket's large sets: carried out a slice at a time between the
+ * data path's turns, answered when done, all or nothing when they fail their
+ * checks. Over real socket pairs, through uapi_serve as the daemon calls it.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "control/uapi.h"
+#include "core/crypto.h"
+#include "core/encoding.h"
+#include "host/log.h"
+
+static void quiet_wall_time(void *ctx, struct timespec *ts)
+{
+	(void)ctx;
+	ts->tv_sec = 1700000000;
+	ts->tv_nsec = 0;
+}
+
+static bool no_send(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
+{
+	(void)ctx, (void)to, (void)buf, (void)len;
+	return true;
+}
+
+static void no_write(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx, (void)buf, (void)len;
+}
+
+static const struct device_io io = {
+    .send_udp = no_send, .write_tun = no_write, .wall_time = quiet_wall_time};
+
+enum { SLICE = 10, NOW = 1000000000 };
+
+struct rig {
+	struct device dev;
+	struct uapi_server server;
+	int client[2]; /* the client ends of up to two connections */
+};
+
+/* A connection from a new client; returns its index. */
+static int connect_client(struct rig *r)
+{
+	int pair[2], k = (int)r->server.conns.len;
+	struct conn *c;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair),
+			 0);
+	c = &r->server.conns.conns[r->server.conns.len++];
+	memset(c, 0, sizeof(*c));
+	c->fd = pair[0];
+	c->serial = ++r->server.conns.serials;
+	r->client[k] = pair[1];
+	return k;
+}
+
+static void rig_up(struct rig *r)
+{
+	memset(r, 0, sizeof(*r));
+	setenv("LOG_LEVEL", "error", 1); /* the audit trail of each peer added is not wanted here */
+	log_init("test", false);
+	assert_true(crypto_init());
+	assert_true(device_init(&r->dev, &io));
+	r->server.conns.listen_fd = -1;
+	r->server.slice_peers = SLICE;
+	connect_client(r);
+}
+
+static void rig_down(struct rig *r)
+{
+	uapi_close(&r->server);
+	for (int k = 0; k < 2; ++k)
+		if (r->client[k] > 0)
+			close(r->client[k]);
+	device_free(&r->dev);
+}
+
+/* "set=1" with n peers (keys 1..n, one /32 each); the peer bad (1-based) gets a bad key. */
+static char *set_request(size_t n, size_t bad)
+{
+	size_t cap = 64 + n * 128, len = 0;
+	char *text = malloc(cap), hex[KEY_HEX_LEN + 1];
+	uint8_t key[KEY_LEN] = {0};
+
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, cap - len, "set=1\n");
+	for (size_t i = 1; i <= n; ++i) {
+		key[0] = (uint8_t)i, key[1] = (uint8_t)(i >> 8), key[31] = 0x40;
+		key_to_hex(hex, key);
+		if (i == bad)
+			hex[0] = 'x';
+		len += (size_t)snprintf(text + len, cap - len, "public_key=%s\nallowed_ip=10.9.%zu.%zu/32\n",
+					hex, i / 256, i % 256);
+	}
+	snprintf(text + len, cap - len, "\n");
+	return text;
+}
+
+static void say(int fd, const char *text)
+{
+	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+/* What the client has been answered so far ("" for nothing). */
+static const char *heard(int fd)
+{
+	static char buf[65536];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		++n;
+	return n;
+}
+
+/*
+ * 25 peers with slices of 10: the first call only starts the set; each
+ * continue changes ten more; the client hears nothing until the last, and
+ * its next request (sent meanwhile) waits for the answer before it.
+ */
+static void large_set_in_slices(void **state)
+{
+	struct rig r;
+	char *set = set_request(25, 0);
+	struct conn *done;
+
+	(void)state;
+	rig_up(&r);
+	say(r.client[0], set);
+	say(r.client[0], "get=1\n\n");
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	assert_true(uapi_busy(&r.server));
+	assert_int_equal(r.dev.peer_count, 0);
+	assert_int_equal(conn_events(&r.server.conns.conns[0]), 0);
+	for (size_t want = 10; want < 25; want += 10) {
+		assert_null(uapi_continue(&r.server, &r.dev, NOW));
+		assert_int_equal(r.dev.peer_count, want);
+		assert_string_equal(heard(r.client[0]), "");
+	}
+	done = uapi_continue(&r.server, &r.dev, NOW);
+	assert_ptr_equal(done, &r.server.conns.conns[0]);
+	assert_false(uapi_busy(&r.server));
+	assert_int_equal(r.dev.peer_count, 25);
+	assert_string_equal(heard(r.client[0]), "errno=0\n\n");
+	/* served again, as the daemon does: the get sent meanwhile is answered */
+	assert_true(uapi_serve(&r.server, done, &r.dev, NULL, EPOLLOUT, NOW));
+	{
+		const char *answer = heard(r.client[0]);
+
+		assert_int_equal(count(answer, "public_key="), 25);
+		assert_int_equal(count(answer, "allowed_ip="), 25);
+		assert_non_null(strstr(answer, "errno=0\n\n"));
+	}
+	free(set);
+	rig_down(&r);
+}
+
+/* Another client is served between slices and sees the set part done. */
+static void others_served_between_slices(void **state)
+{
+	struct rig r;
+	char *set = set_request(25, 0);
+	int other;
+
+	(void)state;
+	rig_up(&r);
+	other = connect_client(&r);
+	say(r.client[0], set);
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	assert_null(uapi_continue(&r.server, &r.dev, NOW));
+	say(r.client[other], "get=1\n\n");
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[other], &r.dev, NULL, EPOLLIN, NOW));
+	assert_int_equal(count(heard(r.client[other]), "public_key="), 10);
+	while (uapi_busy(&r.server))
+		uapi_continue(&r.server, &r.dev, NOW);
+	assert_int_equal(r.dev.peer_count, 25);
+	assert_string_equal(heard(r.client[0]), "errno=0\n\n");
+	free(set);
+	rig_down(&r);
+}
+
+/* A client that hangs up halfway: its set is still carried out whole. */
+static void client_gone_midway(void **state)
+{
+	struct rig r;
+	char *set = set_request(25, 0);
+
+	(void)state;
+	rig_up(&r);
+	say(r.client[0], set);
+	shutdown(r.client[0], SHUT_WR); /* said all it will say */
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL,
+			       EPOLLIN | EPOLLHUP, NOW));
+	assert_true(uapi_busy(&r.server));
+	close(r.client[0]);
+	r.client[0] = -1;
+	/* while busy, hang-ups do not close it */
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLHUP, NOW));
+	while (uapi_busy(&r.server))
+		uapi_continue(&r.server, &r.dev, NOW);
+	assert_int_equal(r.dev.peer_count, 25);
+	free(set);
+	rig_down(&r);
+}
+
+/* A set that fails its checks changes nothing and is answered at once, however large. */
+static void bad_large_set_changes_nothing(void **state)
+{
+	struct rig r;
+	char *set = set_request(25, 20);
+
+	(void)state;
+	rig_up(&r);
+	say(r.client[0], set);
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	assert_false(uapi_busy(&r.server));
+	assert_int_equal(r.dev.peer_count, 0);
+	assert_string_equal(heard(r.client[0]), "errno=-22\n\n");
+	free(set);
+	rig_down(&r);
+}
+
+/* A set of a slice or less is carried out and answered in one call, as before. */
+static void small_set_at_once(void **state)
+{
+	struct rig r;
+	char *set = set_request(SLICE, 0);
+
+	(void)state;
+	rig_up(&r);
+	say(r.client[0], set);
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	assert_false(uapi_busy(&r.server));
+	assert_int_equal(r.dev.peer_count, SLICE);
+	assert_string_equal(heard(r.client[0]), "errno=0\n\n");
+	free(set);
+	rig_down(&r);
+}
+
+/* The daemon stopping with a set part done frees it (the sanitizer build sees leaks). */
+static void stop_midway(void **state)
+{
+	struct rig r;
+	char *set = set_request(25, 0);
+
+	(void)state;
+	rig_up(&r);
+	say(r.client[0], set);
+	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	assert_true(uapi_busy(&r.server));
+	free(set);
+	rig_down(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(large_set_in_slices),
+	    cmocka_unit_test(others_served_between_slices),
+	    cmocka_unit_test(client_gone_midway),
+	    cmocka_unit_test(bad_large_set_changes_nothing),
+	    cmocka_unit_test(small_set_at_once),
+	    cmocka_unit_test(stop_midway),
+	};
+	return cmocka_run_group_tests_name("uapi", tests, NULL, NULL);
+}
