@@ -722,8 +722,8 @@ static void asker_reset(void)
  * op for set_peers. 0 or a negative errno: then nothing has changed. op is
  * freed by the caller (set_op_free) either way.
  */
-static int set_start(struct device *dev, const char *request, size_t len, const struct uapi_ops *ops,
-		     struct set_op *op)
+static int set_start(struct device *dev, const char *request, size_t len,
+		     const struct uapi_ops *ops, struct set_op *op)
 {
 	bool changed[3];
 	char *text, *line, *save;
@@ -736,8 +736,8 @@ static int set_start(struct device *dev, const char *request, size_t len, const 
 		return -ENOMEM;
 	memcpy(text, request, len);
 	text[len] = '\0';
-	if (!reserve((void **)&op->peers, &op->peers_cap, lines_starting(text, len, "\npublic_key="),
-		     sizeof(*op->peers))) {
+	if (!reserve((void **)&op->peers, &op->peers_cap,
+		     lines_starting(text, len, "\npublic_key="), sizeof(*op->peers))) {
 		crypto_wipe(text, len);
 		free(text);
 		return -ENOMEM;
@@ -764,8 +764,9 @@ static int set_start(struct device *dev, const char *request, size_t len, const 
 	changed[2] = op->has_fwmark && op->fwmark != dev->fwmark;
 	if ((op->has_listen_port || op->has_fwmark) && ops && ops->rebind) {
 		/* the daemon binds, and records the port it got in dev->listen_port */
-		ret = ops->rebind(ops->ctx, op->has_listen_port ? op->listen_port : dev->listen_port,
-				  op->has_fwmark ? op->fwmark : dev->fwmark);
+		ret =
+		    ops->rebind(ops->ctx, op->has_listen_port ? op->listen_port : dev->listen_port,
+				op->has_fwmark ? op->fwmark : dev->fwmark);
 		if (ret)
 			goto out;
 	} else {
@@ -1067,8 +1068,8 @@ fail:
 
 struct uapi_job {
 	struct set_op op;
-	size_t next;	    /* the first peer not yet changed */
-	uint64_t serial;    /* of the client's connection */
+	size_t next;	     /* the first peer not yet changed */
+	uint64_t serial;     /* of the client's connection */
 	struct uapi_ops ops; /* who asked, for the audit trail */
 };
 
@@ -1272,9 +1273,10 @@ static int call_pump(struct uapi_call *call, bool finish)
 			}
 			fwrite(buf, 1, (size_t)n, call->answer.file);
 			/* The response ends with its errno line and an empty line. */
-			call->complete = call->answer.len >= 2 &&
-					 !memcmp(call->answer.data + call->answer.len - 2, "\n\n", 2) &&
-					 strstr(call->answer.data, "errno=");
+			call->complete =
+			    call->answer.len >= 2 &&
+			    !memcmp(call->answer.data + call->answer.len - 2, "\n\n", 2) &&
+			    strstr(call->answer.data, "errno=");
 		}
 	}
 	crypto_wipe(buf, sizeof(buf));

@@ -159,7 +159,6 @@ bool uapi_busy(const struct uapi_server *server);
  */
 struct conn *uapi_continue(struct uapi_server *server, struct device *dev, uint64_t now);
 
-
 /*
  * The client side: sends one request to ifname's socket and returns the
  * whole response (through the errno line), or NULL with errno set.

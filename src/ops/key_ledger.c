@@ -124,7 +124,8 @@ bool key_ledger_update(const char *ifname, const struct config *config, int64_t 
 		const struct peer_config *p = &config->peers[i];
 
 		key_to_base64(key, p->public_key);
-		fprintf(f, "%s %lld\n", key, (long long)known_since(&index, known, p->public_key, now));
+		fprintf(f, "%s %lld\n", key,
+			(long long)known_since(&index, known, p->public_key, now));
 	}
 	hash_index_free(&index);
 	free(known);

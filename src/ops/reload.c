@@ -302,10 +302,11 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	static const uint8_t none[KEY_LEN];
 	const struct uapi_peer_state *running = pos == HASH_INDEX_NONE ? NULL : &state->peers[pos];
 	/* a new peer starts with neither preshared key nor keepalive: said only when it has them */
-	bool psk = running ? running->has_preshared_key != new->has_preshared_key ||
-				 (new->has_preshared_key &&
-				  !crypto_equal(running->preshared_key, new->preshared_key, KEY_LEN))
-			   : new->has_preshared_key;
+	bool psk = running
+		       ? running->has_preshared_key != new->has_preshared_key ||
+			     (new->has_preshared_key &&
+			      !crypto_equal(running->preshared_key, new->preshared_key, KEY_LEN))
+		       : new->has_preshared_key;
 	/* one endpoint: set when the file (or the name's address) changed; several: their list */
 	bool endpoint = new->endpoints_len < 2 && peer_config_endpoint(new) &&
 			(!running || !old || !same_endpoint(old, new));
@@ -517,8 +518,7 @@ static void sync_routes(struct reload_target *d, const struct config_index *oldx
 	size_t len;
 	bool same = new_table == old_table;
 
-	if (old_table >= 0 &&
-	    collect_routes(oldx, newx, same && new_table >= 0, &list, &len)) {
+	if (old_table >= 0 && collect_routes(oldx, newx, same && new_table >= 0, &list, &len)) {
 		netlink_routes(false, d->ifindex, list, len, (uint32_t)old_table, NULL, NULL);
 		free(list);
 	}

@@ -5,6 +5,7 @@
  * address (control/identity.h).
  */
 #include "testutil.h"
+#include "quiet_io.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -116,27 +117,6 @@ static void expiry_values(void **state)
 				 "2026-12-31T18:30:00Z (UTC)");
 	assert_false(parse(&c, "[Interface]\nExpires = 2026-12-31\n"));
 }
-
-static void quiet_wall_time(void *ctx, struct timespec *ts)
-{
-	(void)ctx;
-	ts->tv_sec = 1700000000;
-	ts->tv_nsec = 0;
-}
-
-static bool no_send(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
-{
-	(void)ctx, (void)to, (void)buf, (void)len;
-	return true;
-}
-
-static void no_write(void *ctx, const void *buf, size_t len)
-{
-	(void)ctx, (void)buf, (void)len;
-}
-
-static const struct device_io io = {
-    .send_udp = no_send, .write_tun = no_write, .wall_time = quiet_wall_time};
 
 static struct peer *add_peer(struct device *dev, uint8_t fill, const char *prefix)
 {

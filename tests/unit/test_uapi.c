@@ -5,6 +5,7 @@
  * checks. Over real socket pairs, through uapi_serve as the daemon calls it.
  */
 #include "testutil.h"
+#include "quiet_io.h"
 
 #include <errno.h>
 #include <sys/epoll.h>
@@ -15,27 +16,6 @@
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "host/log.h"
-
-static void quiet_wall_time(void *ctx, struct timespec *ts)
-{
-	(void)ctx;
-	ts->tv_sec = 1700000000;
-	ts->tv_nsec = 0;
-}
-
-static bool no_send(void *ctx, const struct wire_addr *to, const void *buf, size_t len)
-{
-	(void)ctx, (void)to, (void)buf, (void)len;
-	return true;
-}
-
-static void no_write(void *ctx, const void *buf, size_t len)
-{
-	(void)ctx, (void)buf, (void)len;
-}
-
-static const struct device_io io = {
-    .send_udp = no_send, .write_tun = no_write, .wall_time = quiet_wall_time};
 
 enum { SLICE = 10, NOW = 1000000000 };
 
@@ -96,8 +76,9 @@ static char *set_request(size_t n, size_t bad)
 		key_to_hex(hex, key);
 		if (i == bad)
 			hex[0] = 'x';
-		len += (size_t)snprintf(text + len, cap - len, "public_key=%s\nallowed_ip=10.9.%zu.%zu/32\n",
-					hex, i / 256, i % 256);
+		len += (size_t)snprintf(text + len, cap - len,
+					"public_key=%s\nallowed_ip=10.9.%zu.%zu/32\n", hex, i / 256,
+					i % 256);
 	}
 	snprintf(text + len, cap - len, "\n");
 	return text;
@@ -183,7 +164,8 @@ static void others_served_between_slices(void **state)
 	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
 	assert_null(uapi_continue(&r.server, &r.dev, NOW));
 	say(r.client[other], "get=1\n\n");
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[other], &r.dev, NULL, EPOLLIN, NOW));
+	assert_true(
+	    uapi_serve(&r.server, &r.server.conns.conns[other], &r.dev, NULL, EPOLLIN, NOW));
 	assert_int_equal(count(heard(r.client[other]), "public_key="), 10);
 	while (uapi_busy(&r.server))
 		uapi_continue(&r.server, &r.dev, NOW);
@@ -203,8 +185,8 @@ static void client_gone_midway(void **state)
 	rig_up(&r);
 	say(r.client[0], set);
 	shutdown(r.client[0], SHUT_WR); /* said all it will say */
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL,
-			       EPOLLIN | EPOLLHUP, NOW));
+	assert_true(
+	    uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN | EPOLLHUP, NOW));
 	assert_true(uapi_busy(&r.server));
 	close(r.client[0]);
 	r.client[0] = -1;
@@ -269,12 +251,9 @@ static void stop_midway(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(large_set_in_slices),
-	    cmocka_unit_test(others_served_between_slices),
-	    cmocka_unit_test(client_gone_midway),
-	    cmocka_unit_test(bad_large_set_changes_nothing),
-	    cmocka_unit_test(small_set_at_once),
-	    cmocka_unit_test(stop_midway),
+	    cmocka_unit_test(large_set_in_slices), cmocka_unit_test(others_served_between_slices),
+	    cmocka_unit_test(client_gone_midway),  cmocka_unit_test(bad_large_set_changes_nothing),
+	    cmocka_unit_test(small_set_at_once),   cmocka_unit_test(stop_midway),
 	};
 	return cmocka_run_group_tests_name("uapi", tests, NULL, NULL);
 }
