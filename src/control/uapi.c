@@ -281,13 +281,15 @@ static int parse_endpoints(struct peer_op *peer, char *value)
 static size_t lines_starting(const char *text, size_t len, const char *key)
 {
 	size_t n = 0, key_len = strlen(key);
-	const char *at = text, *end = text + len, *hit;
+	const char *at = text, *end = text + len, *nl;
 
 	if (len >= key_len - 1 && !memcmp(text, key + 1, key_len - 1))
 		++n;
-	while ((hit = memmem(at, (size_t)(end - at), key, key_len))) {
-		++n;
-		at = hit + key_len;
+	/* line by line (memchr): a search of the rest (memmem) is checked whole by sanitizers */
+	while ((nl = memchr(at, '\n', (size_t)(end - at)))) {
+		if ((size_t)(end - nl) >= key_len && !memcmp(nl, key, key_len))
+			++n;
+		at = nl + 1;
 	}
 	return n;
 }
