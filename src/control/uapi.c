@@ -1124,20 +1124,25 @@ static void respond(struct conn *c, const struct device *dev, enum request reque
 		conn_queue(c, text, len);
 }
 
-/*
- * Answers a set request (0: answered) or, when it has more than a slice of
- * peers and nothing failed, starts it as the server's job, to be answered
- * when uapi_continue has done its last slice (1).
- */
-static int set_or_start(struct uapi_server *server, struct conn *c, struct device *dev,
-			const char *request, size_t len, const struct uapi_ops *ops, uint64_t now)
+static size_t slice_of(const struct uapi_server *server)
 {
-	size_t slice = server->slice_peers ? server->slice_peers : UAPI_SLICE_PEERS;
-	struct uapi_job *job = NULL;
+	return server->slice_peers ? server->slice_peers : UAPI_SLICE_PEERS;
+}
+
+/*
+ * Answers a set request or, when it has more than a slice of peers and
+ * nothing failed, starts it as the server's job, answered when uapi_continue
+ * has done its last slice.
+ */
+static void set_or_start(struct uapi_server *server, struct conn *c, struct device *dev,
+			 const char *request, size_t len, const struct uapi_ops *ops, uint64_t now)
+{
+	struct uapi_job *job;
 	struct set_op op = {0};
 	int ret = set_start(dev, request, len, ops, &op);
 
-	if (!ret && op.peers_len > slice && !server->job && (job = calloc(1, sizeof(*job)))) {
+	if (!ret && op.peers_len > slice_of(server) && !server->job &&
+	    (job = calloc(1, sizeof(*job)))) {
 		job->op = op;
 		job->serial = c->serial;
 		if (ops)
@@ -1145,13 +1150,12 @@ static int set_or_start(struct uapi_server *server, struct conn *c, struct devic
 		job->ops.ctx = NULL, job->ops.rebind = NULL; /* only the start binds */
 		server->job = job;
 		c->busy = true;
-		return 1;
+		return;
 	}
 	if (!ret)
 		set_peers(dev, &op, ops, 0, op.peers_len, now);
 	set_op_free(&op);
 	respond(c, dev, REQUEST_SET, ret);
-	return 0;
 }
 
 bool uapi_busy(const struct uapi_server *server)
@@ -1162,7 +1166,7 @@ bool uapi_busy(const struct uapi_server *server)
 struct conn *uapi_continue(struct uapi_server *server, struct device *dev, uint64_t now)
 {
 	struct uapi_job *job = server->job;
-	size_t slice = server->slice_peers ? server->slice_peers : UAPI_SLICE_PEERS, to;
+	size_t slice = slice_of(server), to;
 	struct conn *c = NULL;
 
 	if (!job)
@@ -1319,19 +1323,13 @@ int uapi_call_start(struct uapi_call *call, const char *ifname, const char *requ
 char *uapi_call_finish(struct uapi_call *call)
 {
 	int saved = call->fd >= 0 ? call_pump(call, true) : EBADF;
-	char *text = NULL;
 
-	if (call->fd >= 0) {
+	if (call->complete) {
 		close(call->fd);
 		call->fd = -1;
-		text = secret_stream_close(&call->answer, NULL);
+		return secret_stream_close(&call->answer, NULL);
 	}
-	if (call->complete)
-		return text;
-	if (text) {
-		crypto_wipe(text, strlen(text));
-		free(text);
-	}
+	uapi_call_end(call);
 	errno = saved ? saved : EPROTO;
 	return NULL;
 }

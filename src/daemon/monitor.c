@@ -156,7 +156,6 @@ void monitor_hold_signals(void)
 
 enum { RESOLVE_MIN_GAP_SECONDS = 5 }; /* between rounds the data path asks for */
 
-/* The endpoints' names: a round when one is due, unless one is in flight. */
 /* The next round of resolutions, an interval from now (none when it is off). */
 static uint64_t interval_from(const struct daemon *d, uint64_t now)
 {
@@ -165,6 +164,7 @@ static uint64_t interval_from(const struct daemon *d, uint64_t now)
 	return seconds ? now + seconds * NSEC_PER_SEC : 0;
 }
 
+/* The endpoints' names: a round when one is due, unless one is in flight. */
 static void resolve_maybe(struct monitor *m, struct daemon *d, uint64_t now)
 {
 	struct resolve_item *items;

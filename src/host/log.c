@@ -101,8 +101,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 						  : LOG_DEBUG,
 			fmt, ap);
 	} else {
-		/* the second's text is made once per second per thread: a 100k-peer set logs 100k
-		 * lines */
+		/* each second's text made once per thread: a set of 100k peers logs 100k lines */
 		static _Thread_local time_t when_sec = -1;
 		static _Thread_local char when[32];
 		FILE *f = out ? out : stderr;

@@ -289,6 +289,18 @@ static bool running_has(const struct running_index *r, size_t pos, const struct 
 }
 
 /*
+ * Whether the set gives new prefix p: new holds it in the config (a later
+ * peer does not take it, to take it back in the same set) and the running
+ * peer (at pos; HASH_INDEX_NONE: not there) lacks it.
+ */
+static bool gives_prefix(const struct config_index *newx, const struct peer_config *new,
+			 const struct running_index *ri, size_t pos, const struct ip_prefix *p)
+{
+	return peer_holds_prefix(newx, new, p) &&
+	       (pos == HASH_INDEX_NONE || !running_has(ri, pos, p));
+}
+
+/*
  * What one peer of the new config needs, compared with the running peer (NULL:
  * not there) and its previous config (NULL: not in the old file): keys and
  * keepalive as they run, the endpoint only when the file changed it (so
@@ -329,10 +341,9 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 
 	for (size_t i = 0; running && i < running->allowed_ips_len; ++i)
 		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
-	/* one a later peer takes is not given to this one, to be taken back in the same set */
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
-		added += peer_holds_prefix(newx, new, &new->allowed_ips[i]) &&
-			 (!running || !running_has(ri, pos, &new->allowed_ips[i]));
+		added += gives_prefix(newx, new, ri, running ? pos : HASH_INDEX_NONE,
+				      &new->allowed_ips[i]);
 	if (running && !psk && !endpoint && !endpoints && !keepalive && !gone && !added && !name &&
 	    !group && !expiry && !rotation) {
 		bool ok = groups != NULL;
@@ -368,8 +379,8 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		fprintf(f, "allowed_ip=-%s\n", text);
 	}
 	for (size_t i = 0; added && i < new->allowed_ips_len; ++i) {
-		if (!peer_holds_prefix(newx, new, &new->allowed_ips[i]) ||
-		    (running && running_has(ri, pos, &new->allowed_ips[i])))
+		if (!gives_prefix(newx, new, ri, running ? pos : HASH_INDEX_NONE,
+				  &new->allowed_ips[i]))
 			continue;
 		ip_prefix_format(&new->allowed_ips[i], text, sizeof(text));
 		fprintf(f, "allowed_ip=%s\n", text);
@@ -571,12 +582,6 @@ static void write_status(struct reload_target *d, const char *status, const char
 		unlink(tmp);
 }
 
-/*
- * Sends request to the child's control socket and returns its errno (0 on
- * success), and the whole answer when asked. While waiting it answers the
- * child's own requests (a new port in the request makes the child ask the
- * monitor for sockets).
- */
 /* The errno of the child's answer text, which it takes: kept in *answer when asked for. */
 static int answer_status(char *text, char **answer)
 {
@@ -596,6 +601,12 @@ static int answer_status(char *text, char **answer)
 	return status;
 }
 
+/*
+ * Sends request to the child's control socket and returns its errno (0 on
+ * success), and the whole answer when asked. While waiting it answers the
+ * child's own requests (a new port in the request makes the child ask the
+ * monitor for sockets).
+ */
 static int ask_child(struct reload_target *d, const char *request, char **answer)
 {
 	return answer_status(

@@ -89,6 +89,21 @@ static void say(int fd, const char *text)
 	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
 }
 
+/* The first client sends a set of n peers (bad: as set_request). */
+static void send_set(struct rig *r, size_t n, size_t bad)
+{
+	char *set = set_request(n, bad);
+
+	say(r->client[0], set);
+	free(set);
+}
+
+/* The server serves client k for these events, as the daemon does; it stays open. */
+static void serve(struct rig *r, int k, uint32_t events)
+{
+	assert_true(uapi_serve(&r->server, &r->server.conns.conns[k], &r->dev, NULL, events, NOW));
+}
+
 /* What the client has been answered so far ("" for nothing). */
 static const char *heard(int fd)
 {
@@ -116,14 +131,13 @@ static size_t count(const char *text, const char *what)
 static void large_set_in_slices(void **state)
 {
 	struct rig r;
-	char *set = set_request(25, 0);
 	struct conn *done;
 
 	(void)state;
 	rig_up(&r);
-	say(r.client[0], set);
+	send_set(&r, 25, 0);
 	say(r.client[0], "get=1\n\n");
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	serve(&r, 0, EPOLLIN);
 	assert_true(uapi_busy(&r.server));
 	assert_int_equal(r.dev.peer_count, 0);
 	assert_int_equal(conn_events(&r.server.conns.conns[0]), 0);
@@ -146,7 +160,6 @@ static void large_set_in_slices(void **state)
 		assert_int_equal(count(answer, "allowed_ip="), 25);
 		assert_non_null(strstr(answer, "errno=0\n\n"));
 	}
-	free(set);
 	rig_down(&r);
 }
 
@@ -154,24 +167,21 @@ static void large_set_in_slices(void **state)
 static void others_served_between_slices(void **state)
 {
 	struct rig r;
-	char *set = set_request(25, 0);
 	int other;
 
 	(void)state;
 	rig_up(&r);
 	other = connect_client(&r);
-	say(r.client[0], set);
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	send_set(&r, 25, 0);
+	serve(&r, 0, EPOLLIN);
 	assert_null(uapi_continue(&r.server, &r.dev, NOW));
 	say(r.client[other], "get=1\n\n");
-	assert_true(
-	    uapi_serve(&r.server, &r.server.conns.conns[other], &r.dev, NULL, EPOLLIN, NOW));
+	serve(&r, other, EPOLLIN);
 	assert_int_equal(count(heard(r.client[other]), "public_key="), 10);
 	while (uapi_busy(&r.server))
 		uapi_continue(&r.server, &r.dev, NOW);
 	assert_int_equal(r.dev.peer_count, 25);
 	assert_string_equal(heard(r.client[0]), "errno=0\n\n");
-	free(set);
 	rig_down(&r);
 }
 
@@ -179,23 +189,20 @@ static void others_served_between_slices(void **state)
 static void client_gone_midway(void **state)
 {
 	struct rig r;
-	char *set = set_request(25, 0);
 
 	(void)state;
 	rig_up(&r);
-	say(r.client[0], set);
+	send_set(&r, 25, 0);
 	shutdown(r.client[0], SHUT_WR); /* said all it will say */
-	assert_true(
-	    uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN | EPOLLHUP, NOW));
+	serve(&r, 0, EPOLLIN | EPOLLHUP);
 	assert_true(uapi_busy(&r.server));
 	close(r.client[0]);
 	r.client[0] = -1;
 	/* while busy, hang-ups do not close it */
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLHUP, NOW));
+	serve(&r, 0, EPOLLHUP);
 	while (uapi_busy(&r.server))
 		uapi_continue(&r.server, &r.dev, NOW);
 	assert_int_equal(r.dev.peer_count, 25);
-	free(set);
 	rig_down(&r);
 }
 
@@ -203,16 +210,14 @@ static void client_gone_midway(void **state)
 static void bad_large_set_changes_nothing(void **state)
 {
 	struct rig r;
-	char *set = set_request(25, 20);
 
 	(void)state;
 	rig_up(&r);
-	say(r.client[0], set);
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	send_set(&r, 25, 20);
+	serve(&r, 0, EPOLLIN);
 	assert_false(uapi_busy(&r.server));
 	assert_int_equal(r.dev.peer_count, 0);
 	assert_string_equal(heard(r.client[0]), "errno=-22\n\n");
-	free(set);
 	rig_down(&r);
 }
 
@@ -220,16 +225,14 @@ static void bad_large_set_changes_nothing(void **state)
 static void small_set_at_once(void **state)
 {
 	struct rig r;
-	char *set = set_request(SLICE, 0);
 
 	(void)state;
 	rig_up(&r);
-	say(r.client[0], set);
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	send_set(&r, SLICE, 0);
+	serve(&r, 0, EPOLLIN);
 	assert_false(uapi_busy(&r.server));
 	assert_int_equal(r.dev.peer_count, SLICE);
 	assert_string_equal(heard(r.client[0]), "errno=0\n\n");
-	free(set);
 	rig_down(&r);
 }
 
@@ -237,14 +240,12 @@ static void small_set_at_once(void **state)
 static void stop_midway(void **state)
 {
 	struct rig r;
-	char *set = set_request(25, 0);
 
 	(void)state;
 	rig_up(&r);
-	say(r.client[0], set);
-	assert_true(uapi_serve(&r.server, &r.server.conns.conns[0], &r.dev, NULL, EPOLLIN, NOW));
+	send_set(&r, 25, 0);
+	serve(&r, 0, EPOLLIN);
 	assert_true(uapi_busy(&r.server));
-	free(set);
 	rig_down(&r);
 }
 
