@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 	self = self ? self + 1 : argv[0];
 	if (!strcmp(self, "wgated")) {
 		heap_prefer_huge_pages(argv);
+		heap_keep_freed();
 		if (!noise_init()) {
 			cli_error("wgated: OpenSSL lacks an algorithm wgate needs\n");
 			return 1;
@@ -62,8 +63,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
-		if (commands[i].run == cmd_up)
+		if (commands[i].run == cmd_up) {
 			heap_prefer_huge_pages(argv);
+			heap_keep_freed();
+		}
 		if (!noise_init()) {
 			cli_error("wgate: OpenSSL lacks an algorithm wgate needs "
 				  "(BLAKE2s, ChaCha20-Poly1305 or X25519); install libcrypto 3\n");

@@ -1351,7 +1351,9 @@ char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err
 		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0)
+		st.st_size = 0;
+	else if (S_ISDIR(st.st_mode)) {
 		snprintf(err, err_len, "%s: is a directory, not a file", path);
 		close(fd);
 		return NULL;
@@ -1360,7 +1362,11 @@ char *read_file(const char *path, size_t max, size_t *len, char *err, size_t err
 		ssize_t n;
 
 		if (used == cap) {
-			size_t new_cap = cap ? cap * 2 : 4096;
+			/* at first the file's size and a byte more, to see its end in one read */
+			size_t new_cap = cap ? cap * 2
+					 : st.st_size > 0 && (uintmax_t)st.st_size < max
+					     ? (size_t)st.st_size + 1
+					     : 4096;
 			char *bigger;
 
 			if (cap > max) {
@@ -1532,6 +1538,9 @@ uint32_t config_resolve_interval(const struct config *config)
 
 void config_wipe_secrets(struct config *config)
 {
+	if (config->has_private_key && !crypto_is_zero(config->private_key, KEY_LEN) &&
+	    !config->has_public_key)
+		config->has_public_key = x25519_public(config->public_key, config->private_key);
 	crypto_wipe(config->private_key, sizeof(config->private_key));
 	for (size_t i = 0; i < config->peers_len; ++i)
 		crypto_wipe(config->peers[i].preshared_key, sizeof(config->peers[i].preshared_key));

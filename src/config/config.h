@@ -118,6 +118,8 @@ struct group_config {
 struct config {
 	uint8_t private_key[KEY_LEN];
 	bool has_private_key;
+	uint8_t public_key[KEY_LEN]; /* the private key's, set when it is wiped */
+	bool has_public_key;
 	uint16_t listen_port;
 	bool has_listen_port;
 	uint32_t fwmark; /* 0 is off */
@@ -214,8 +216,9 @@ uint32_t config_resolve_interval(const struct config *config);
 /* Wipes and frees everything; the struct is left zeroed. */
 void config_free(struct config *config);
 /*
- * Wipes the private and preshared keys, keeping whether each was set: for a
- * config kept after its keys went to the device (to diff the next reload).
+ * Wipes the private and preshared keys, keeping whether each was set and the
+ * private key's public key: for a config kept after its keys went to the
+ * device (to diff the next reload).
  */
 void config_wipe_secrets(struct config *config);
 

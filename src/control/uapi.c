@@ -8,8 +8,8 @@
  * wgate adds peer keys no other implementation knows: wgate_name and
  * wgate_groups (who the peer is: wgate(8), GATEWAY KEYS), wgate_expires, and
  * wgate_next_public_key with wgate_rotation_deadline (a key rotation: empty
- * or zero cancels it), which a get shows only when asked with "get=wgate":
- * the stock tools never see them.
+ * or zero cancels it), which a get shows only when asked with "get=wgate"
+ * (or "get=wgate_config": enum uapi_view): the stock tools never see them.
  */
 #include "control/uapi.h"
 
@@ -92,13 +92,13 @@ static void put_diagnostics(FILE *out, const struct peer_stats *st)
 	}
 }
 
-/* A peer's endpoints to fail over between, and how that goes. */
-static void put_endpoints(FILE *out, const struct peer *p)
+/* A peer's endpoints to fail over between, and (stats) how that goes. */
+static void put_endpoints(FILE *out, const struct peer *p, bool stats)
 {
 	const struct peer_endpoints *eps = p->endpoints;
 	char text[INET6_ADDRSTRLEN + 16];
 
-	if (p->stats.resolve_failures)
+	if (stats && p->stats.resolve_failures)
 		fprintf(out, "wgate_resolve_failures=%llu\n",
 			(unsigned long long)p->stats.resolve_failures);
 	if (!eps)
@@ -108,17 +108,20 @@ static void put_endpoints(FILE *out, const struct peer *p)
 		sockaddr_format(&eps->addr[i].remote, text, sizeof(text));
 		fprintf(out, "%s%s", i ? "," : "", text);
 	}
-	fprintf(out,
-		"\nwgate_failover_ms=%llu\nwgate_failback_ms=%llu\nwgate_endpoint_index=%u\n"
-		"wgate_failovers=%llu\nwgate_failbacks=%llu\n",
+	fprintf(out, "\nwgate_failover_ms=%llu\nwgate_failback_ms=%llu\n",
 		(unsigned long long)(eps->failover_ns / NSEC_PER_MSEC),
-		(unsigned long long)(eps->failback_ns / NSEC_PER_MSEC), eps->active,
-		(unsigned long long)eps->failovers, (unsigned long long)eps->failbacks);
+		(unsigned long long)(eps->failback_ns / NSEC_PER_MSEC));
+	if (stats)
+		fprintf(out,
+			"wgate_endpoint_index=%u\nwgate_failovers=%llu\nwgate_failbacks=%llu\n",
+			eps->active, (unsigned long long)eps->failovers,
+			(unsigned long long)eps->failbacks);
 }
 
-void uapi_get(const struct device *dev, FILE *out, bool identity)
+void uapi_get(const struct device *dev, FILE *out, enum uapi_view view)
 {
 	char hex[KEY_HEX_LEN + 1], text[INET6_ADDRSTRLEN + 16];
+	bool identity = view != UAPI_VIEW_WG, stats = view != UAPI_VIEW_CONFIG;
 
 	if (dev->identity.has_identity) {
 		key_to_hex(hex, dev->identity.static_private);
@@ -129,7 +132,7 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 		fprintf(out, "listen_port=%u\n", dev->listen_port);
 	if (dev->fwmark)
 		fprintf(out, "fwmark=%u\n", dev->fwmark);
-	for (int i = 0; identity && i < BAD_MAC_SOURCES; ++i) {
+	for (int i = 0; view == UAPI_VIEW_WGATE && i < BAD_MAC_SOURCES; ++i) {
 		const struct bad_mac_source *b = &dev->stats.bad_mac[i];
 
 		if (b->from.sa.sa_family == AF_UNSPEC)
@@ -151,10 +154,10 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 			fprintf(out, "wgate_groups=%s\n", p->groups);
 		if (identity && p->expires)
 			fprintf(out, "wgate_expires=%lld\n", (long long)p->expires);
-		if (identity)
+		if (view == UAPI_VIEW_WGATE)
 			put_diagnostics(out, &p->stats);
 		if (identity)
-			put_endpoints(out, p);
+			put_endpoints(out, p, stats);
 		if (identity && p->rotation) {
 			key_to_hex(hex, p->rotation->public_key);
 			fprintf(out, "wgate_next_public_key=%s\n", hex);
@@ -167,17 +170,21 @@ void uapi_get(const struct device *dev, FILE *out, bool identity)
 			fprintf(out, "preshared_key=%s\n", hex);
 			crypto_wipe(hex, sizeof(hex));
 		}
-		fprintf(out, "protocol_version=1\n");
-		if (p->endpoint.remote.sa.sa_family != AF_UNSPEC) {
-			sockaddr_format(&p->endpoint.remote, text, sizeof(text));
-			fprintf(out, "endpoint=%s\n", text);
+		if (stats) {
+			fprintf(out, "protocol_version=1\n");
+			if (p->endpoint.remote.sa.sa_family != AF_UNSPEC) {
+				sockaddr_format(&p->endpoint.remote, text, sizeof(text));
+				fprintf(out, "endpoint=%s\n", text);
+			}
+			fprintf(out,
+				"last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n"
+				"tx_bytes=%llu\nrx_bytes=%llu\n",
+				(long long)p->last_handshake.tv_sec, p->last_handshake.tv_nsec,
+				(unsigned long long)p->stats.tx_bytes,
+				(unsigned long long)p->stats.rx_bytes);
 		}
-		fprintf(out, "last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n",
-			(long long)p->last_handshake.tv_sec, p->last_handshake.tv_nsec);
-		fprintf(out, "tx_bytes=%llu\nrx_bytes=%llu\n",
-			(unsigned long long)p->stats.tx_bytes,
-			(unsigned long long)p->stats.rx_bytes);
-		fprintf(out, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
+		if (stats || p->persistent_keepalive)
+			fprintf(out, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
 		while ((it = allowedips_next(&p->allowedips, it, &family, addr, &cidr))) {
 			char ip[INET6_ADDRSTRLEN];
 
@@ -1105,9 +1112,11 @@ bool uapi_socket_present(const struct uapi_server *server)
 	return stat(server->path, &st) == 0 && st.st_ino == server->inode;
 }
 
-enum request { REQUEST_SET, REQUEST_GET, REQUEST_GET_IDENTITY };
+static const enum uapi_view wg = UAPI_VIEW_WG, wgate = UAPI_VIEW_WGATE, config = UAPI_VIEW_CONFIG;
 
-static void respond(struct conn *c, const struct device *dev, enum request request, int status)
+/* Answers a get (in view) or, view NULL, a set with its status. */
+static void respond(struct conn *c, const struct device *dev, const enum uapi_view *view,
+		    int status)
 {
 	struct secret_stream out; /* a get answer carries the keys */
 	FILE *f = secret_stream_open(&out);
@@ -1116,8 +1125,8 @@ static void respond(struct conn *c, const struct device *dev, enum request reque
 
 	if (!f)
 		return;
-	if (request != REQUEST_SET && !status)
-		uapi_get(dev, f, request == REQUEST_GET_IDENTITY);
+	if (view && !status)
+		uapi_get(dev, f, *view);
 	fprintf(f, "errno=%d\n\n", status);
 	text = secret_stream_close(&out, &len);
 	if (text)
@@ -1155,7 +1164,7 @@ static void set_or_start(struct uapi_server *server, struct conn *c, struct devi
 	if (!ret)
 		set_peers(dev, &op, ops, 0, op.peers_len, now);
 	set_op_free(&op);
-	respond(c, dev, REQUEST_SET, ret);
+	respond(c, dev, NULL, ret);
 }
 
 bool uapi_busy(const struct uapi_server *server)
@@ -1183,7 +1192,7 @@ struct conn *uapi_continue(struct uapi_server *server, struct device *dev, uint6
 	job_free(job);
 	if (c) { /* still there: answered now */
 		c->busy = false;
-		respond(c, dev, REQUEST_SET, 0);
+		respond(c, dev, NULL, 0);
 		conn_flush(c, now);
 	}
 	return c;
@@ -1218,13 +1227,15 @@ bool uapi_serve(struct uapi_server *server, struct conn *c, struct device *dev,
 		used = (size_t)(end - c->in) + 2;
 		c->scanned = 0;
 		if (!strncmp(c->in, "get=1\n", 6) && used == 7)
-			respond(c, dev, REQUEST_GET, 0);
+			respond(c, dev, &wg, 0);
 		else if (!strncmp(c->in, "get=wgate\n", 10) && used == 11)
-			respond(c, dev, REQUEST_GET_IDENTITY, 0);
+			respond(c, dev, &wgate, 0);
+		else if (!strncmp(c->in, "get=wgate_config\n", 17) && used == 18)
+			respond(c, dev, &config, 0);
 		else if (!strncmp(c->in, "set=1\n", 6))
 			set_or_start(server, c, dev, c->in + 6, used - 7, ops, now);
 		else
-			respond(c, dev, REQUEST_SET, -EPROTO);
+			respond(c, dev, NULL, -EPROTO);
 		conn_consume(c, used);
 		conn_flush(c, now);
 	}

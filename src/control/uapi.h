@@ -104,11 +104,19 @@ bool uapi_state_parse(struct uapi_state *state, const char *answer)
 /* Wipes the keys and frees everything. */
 void uapi_state_free(struct uapi_state *state);
 
-/*
- * Writes the device's state as a get response (without the errno line);
- * identity adds each peer's wgate_name and wgate_groups.
- */
-void uapi_get(const struct device *dev, FILE *out, bool identity);
+/* What a get shows. */
+enum uapi_view {
+	UAPI_VIEW_WG,	 /* "get=1": what wg(8) knows */
+	UAPI_VIEW_WGATE, /* "get=wgate": wgate's keys and per-peer diagnostics too */
+	/*
+	 * "get=wgate_config": what a config sets, wgate's keys included, and no
+	 * counters or times: what a reload compares with its file, half the size
+	 */
+	UAPI_VIEW_CONFIG,
+};
+
+/* Writes the device's state as a get response (without the errno line). */
+void uapi_get(const struct device *dev, FILE *out, enum uapi_view view);
 /*
  * Applies a set request's lines (after "set=1", up to the empty line). The
  * whole request is parsed and checked first, so a malformed one changes

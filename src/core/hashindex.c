@@ -91,6 +91,13 @@ size_t hash_index_find(const struct hash_index *h, const void *key)
 	return h->slots[i].pos ? h->slots[i].pos - 1 : HASH_INDEX_NONE;
 }
 
+size_t hash_index_find_near(const struct hash_index *h, const void *key, size_t near)
+{
+	if (h->count && !memcmp(h->key_of(h->items, near), key, h->key_len))
+		return near;
+	return hash_index_find(h, key);
+}
+
 static bool grow(struct hash_index *h)
 {
 	struct hash_slot *old = h->slots;

@@ -42,6 +42,12 @@ void hash_index_rebase(struct hash_index *h, const void *items);
 /* The position of an item with this key, or HASH_INDEX_NONE. */
 size_t hash_index_find(const struct hash_index *h, const void *key);
 /*
+ * The same, trying the item at position near first: a caller walking two
+ * lists in much the same order finds most keys without a probe. For an
+ * index of distinct keys; near must be a position of the items.
+ */
+size_t hash_index_find_near(const struct hash_index *h, const void *key, size_t near);
+/*
  * Adds the item at pos. If one with an equal key is there already, returns
  * its position and adds nothing; HASH_INDEX_NONE when added. False (with
  * *found untouched) only when out of memory.

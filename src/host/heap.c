@@ -2,6 +2,7 @@
 /* Huge pages for the daemon's heap: see heap.h. */
 #include "host/heap.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,4 +48,14 @@ void heap_prefer_huge_pages(char **argv)
 	/* not re-executed: carry on as started */
 	restore(now);
 	unsetenv(WAS);
+}
+
+void heap_keep_freed(void)
+{
+	/*
+	 * Every block comes from the heap (a thread's arena too: glibc retries a
+	 * block its arena cannot give in the main one), which is never trimmed.
+	 */
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, -1);
 }

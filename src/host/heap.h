@@ -12,5 +12,12 @@
  * nothing was done (or the re-exec failed, which changes nothing).
  */
 void heap_prefer_huge_pages(char **argv);
+/*
+ * Has freed memory stay in the heap instead of going back to the kernel: a
+ * reload of 100k peers allocates again what the last one freed, and memory
+ * returned would come back as fresh pages the kernel zeroes first (a third of
+ * such a reload). The daemon stays at its peak size.
+ */
+void heap_keep_freed(void);
 
 #endif

@@ -21,6 +21,7 @@ enum {
 	STALE_HANDSHAKE = 180, /* seconds: REJECT_AFTER_TIME, when a session is useless */
 	SOON = 7 * 24 * 3600,  /* an expiry this close is worth a word */
 	NESTED_SAID = 20,      /* nested AllowedIPs named one by one, then counted */
+	SAME_SAID = 20,	       /* the same for AllowedIPs two peers claim */
 };
 
 const char *check_severity_name(enum check_severity s)
@@ -309,7 +310,7 @@ static int by_network(const void *a, const void *b)
 void check_allowedips(const struct config *c, struct findings *out)
 {
 	struct owned_prefix *all, **open;
-	size_t n = 0, depth = 0, nested = 0;
+	size_t n = 0, depth = 0, nested = 0, same = 0;
 	char a[64], b[64];
 
 	for (size_t i = 0; i < c->peers_len; ++i)
@@ -339,32 +340,44 @@ void check_allowedips(const struct config *c, struct findings *out)
 			const struct owned_prefix *outer = open[depth - 1];
 			const struct peer_config *p = &c->peers[cur->peer],
 						 *q = &c->peers[outer->peer];
+			bool equal = outer->prefix.cidr == cur->prefix.cidr;
 			char who[72];
 
-			peer_label(who, q);
-			prefix_text(&cur->prefix, a, sizeof(a));
-			prefix_text(&outer->prefix, b, sizeof(b));
-			if (outer->peer == cur->peer) {
-				/* a peer's own nesting changes nothing */
-			} else if (outer->prefix.cidr == cur->prefix.cidr) {
-				struct finding *f = say(out, "allowedips-same", CHECK_ERROR, p, 0,
-							"AllowedIPs %s is also the [Peer] %s's "
-							"(line %u): WireGuard gives an "
-							"address to one peer only, so this later "
-							"one takes it and %s loses "
-							"it",
-							a, who, q->line, who);
-				fix(f, "give each peer its own addresses");
-			} else if (nested++ < NESTED_SAID) {
-				struct finding *f =
-				    say(out, "allowedips-nested", CHECK_NOTICE, p, 0,
-					"AllowedIPs %s lies inside %s of the [Peer] %s (line %u): "
-					"packets to %s go to this peer, the rest of %s to %s",
-					a, b, who, q->line, a, b, who);
-				fix(f, "if that is not meant, narrow %s", b);
+			/* a peer's own nesting changes nothing; the rest is named, up to a count */
+			if (outer->peer != cur->peer &&
+			    (equal ? same++ < SAME_SAID : nested++ < NESTED_SAID)) {
+				struct finding *f;
+
+				peer_label(who, q);
+				prefix_text(&cur->prefix, a, sizeof(a));
+				prefix_text(&outer->prefix, b, sizeof(b));
+				if (equal) {
+					f = say(
+					    out, "allowedips-same", CHECK_ERROR, p, 0,
+					    "AllowedIPs %s is also the [Peer] %s's (line %u): "
+					    "WireGuard gives an address to one peer only, so this "
+					    "later one takes it and %s loses it",
+					    a, who, q->line, who);
+					fix(f, "give each peer its own addresses");
+				} else {
+					f = say(
+					    out, "allowedips-nested", CHECK_NOTICE, p, 0,
+					    "AllowedIPs %s lies inside %s of the [Peer] %s (line "
+					    "%u): packets to %s go to this peer, the rest of %s to "
+					    "%s",
+					    a, b, who, q->line, a, b, who);
+					fix(f, "if that is not meant, narrow %s", b);
+				}
 			}
 		}
 		open[depth++] = &all[i];
+	}
+	if (same > SAME_SAID) {
+		struct finding *f =
+		    say(out, "allowedips-same", CHECK_ERROR, NULL, 0,
+			"%zu more AllowedIPs are also an earlier peer's, which loses them",
+			same - SAME_SAID);
+		fix(f, "give each peer its own addresses");
 	}
 	if (nested > NESTED_SAID)
 		say(out, "allowedips-nested", CHECK_NOTICE, NULL, 0,

@@ -32,6 +32,11 @@ void key_ledger_path(char *out, size_t len, const char *ifname);
  */
 bool key_ledger_update(const char *ifname, const struct config *config, int64_t now, char *err,
 		       size_t err_len);
+/*
+ * Whether next runs the keys recorded runs, own and peers', in the same
+ * order: then the ledger written for recorded is next's too.
+ */
+bool key_ledger_same(const struct config *recorded, const struct config *next);
 /* The ledger as read (*out freed by the caller); 0 when there is none. */
 size_t key_ledger_load(const char *ifname, struct key_since **out);
 

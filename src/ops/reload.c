@@ -42,19 +42,31 @@
 #include "ops/peer_store.h"
 
 /*
- * A config's peers by public key and its AllowedIPs by (peer, prefix) and by
- * prefix alone, so that a reload of 100k peers diffs in linear time.
+ * A config's peers by public key and its AllowedIPs by prefix (and by peer and
+ * prefix for peers with many), so that a reload of 100k peers diffs in
+ * linear time.
  */
 struct prefix_item {
 	uint32_t peer; /* position in the config's peers */
 	uint8_t family, cidr;
 	uint8_t addr[16];
+	bool holds; /* no later peer has this prefix: it is this peer's (and routed once) */
 } __attribute__((packed));
+
+/* Key lengths: by peer and prefix, from peer; by prefix alone, from family. */
+#define PEER_PREFIX_KEY offsetof(struct prefix_item, holds)
+#define PREFIX_KEY	(offsetof(struct prefix_item, holds) - offsetof(struct prefix_item, family))
+
+/*
+ * A peer with up to this many AllowedIPs has them compared one by one; those
+ * of peers with more are indexed.
+ */
+enum { SHORT_LIST = 8 };
 
 struct config_index {
 	const struct config *config;
 	struct hash_index peers, by_peer_prefix, by_prefix;
-	struct prefix_item *prefixes;
+	struct prefix_item *prefixes; /* the peers' AllowedIPs in order */
 };
 
 static const void *peer_key_of(const void *items, size_t pos)
@@ -102,59 +114,74 @@ static bool index_build(struct config_index *x, const struct config *c)
 	x->prefixes = calloc(total ? total : 1, sizeof(*x->prefixes));
 	if (!x->prefixes ||
 	    !hash_index_init(&x->peers, c->peers_len, KEY_LEN, peer_key_of, c->peers) ||
-	    !hash_index_init(&x->by_peer_prefix, total, sizeof(struct prefix_item), peer_prefix_of,
-			     x->prefixes) ||
-	    !hash_index_init(&x->by_prefix, total, sizeof(struct prefix_item) - 4, prefix_of,
-			     x->prefixes))
+	    !hash_index_init(&x->by_peer_prefix, 0, PEER_PREFIX_KEY, peer_prefix_of, x->prefixes) ||
+	    !hash_index_init(&x->by_prefix, total, PREFIX_KEY, prefix_of, x->prefixes))
 		goto fail;
 	for (size_t i = 0; i < c->peers_len; ++i) {
+		bool long_list = c->peers[i].allowed_ips_len > SHORT_LIST;
+
 		if (!hash_index_add(&x->peers, i, &found))
 			goto fail;
-		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j) {
+		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j, ++n) {
 			x->prefixes[n] = item_of((uint32_t)i, &c->peers[i].allowed_ips[j]);
-			if (!hash_index_add(&x->by_peer_prefix, n, &found))
+			if (long_list && !hash_index_add(&x->by_peer_prefix, n, &found))
 				goto fail;
-			++n;
 		}
 	}
-	/* last first: by prefix, an index finds the peer that takes it (the later one) */
-	while (n--)
+	/* last first: a prefix two peers have is the later one's (WireGuard's rule) */
+	while (n--) {
 		if (!hash_index_add(&x->by_prefix, n, &found))
 			goto fail;
+		x->prefixes[n].holds = found == HASH_INDEX_NONE;
+	}
 	return true;
 fail:
 	index_free(x);
 	return false;
 }
 
+/*
+ * The peer of the config with this key: the one at *near when it is (a
+ * config and the device list peers in the same order, so a diff walks
+ * along), else looked up. *near moves on past the peer found.
+ */
 static const struct peer_config *find_config_peer(const struct config_index *x,
-						  const uint8_t key[KEY_LEN])
+						  const uint8_t key[KEY_LEN], size_t *near)
 {
-	size_t i = hash_index_find(&x->peers, key);
+	size_t i = hash_index_find_near(&x->peers, key, *near < x->config->peers_len ? *near : 0);
 
-	return i == HASH_INDEX_NONE ? NULL : &x->config->peers[i];
+	if (i == HASH_INDEX_NONE)
+		return NULL;
+	*near = i + 1;
+	return &x->config->peers[i];
+}
+
+static bool same_network(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	struct ip_prefix x = ip_prefix_network(a), y = ip_prefix_network(b);
+
+	return x.family == y.family && x.cidr == y.cidr &&
+	       !memcmp(&x.addr, &y.addr, x.family == AF_INET ? 4 : 16);
+}
+
+static bool list_has_network(const struct ip_prefix *list, size_t len, const struct ip_prefix *p)
+{
+	for (size_t i = 0; i < len; ++i)
+		if (same_network(&list[i], p))
+			return true;
+	return false;
 }
 
 /* Whether the config gives peer pc the prefix. */
 static bool peer_has_prefix(const struct config_index *x, const struct peer_config *pc,
 			    const struct ip_prefix *p)
 {
-	struct prefix_item it = item_of((uint32_t)(pc - x->config->peers), p);
+	struct prefix_item it;
 
+	if (pc->allowed_ips_len <= SHORT_LIST)
+		return list_has_network(pc->allowed_ips, pc->allowed_ips_len, p);
+	it = item_of((uint32_t)(pc - x->config->peers), p);
 	return hash_index_find(&x->by_peer_prefix, &it) != HASH_INDEX_NONE;
-}
-
-/*
- * Whether the prefix is pc's to hold: the config gives it to pc and to no
- * later peer (WireGuard gives an address to one peer: the later one takes it).
- */
-static bool peer_holds_prefix(const struct config_index *x, const struct peer_config *pc,
-			      const struct ip_prefix *p)
-{
-	struct prefix_item it = item_of(0, p);
-	size_t at = hash_index_find(&x->by_prefix, &it.family);
-
-	return at != HASH_INDEX_NONE && x->prefixes[at].peer == (uint32_t)(pc - x->config->peers);
 }
 
 /* Whether any peer of the config has the prefix (so it is routed). */
@@ -245,74 +272,107 @@ static void put_key(FILE *f, const char *name, const uint8_t key[KEY_LEN])
 	crypto_wipe(hex, sizeof(hex));
 }
 
-/* The running peers' AllowedIPs by (peer, prefix), as a config_index has a config's. */
+static const void *state_key_of(const void *items, size_t pos)
+{
+	return ((const struct uapi_peer_state *)items)[pos].public_key;
+}
+
+/* The running peers by key, and the AllowedIPs of those with many by (peer, prefix). */
 struct running_index {
+	const struct uapi_state *state;
+	struct hash_index peers, by_peer_prefix;
 	struct prefix_item *items;
-	struct hash_index by_peer_prefix;
 };
+
+static void running_free(struct running_index *r)
+{
+	hash_index_free(&r->peers);
+	hash_index_free(&r->by_peer_prefix);
+	free(r->items);
+	r->items = NULL;
+}
 
 static bool running_build(struct running_index *r, const struct uapi_state *state)
 {
 	size_t total = 0, n = 0, found;
 
+	memset(r, 0, sizeof(*r));
+	r->state = state;
 	for (size_t i = 0; i < state->peers_len; ++i)
-		total += state->peers[i].allowed_ips_len;
+		if (state->peers[i].allowed_ips_len > SHORT_LIST)
+			total += state->peers[i].allowed_ips_len;
 	r->items = calloc(total ? total : 1, sizeof(*r->items));
-	if (!r->items || !hash_index_init(&r->by_peer_prefix, total, sizeof(struct prefix_item),
-					  peer_prefix_of, r->items)) {
-		free(r->items);
-		r->items = NULL;
-		return false;
-	}
+	if (!r->items ||
+	    !hash_index_init(&r->peers, state->peers_len, KEY_LEN, state_key_of, state->peers) ||
+	    !hash_index_init(&r->by_peer_prefix, total, PEER_PREFIX_KEY, peer_prefix_of, r->items))
+		goto fail;
 	for (size_t i = 0; i < state->peers_len; ++i) {
-		for (size_t j = 0; j < state->peers[i].allowed_ips_len; ++j) {
-			r->items[n] = item_of((uint32_t)i, &state->peers[i].allowed_ips[j]);
+		const struct uapi_peer_state *rp = &state->peers[i];
+
+		if (!hash_index_add(&r->peers, i, &found))
+			goto fail;
+		for (size_t j = 0; rp->allowed_ips_len > SHORT_LIST && j < rp->allowed_ips_len;
+		     ++j) {
+			r->items[n] = item_of((uint32_t)i, &rp->allowed_ips[j]);
 			if (!hash_index_add(&r->by_peer_prefix, n++, &found))
-				return false;
+				goto fail;
 		}
 	}
 	return true;
+fail:
+	running_free(r);
+	return false;
 }
 
-static void running_free(struct running_index *r)
+/* The position of the running peer with this key (near: as find_config_peer), or HASH_INDEX_NONE.
+ */
+static size_t find_running(const struct running_index *r, const uint8_t key[KEY_LEN], size_t *near)
 {
-	hash_index_free(&r->by_peer_prefix);
-	free(r->items);
+	size_t i = hash_index_find_near(&r->peers, key, *near < r->state->peers_len ? *near : 0);
+
+	if (i != HASH_INDEX_NONE)
+		*near = i + 1;
+	return i;
 }
 
 /* Whether running peer number pos has the prefix. */
 static bool running_has(const struct running_index *r, size_t pos, const struct ip_prefix *p)
 {
-	struct prefix_item it = item_of((uint32_t)pos, p);
+	const struct uapi_peer_state *rp = &r->state->peers[pos];
+	struct prefix_item it;
 
+	if (rp->allowed_ips_len <= SHORT_LIST)
+		return list_has_network(rp->allowed_ips, rp->allowed_ips_len, p);
+	it = item_of((uint32_t)pos, p);
 	return hash_index_find(&r->by_peer_prefix, &it) != HASH_INDEX_NONE;
 }
 
 /*
- * Whether the set gives new prefix p: new holds it in the config (a later
- * peer does not take it, to take it back in the same set) and the running
- * peer (at pos; HASH_INDEX_NONE: not there) lacks it.
+ * Whether the set gives new its prefix number j (its item in newx: item): new
+ * holds it in the config (a later peer does not take it, to take it back in
+ * the same set) and the running peer (at pos; HASH_INDEX_NONE: not there)
+ * lacks it.
  */
-static bool gives_prefix(const struct config_index *newx, const struct peer_config *new,
-			 const struct running_index *ri, size_t pos, const struct ip_prefix *p)
+static bool gives_prefix(const struct running_index *ri, size_t pos, const struct prefix_item *item,
+			 const struct ip_prefix *p)
 {
-	return peer_holds_prefix(newx, new, p) &&
-	       (pos == HASH_INDEX_NONE || !running_has(ri, pos, p));
+	return item->holds && (pos == HASH_INDEX_NONE || !running_has(ri, pos, p));
 }
 
 /*
- * What one peer of the new config needs, compared with the running peer (NULL:
- * not there) and its previous config (NULL: not in the old file): keys and
- * keepalive as they run, the endpoint only when the file changed it (so
- * roaming is not undone), AllowedIPs prefix by prefix; name and groups.
- * False when out of memory.
+ * What one peer of the new config needs, compared with the running peer (at
+ * pos; HASH_INDEX_NONE: not there) and its previous config (NULL: not in the
+ * old file): keys and keepalive as they run, the endpoint only when the file
+ * changed it (so roaming is not undone), AllowedIPs prefix by prefix (items:
+ * the peer's in newx); name and groups. False when out of memory.
  */
-static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
-			 const struct running_index *ri, const struct config_index *newx,
+static bool peer_changes(FILE *f, const struct running_index *ri, size_t pos,
+			 const struct config_index *newx, const struct prefix_item *items,
 			 const struct peer_config *old, const struct peer_config *new)
 {
 	static const uint8_t none[KEY_LEN];
-	const struct uapi_peer_state *running = pos == HASH_INDEX_NONE ? NULL : &state->peers[pos];
+	const struct uapi_peer_state *running =
+	    pos == HASH_INDEX_NONE ? NULL : &ri->state->peers[pos];
 	/* a new peer starts with neither preshared key nor keepalive: said only when it has them */
 	bool psk = running
 		       ? running->has_preshared_key != new->has_preshared_key ||
@@ -342,8 +402,7 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	for (size_t i = 0; running && i < running->allowed_ips_len; ++i)
 		gone += !peer_has_prefix(newx, new, &running->allowed_ips[i]);
 	for (size_t i = 0; i < new->allowed_ips_len; ++i)
-		added += gives_prefix(newx, new, ri, running ? pos : HASH_INDEX_NONE,
-				      &new->allowed_ips[i]);
+		added += gives_prefix(ri, pos, &items[i], &new->allowed_ips[i]);
 	if (running && !psk && !endpoint && !endpoints && !keepalive && !gone && !added && !name &&
 	    !group && !expiry && !rotation) {
 		bool ok = groups != NULL;
@@ -379,8 +438,7 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 		fprintf(f, "allowed_ip=-%s\n", text);
 	}
 	for (size_t i = 0; added && i < new->allowed_ips_len; ++i) {
-		if (!gives_prefix(newx, new, ri, running ? pos : HASH_INDEX_NONE,
-				  &new->allowed_ips[i]))
+		if (!gives_prefix(ri, pos, &items[i], &new->allowed_ips[i]))
 			continue;
 		ip_prefix_format(&new->allowed_ips[i], text, sizeof(text));
 		fprintf(f, "allowed_ip=%s\n", text);
@@ -391,36 +449,21 @@ static bool peer_changes(FILE *f, const struct uapi_state *state, size_t pos,
 	return true;
 }
 
-static const void *state_key_of(const void *items, size_t pos)
-{
-	return ((const struct uapi_peer_state *)items)[pos].public_key;
-}
-
 /*
- * The set request that brings the running device (state) in line with next;
+ * The set request that brings the running device (ri) in line with next;
  * NULL when out of memory. mark is the socket mark the interface needs.
  */
-static char *device_changes(const struct uapi_state *state, const struct config_index *oldx,
+static char *device_changes(const struct running_index *ri, const struct config_index *oldx,
 			    const struct config_index *newx, uint32_t mark, size_t *len)
 {
+	const struct uapi_state *state = ri->state;
 	const struct config *next = newx->config;
 	struct secret_stream rq;
-	struct hash_index running;
-	struct running_index ri = {0};
 	FILE *f = secret_stream_open(&rq);
-	size_t found;
+	size_t near_new = 0, near_old = 0, near_running = 0, first = 0;
 
 	if (!f)
 		return NULL;
-	if (!hash_index_init(&running, state->peers_len, KEY_LEN, state_key_of, state->peers)) {
-		secret_stream_close(&rq, NULL);
-		return NULL;
-	}
-	if (!running_build(&ri, state))
-		rq.failed = 1;
-	for (size_t i = 0; i < state->peers_len; ++i)
-		if (!hash_index_add(&running, i, &found))
-			rq.failed = 1;
 	fputs("set=1\n", f);
 	if (next->has_private_key != state->has_private_key ||
 	    (next->has_private_key &&
@@ -435,22 +478,21 @@ static char *device_changes(const struct uapi_state *state, const struct config_
 	if (mark != state->fwmark)
 		fprintf(f, "fwmark=%u\n", mark);
 	for (size_t i = 0; i < state->peers_len; ++i) {
-		if (find_config_peer(newx, state->peers[i].public_key))
+		if (find_config_peer(newx, state->peers[i].public_key, &near_new))
 			continue;
 		put_key(f, "public_key", state->peers[i].public_key);
 		fputs("remove=true\n", f);
 	}
 	for (size_t i = 0; i < next->peers_len; ++i) {
 		const struct peer_config *pc = &next->peers[i];
-		size_t at = hash_index_find(&running, pc->public_key);
+		size_t at = find_running(ri, pc->public_key, &near_running);
 
-		if (!peer_changes(f, state, at, &ri, newx, find_config_peer(oldx, pc->public_key),
-				  pc))
+		if (!peer_changes(f, ri, at, newx, &newx->prefixes[first],
+				  find_config_peer(oldx, pc->public_key, &near_old), pc))
 			rq.failed = 1;
+		first += pc->allowed_ips_len;
 	}
 	fputs("\n", f);
-	hash_index_free(&running);
-	running_free(&ri);
 	return secret_stream_close(&rq, len);
 }
 
@@ -490,13 +532,15 @@ static void route_refused(void *ctx, const struct ip_prefix *p, int err)
 	fell_short(ctx, "cannot add route %s: %s", text, strerror(-err));
 }
 
-/* Collects the non-default prefixes of c (those wanted per keep) into list; false: out of memory.
+/*
+ * Collects into list the prefixes of x to route (each network once, not /0),
+ * those other routes too left out when same_table; false: out of memory.
  */
 static bool collect_routes(const struct config_index *x, const struct config_index *other,
 			   bool same_table, const struct ip_prefix ***list, size_t *len)
 {
 	const struct config *c = x->config;
-	size_t total = 0;
+	size_t total = 0, n = 0;
 
 	for (size_t i = 0; i < c->peers_len; ++i)
 		total += c->peers[i].allowed_ips_len;
@@ -505,11 +549,10 @@ static bool collect_routes(const struct config_index *x, const struct config_ind
 	if (!*list)
 		return false;
 	for (size_t i = 0; i < c->peers_len; ++i) {
-		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j) {
+		for (size_t j = 0; j < c->peers[i].allowed_ips_len; ++j, ++n) {
 			const struct ip_prefix *p = &c->peers[i].allowed_ips[j];
 
-			/* once per prefix: its holder's (10.0.0.1/31 and 10.0.0.0/31 are one) */
-			if (p->cidr && peer_holds_prefix(x, &c->peers[i], p) &&
+			if (p->cidr && x->prefixes[n].holds &&
 			    !(same_table && routes_contain(other, p)))
 				(*list)[(*len)++] = p;
 		}
@@ -631,7 +674,7 @@ int reload_ask(struct reload_target *t, const char *request)
 }
 
 /*
- * The running interface as the get=wgate answer of call shows it (started:
+ * The running interface as the get=wgate_config answer of call shows it (started:
  * what starting the call returned); 0 or a negative errno.
  */
 static int read_running(struct uapi_call *call, int started, struct uapi_state *state)
@@ -696,37 +739,26 @@ struct rotation_ended {
  * is that key's. Returns how many, listed in *ended when it is non-NULL (the
  * caller frees it); -1 when out of memory.
  */
-static long settle_rotations(struct config *c, const struct uapi_state *state,
+static long settle_rotations(struct config *c, const struct running_index *running,
 			     struct rotation_ended **ended)
 {
-	struct hash_index running;
-	size_t found;
 	long n = 0;
 
 	if (ended)
 		*ended = NULL;
-	if (!hash_index_init(&running, state->peers_len, KEY_LEN, state_key_of, state->peers))
-		return -1;
-	for (size_t i = 0; i < state->peers_len; ++i)
-		if (!hash_index_add(&running, i, &found)) {
-			hash_index_free(&running);
-			return -1;
-		}
 	for (size_t i = 0; i < c->peers_len; ++i) {
 		struct peer_config *pc = &c->peers[i];
 
 		if (!pc->has_next_key ||
-		    hash_index_find(&running, pc->public_key) != HASH_INDEX_NONE ||
-		    hash_index_find(&running, pc->next_public_key) == HASH_INDEX_NONE)
+		    hash_index_find(&running->peers, pc->public_key) != HASH_INDEX_NONE ||
+		    hash_index_find(&running->peers, pc->next_public_key) == HASH_INDEX_NONE)
 			continue;
 		if (ended) {
 			struct rotation_ended *more =
 			    realloc(*ended, (size_t)(n + 1) * sizeof(**ended));
 
-			if (!more) {
-				n = -1;
-				break;
-			}
+			if (!more)
+				return -1;
 			*ended = more;
 			memcpy(more[n].from, pc->public_key, KEY_LEN);
 			memcpy(more[n].to, pc->next_public_key, KEY_LEN);
@@ -736,7 +768,6 @@ static long settle_rotations(struct config *c, const struct uapi_state *state,
 		pc->rotation_deadline = 0;
 		++n;
 	}
-	hash_index_free(&running);
 	return n;
 }
 
@@ -857,10 +888,11 @@ void reload_settle(struct reload_target *d)
 {
 	struct rotation_ended *ended = NULL;
 	struct uapi_state state;
+	struct running_index running;
 	char err[512];
 	struct uapi_call asking;
 	long settled;
-	int ret = read_running(&asking, start_asking(d, &asking, "get=wgate\n\n"), &state);
+	int ret = read_running(&asking, start_asking(d, &asking, "get=wgate_config\n\n"), &state);
 
 	if (ret) {
 		log_error("event=rotation_not_recorded error=\"cannot read the running interface: "
@@ -868,8 +900,12 @@ void reload_settle(struct reload_target *d)
 			  strerror(-ret));
 		return;
 	}
-	settled = settle_rotations(d->config, &state, &ended);
+	settled =
+	    running_build(&running, &state) ? settle_rotations(d->config, &running, &ended) : -1;
+	running_free(&running);
 	uapi_state_free(&state);
+	if (settled < 0)
+		log_error("event=rotation_not_recorded error=\"out of memory\"");
 	if (settled > 0) {
 		record_rotations(d, ended, settled);
 		if (!key_ledger_update(d->ifname, d->config, (int64_t)time(NULL), err, sizeof(err)))
@@ -878,10 +914,24 @@ void reload_settle(struct reload_target *d)
 	free(ended);
 }
 
+/*
+ * Whether the key ledger holds next's keys already: they are old's (in which
+ * no rotation ended since the ledger was written) and the file is there.
+ */
+static bool ledger_holds(const struct reload_target *d, const struct config *old, long settled_old,
+			 const struct config *next)
+{
+	char path[4096];
+
+	key_ledger_path(path, sizeof(path), d->ifname);
+	return !settled_old && key_ledger_same(old, next) && access(path, F_OK) == 0;
+}
+
 bool reload_apply(struct reload_target *d)
 {
 	struct config next, *old = d->config;
-	struct config_index oldx, newx;
+	struct config_index oldx = {0}, newx = {0};
+	struct running_index running = {0};
 	struct shortfall short_of = {0};
 	struct uapi_state state;
 	char err[512], *request;
@@ -891,7 +941,7 @@ bool reload_apply(struct reload_target *d)
 	struct firewall_params fp;
 	struct rotation_ended *ended = NULL;
 	struct uapi_call asking;
-	long settled = 0;
+	long settled = 0, settled_old = 0;
 	size_t unresolved = 0;
 	uint32_t mark;
 	unsigned mtu;
@@ -899,7 +949,7 @@ bool reload_apply(struct reload_target *d)
 	bool routed;
 
 	/* the child renders what runs while the file is parsed */
-	asked = start_asking(d, &asking, "get=wgate\n\n");
+	asked = start_asking(d, &asking, "get=wgate_config\n\n");
 	if (!config_load(&next, d->config_path, err, sizeof(err)) ||
 	    !config_resolve_endpoints(&next, old, &unresolved, err, sizeof(err))) {
 		config_free(&next); /* safe on the zeroed struct a failed load leaves */
@@ -939,25 +989,15 @@ bool reload_apply(struct reload_target *d)
 		goto fail;
 	}
 	t_read = monotonic_ns();
-	if ((settled = settle_rotations(&next, &state, &ended)) < 0 ||
-	    settle_rotations(old, &state, NULL) < 0) {
-		uapi_state_free(&state);
-		config_free(&next);
+	if (!running_build(&running, &state) ||
+	    (settled = settle_rotations(&next, &running, &ended)) < 0 ||
+	    (settled_old = settle_rotations(old, &running, NULL)) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
+		goto fail_diff;
 	}
-	if (!index_build(&oldx, old)) {
-		uapi_state_free(&state);
-		config_free(&next);
+	if (!index_build(&oldx, old) || !index_build(&newx, &next)) {
 		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
-	}
-	if (!index_build(&newx, &next)) {
-		index_free(&oldx);
-		uapi_state_free(&state);
-		config_free(&next);
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
+		goto fail_diff;
 	}
 	mark = d->netconf->default_table && !next.fwmark ? d->netconf->default_table : next.fwmark;
 	/* the kernel checks the new policy before anything changes */
@@ -969,14 +1009,10 @@ bool reload_apply(struct reload_target *d)
 	    .full_tunnel_v4 = d->netconf->default_v4,
 	    .full_tunnel_v6 = d->netconf->default_v6,
 	};
-	if (!firewall_apply(&next, &fp, true, err, sizeof(err))) {
-		index_free(&oldx);
-		index_free(&newx);
-		uapi_state_free(&state);
-		config_free(&next);
-		goto fail;
-	}
-	request = device_changes(&state, &oldx, &newx, mark, &request_len);
+	if (!firewall_apply(&next, &fp, true, err, sizeof(err)))
+		goto fail_diff;
+	request = device_changes(&running, &oldx, &newx, mark, &request_len);
+	running_free(&running);
 	uapi_state_free(&state);
 	t_diffed = monotonic_ns();
 	/*
@@ -1032,7 +1068,8 @@ bool reload_apply(struct reload_target *d)
 	rerun_hooks(d, old, &next, &short_of);
 	index_free(&oldx);
 	index_free(&newx);
-	if (!key_ledger_update(d->ifname, &next, (int64_t)time(NULL), err, sizeof(err)))
+	if (!ledger_holds(d, old, settled_old, &next) &&
+	    !key_ledger_update(d->ifname, &next, (int64_t)time(NULL), err, sizeof(err)))
 		log_error("event=key_ledger_failed error=\"%s\"", err);
 	config_free(old);
 	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
@@ -1061,6 +1098,12 @@ bool reload_apply(struct reload_target *d)
 		findings_free(&overlaps);
 	}
 	return !short_of.len;
+fail_diff:
+	index_free(&oldx);
+	index_free(&newx);
+	running_free(&running);
+	uapi_state_free(&state);
+	config_free(&next);
 fail:
 	uapi_call_end(&asking); /* when it failed before the answer was read */
 	free(ended);

@@ -389,6 +389,64 @@ static void many_peers_no_noise(void **state)
 	free(text);
 }
 
+/*
+ * 30 prefixes given to two peers each, 29 nested: the first 20 of each are
+ * named, the rest counted in one finding (the same at each reload's log and
+ * report), and the errors stay errors.
+ */
+static void many_overlaps_counted(void **state)
+{
+	size_t cap = 64 * 512, n = 0, same = 0, nested = 0;
+	char *text = malloc(cap);
+	const struct finding *rest = NULL, *rest_nested = NULL;
+	struct findings f;
+
+	(void)state;
+	n += (size_t)snprintf(text + n, cap - n, GW);
+	for (int i = 0; i < 60; ++i) {
+		uint8_t key[32] = {0};
+		char b64[KEY_BASE64_LEN + 1];
+
+		key[0] = (uint8_t)i, key[2] = 9;
+		key_to_base64(b64, key);
+		/* peers 2k and 2k+1 share a /32; 2k has a /32 inside the /24 of 2k+3 */
+		n += (size_t)snprintf(text + n, cap - n,
+				      "[Peer]\nPublicKey = %s\nAllowedIPs = 10.98.0.%d/32\n", b64,
+				      i / 2);
+		if (i % 2)
+			n += (size_t)snprintf(text + n, cap - n, "AllowedIPs = 10.99.%d.0/24\n",
+					      i / 2);
+		else
+			n += (size_t)snprintf(text + n, cap - n, "AllowedIPs = 10.99.%d.9/32\n",
+					      i / 2 + 1);
+	}
+	f = run(text, F_NONE);
+	for (size_t k = 0; k < f.len; ++k) {
+		bool counted = strstr(f.v[k].what, " more AllowedIPs") != NULL;
+
+		if (!strcmp(f.v[k].code, "allowedips-same")) {
+			assert_int_equal(f.v[k].severity, CHECK_ERROR);
+			if (counted)
+				rest = &f.v[k];
+			else
+				++same;
+		} else if (!strcmp(f.v[k].code, "allowedips-nested")) {
+			if (counted)
+				rest_nested = &f.v[k];
+			else
+				++nested;
+		}
+	}
+	assert_int_equal(same, 20);
+	assert_non_null(rest);
+	assert_non_null(strstr(rest->what, "10 more AllowedIPs are also an earlier peer's"));
+	assert_int_equal(nested, 20);
+	assert_non_null(rest_nested);
+	assert_non_null(strstr(rest_nested->what, "9 more AllowedIPs lie inside"));
+	findings_free(&f);
+	free(text);
+}
+
 /* KeyMaxAge: days by default, or with a unit; a bad one named. */
 /* A PeerDirectory file others can read is said when it holds a preshared key; etcd's copy is not.
  */
@@ -449,6 +507,7 @@ int main(void)
 	    cmocka_unit_test(running_interface),
 	    cmocka_unit_test(running_healthy_says_nothing),
 	    cmocka_unit_test(many_peers_no_noise),
+	    cmocka_unit_test(many_overlaps_counted),
 	    cmocka_unit_test(key_max_age_parsed),
 	    cmocka_unit_test(peer_files_modes),
 	};

@@ -59,6 +59,18 @@ static void random_against_model(void **state)
 		}
 		for (size_t i = 0; i < n; ++i)
 			assert_int_equal(hash_index_find(&h, keys[i]), i);
+		/* near anywhere (the key's own place, next to it, far): the same answers */
+		for (size_t i = 0; i < n; ++i) {
+			size_t near = (i * 7919 + (i % 3 ? 0 : 1)) % n;
+			uint8_t other[MAX_KEY];
+
+			memcpy(other, keys[i], key_len);
+			other[key_len - 1] ^= 0x5a; /* mostly absent */
+			assert_int_equal(hash_index_find_near(&h, keys[i], i), i);
+			assert_int_equal(hash_index_find_near(&h, keys[i], near), i);
+			assert_int_equal(hash_index_find_near(&h, other, near),
+					 model_find(n, other, key_len));
+		}
 		hash_index_free(&h);
 	}
 }
@@ -72,8 +84,10 @@ static void empty(void **state)
 	(void)state;
 	assert_true(hash_index_init(&h, 0, sizeof(key), key_at, keys));
 	assert_int_equal(hash_index_find(&h, key), HASH_INDEX_NONE);
+	assert_int_equal(hash_index_find_near(&h, key, 0), HASH_INDEX_NONE);
 	hash_index_free(&h);
 	assert_int_equal(hash_index_find(&h, key), HASH_INDEX_NONE);
+	assert_int_equal(hash_index_find_near(&h, key, 0), HASH_INDEX_NONE);
 }
 
 int main(void)

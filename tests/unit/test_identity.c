@@ -226,7 +226,7 @@ static char *get(const struct device *dev, bool identity)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	uapi_get(dev, f, identity);
+	uapi_get(dev, f, identity ? UAPI_VIEW_WGATE : UAPI_VIEW_WG);
 	fclose(f);
 	return text;
 }

@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <sys/stat.h>
+
 #include "config/config.h"
 #include "core/crypto.h"
 #include "core/encoding.h"
@@ -86,10 +88,127 @@ static void times_kept_across_updates(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+enum { POOL = 48, ROUNDS = 60 };
+
+/* A config of the pool's keys picked (in order), with the private key A. */
+static struct config config_of(char pool[POOL][KEY_BASE64_LEN + 1], const int *pick, size_t n)
+{
+	char *text = malloc(64 + n * 80);
+	size_t at = (size_t)sprintf(text, "[Interface]\nPrivateKey = " KEY_A "\n");
+	struct config c;
+
+	for (size_t i = 0; i < n; ++i)
+		at += (size_t)sprintf(text + at, "[Peer]\nPublicKey = %s\n", pool[pick[i]]);
+	c = parsed(text);
+	free(text);
+	return c;
+}
+
+static ino_t inode_of(const char *dir)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/lg1.keys", dir);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * Random key sets in random orders against a naive model (a key keeps the
+ * time of the update that first had it while it stays); an update that
+ * changes nothing leaves the file alone (the same inode: not rewritten).
+ * A hand-made line that repeats a key, a broken line and a line too short
+ * are passed over.
+ */
+static void random_sets_against_a_model(void **state)
+{
+	char dir[] = "/tmp/wgate-ledger.XXXXXX", err[512], pool[POOL][KEY_BASE64_LEN + 1];
+	int64_t model[POOL];
+	int pick[POOL], last[POOL];
+	size_t last_n = 0;
+	uint32_t seed = 12345;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("WGATE_STATE_DIR", dir, 1);
+	for (int i = 0; i < POOL; ++i) {
+		uint8_t key[KEY_LEN];
+
+		assert_true(crypto_random(key, sizeof(key)));
+		key_to_base64(pool[i], key);
+		model[i] = -1;
+	}
+	for (int r = 1; r <= ROUNDS; ++r) {
+		bool in[POOL] = {false}, same;
+		size_t n = 0, loaded;
+		struct key_since *k;
+		struct config c;
+		ino_t before = 0;
+
+		if (r % 4 == 0 && last_n) { /* the same set again */
+			memcpy(pick, last, sizeof(pick));
+			n = last_n;
+		} else {
+			for (int i = 0; i < POOL; ++i) {
+				seed = seed * 1103515245u + 12345u;
+				if ((seed >> 16) % 3)
+					pick[n++] = i;
+			}
+			for (size_t i = n; i > 1; --i) { /* shuffled, now and then */
+				seed = seed * 1103515245u + 12345u;
+				if (r % 3 == 0) {
+					size_t j = (seed >> 16) % i;
+					int t = pick[i - 1];
+
+					pick[i - 1] = pick[j];
+					pick[j] = t;
+				}
+			}
+		}
+		same = r > 1 && n == last_n && !memcmp(pick, last, n * sizeof(*pick));
+		if (r > 1)
+			before = inode_of(dir);
+		c = config_of(pool, pick, n);
+		assert_true(key_ledger_update("lg1", &c, r * 1000, err, sizeof(err)));
+		config_free(&c);
+		if (same)
+			assert_int_equal(inode_of(dir), before);
+		for (size_t i = 0; i < n; ++i) {
+			in[pick[i]] = true;
+			if (model[pick[i]] < 0)
+				model[pick[i]] = r * 1000;
+		}
+		for (int i = 0; i < POOL; ++i)
+			if (!in[i])
+				model[i] = -1;
+		loaded = key_ledger_load("lg1", &k);
+		assert_int_equal(loaded, n + 1); /* and the interface's own */
+		for (int i = 0; i < POOL; ++i)
+			assert_int_equal(since_of(k, loaded, pool[i], NULL), model[i]);
+		free(k);
+		memcpy(last, pick, sizeof(pick));
+		last_n = n;
+		if (r == ROUNDS / 2) { /* hand-made lines, at the end */
+			char path[256];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/lg1.keys", dir);
+			assert_non_null(f = fopen(path, "a"));
+			fprintf(f, "%s 1\nnot a key 5\n%.20s\n", pool[pick[0]], pool[pick[1]]);
+			fclose(f);
+		}
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(times_kept_across_updates),
+	    cmocka_unit_test(random_sets_against_a_model),
 	};
 
 	if (!crypto_init())

@@ -249,12 +249,117 @@ static void stop_midway(void **state)
 	rig_down(&r);
 }
 
+static char *hex_of(uint8_t fill, char out[KEY_HEX_LEN + 1])
+{
+	uint8_t key[KEY_LEN];
+
+	memset(key, fill, sizeof(key));
+	key[31] = 0x40;
+	key_to_hex(out, key);
+	return out;
+}
+
+/* What the client hears for a get (all of it: the answer may come in pieces). */
+static char *ask_get(struct rig *r, const char *request)
+{
+	static char answer[65536];
+	size_t len = 0;
+
+	answer[0] = '\0';
+	say(r->client[0], request);
+	serve(r, 0, EPOLLIN);
+	while (!strstr(answer, "errno=") || len < 2 || strcmp(answer + len - 2, "\n\n")) {
+		const char *more = heard(r->client[0]);
+
+		assert_true(*more && len + strlen(more) < sizeof(answer));
+		memcpy(answer + len, more, strlen(more) + 1);
+		len += strlen(more);
+	}
+	return strdup(answer);
+}
+
+/*
+ * get=wgate_config shows what a config sets, as get=wgate shows it (parsed,
+ * every field a reload compares is the same), without counters, times or
+ * the endpoint in use, and keepalive only when set.
+ */
+static void config_view(void **state)
+{
+	char set[2048], a[KEY_HEX_LEN + 1], b[KEY_HEX_LEN + 1], c[KEY_HEX_LEN + 1];
+	char psk[KEY_HEX_LEN + 1], *full, *config;
+	struct uapi_state sf, sc;
+	struct rig r;
+
+	(void)state;
+	rig_up(&r);
+	snprintf(set, sizeof(set),
+		 "set=1\nlisten_port=51999\nfwmark=7\n"
+		 "public_key=%s\npreshared_key=%s\npersistent_keepalive_interval=25\n"
+		 "endpoint=192.0.2.1:51820\nallowed_ip=10.9.0.1/32\nallowed_ip=fd00::/64\n"
+		 "wgate_name=a\nwgate_groups=x,y\nwgate_expires=2000000000\n"
+		 "public_key=%s\nwgate_endpoints=192.0.2.2:51820,[2001:db8::3]:51820\n"
+		 "wgate_failover_ms=3000\nwgate_failback_ms=60000\nallowed_ip=10.9.0.2/32\n"
+		 "wgate_next_public_key=%s\nwgate_rotation_deadline=2000000000\n\n",
+		 hex_of(1, a), hex_of(9, psk), hex_of(2, b), hex_of(3, c));
+	say(r.client[0], set);
+	serve(&r, 0, EPOLLIN);
+	assert_string_equal(heard(r.client[0]), "errno=0\n\n");
+	full = ask_get(&r, "get=wgate\n\n");
+	config = ask_get(&r, "get=wgate_config\n\n");
+	for (const char *k = "protocol_version=\0last_handshake_time_sec=\0tx_bytes=\0rx_bytes=\0"
+			     "\nendpoint=\0wgate_endpoint_index=\0wgate_failovers=\0";
+	     *k; k += strlen(k) + 1)
+		if (strstr(config, k))
+			fail_msg("get=wgate_config shows %s", k);
+	assert_int_equal(count(config, "persistent_keepalive_interval="), 1);
+	assert_int_equal(count(full, "persistent_keepalive_interval="), 2);
+	assert_true(uapi_state_parse(&sf, full));
+	assert_true(uapi_state_parse(&sc, config));
+	assert_int_equal(sc.listen_port, 51999);
+	assert_int_equal(sc.fwmark, 7);
+	assert_int_equal(sc.peers_len, 2);
+	assert_int_equal(sf.peers_len, 2);
+	for (size_t i = 0; i < 2; ++i) {
+		const struct uapi_peer_state *x = &sf.peers[i], *y = &sc.peers[i];
+
+		assert_memory_equal(x->public_key, y->public_key, KEY_LEN);
+		assert_int_equal(x->has_preshared_key, y->has_preshared_key);
+		assert_memory_equal(x->preshared_key, y->preshared_key, KEY_LEN);
+		assert_int_equal(x->persistent_keepalive, y->persistent_keepalive);
+		assert_string_equal(x->name ? x->name : "", y->name ? y->name : "");
+		assert_string_equal(x->groups ? x->groups : "", y->groups ? y->groups : "");
+		assert_int_equal(x->expires, y->expires);
+		assert_int_equal(x->has_next_key, y->has_next_key);
+		assert_memory_equal(x->next_public_key, y->next_public_key, KEY_LEN);
+		assert_int_equal(x->rotation_deadline, y->rotation_deadline);
+		assert_string_equal(x->endpoints ? x->endpoints : "",
+				    y->endpoints ? y->endpoints : "");
+		assert_int_equal(x->failover_ms, y->failover_ms);
+		assert_int_equal(x->failback_ms, y->failback_ms);
+		assert_int_equal(x->allowed_ips_len, y->allowed_ips_len);
+		assert_memory_equal(x->allowed_ips, y->allowed_ips,
+				    x->allowed_ips_len * sizeof(*x->allowed_ips));
+	}
+	assert_true(sc.peers[0].has_preshared_key);
+	assert_int_equal(sc.peers[0].persistent_keepalive, 25);
+	assert_string_equal(sc.peers[0].groups, "x,y");
+	assert_true(sc.peers[1].has_next_key);
+	assert_int_equal(sc.peers[1].failover_ms, 3000);
+	assert_int_equal(sc.peers[1].allowed_ips_len, 1);
+	uapi_state_free(&sf);
+	uapi_state_free(&sc);
+	free(full);
+	free(config);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(large_set_in_slices), cmocka_unit_test(others_served_between_slices),
 	    cmocka_unit_test(client_gone_midway),  cmocka_unit_test(bad_large_set_changes_nothing),
 	    cmocka_unit_test(small_set_at_once),   cmocka_unit_test(stop_midway),
+	    cmocka_unit_test(config_view),
 	};
 	return cmocka_run_group_tests_name("uapi", tests, NULL, NULL);
 }
