@@ -16,6 +16,7 @@
 
 #include "host/clock.h"
 #include "host/dirwatch.h"
+#include "host/heap.h"
 #include "host/log.h"
 #include "host/privsep.h"
 #include "host/sandbox.h"
@@ -93,6 +94,7 @@ static __attribute__((noreturn)) void run_child(struct daemon *d, int channel, b
 	if (getppid() == 1)
 		_exit(1); /* the monitor is already gone */
 	log_info("event=sandboxed uid=%u", (unsigned)getuid());
+	heap_keep_large_blocks(); /* for reloads: the data path's buffers are in place by now */
 	status = daemon_run(d);
 	daemon_free(d);
 	log_flush();
@@ -301,6 +303,7 @@ int monitor_run(struct monitor *m, struct daemon *d)
 		run_child(d, channel[1], !(sandbox && !strcmp(sandbox, "off")));
 	}
 	close(channel[1]);
+	heap_keep_large_blocks(); /* the monitor's own: see heap.h */
 	d->privsep_channel = channel[0];
 	privsep_set_counters(provide_counters, d);
 	let_go(d);

@@ -52,10 +52,11 @@ void heap_prefer_huge_pages(char **argv)
 
 void heap_keep_freed(void)
 {
-	/*
-	 * Every block comes from the heap (a thread's arena too: glibc retries a
-	 * block its arena cannot give in the main one), which is never trimmed.
-	 */
+	mallopt(M_TRIM_THRESHOLD, -1); /* the heap is never trimmed */
+}
+
+void heap_keep_large_blocks(void)
+{
+	/* no block is mapped apart (a thread's arena that cannot give one retries the main one) */
 	mallopt(M_MMAP_MAX, 0);
-	mallopt(M_TRIM_THRESHOLD, -1);
 }
