@@ -1136,6 +1136,22 @@ static bool parser_begin(struct parser *p, struct config *config, char *err, siz
 	       fail(p, "out of memory");
 }
 
+/* How many lines of text are a [Peer] header (written in any case, indented or not). */
+static size_t peer_headers(const char *text, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *at = text, *end = text + len; at < end;) {
+		const char *nl = memchr(at, '\n', (size_t)(end - at));
+
+		while (at < end && (*at == ' ' || *at == '\t'))
+			++at;
+		n += end - at >= 6 && !strncasecmp(at, "[Peer]", 6);
+		at = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
 /* One source's lines, the sections it ends with closed. */
 static bool parser_feed(struct parser *p, const char *text, size_t len, const char *name,
 			bool peers_only)
@@ -1159,6 +1175,13 @@ static bool parser_feed(struct parser *p, const char *text, size_t len, const ch
 			p->line += *c == '\n';
 		free(line);
 		return fail(p, "the file contains a NUL byte; is it really a config?");
+	}
+	/* the peers' array sized once: grown, it is copied and wiped each time */
+	if (!crypto_reserve_wiped((void **)&p->config->peers, &p->config->peers_cap,
+				  p->config->peers_len + peer_headers(text, len),
+				  sizeof(*p->config->peers))) {
+		free(line);
+		return fail(p, "out of memory");
 	}
 	for (size_t start = 0; ok && start < len;) {
 		const char *nl = memchr(text + start, '\n', len - start);

@@ -301,16 +301,6 @@ static size_t lines_starting(const char *text, size_t len, const char *key)
 	return n;
 }
 
-/* Room for n elements of size in an empty array; false when out of memory. */
-static bool reserve(void **array, size_t *cap, size_t n, size_t size)
-{
-	if (*array || !n)
-		return true;
-	*array = calloc(n, size);
-	*cap = *array ? n : 0;
-	return *array != NULL;
-}
-
 /* One key=value line into op; 0 or a negative errno. */
 static int parse_line(struct set_op *op, char *line)
 {
@@ -745,8 +735,8 @@ static int set_start(struct device *dev, const char *request, size_t len,
 		return -ENOMEM;
 	memcpy(text, request, len);
 	text[len] = '\0';
-	if (!reserve((void **)&op->peers, &op->peers_cap,
-		     lines_starting(text, len, "\npublic_key="), sizeof(*op->peers))) {
+	if (!crypto_reserve_wiped((void **)&op->peers, &op->peers_cap,
+				  lines_starting(text, len, "\npublic_key="), sizeof(*op->peers))) {
 		crypto_wipe(text, len);
 		free(text);
 		return -ENOMEM;
@@ -841,8 +831,9 @@ bool uapi_state_parse(struct uapi_state *s, const char *answer)
 	int status = -1;
 
 	memset(s, 0, sizeof(*s));
-	if (!reserve((void **)&s->peers, &s->peers_cap,
-		     lines_starting(answer, strlen(answer), "\npublic_key="), sizeof(*s->peers)))
+	if (!crypto_reserve_wiped((void **)&s->peers, &s->peers_cap,
+				  lines_starting(answer, strlen(answer), "\npublic_key="),
+				  sizeof(*s->peers)))
 		return false;
 	while (*line) {
 		const char *end = strchr(line, '\n'), *eq = strchr(line, '=');

@@ -496,14 +496,13 @@ bool xaead_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_XA
 	return xaead(false, key, nonce, dst, src, len, ad, ad_len);
 }
 
-bool crypto_grow_wiped(void **array, size_t *cap, size_t len, size_t size)
+bool crypto_reserve_wiped(void **array, size_t *cap, size_t want, size_t size)
 {
-	size_t bigger = *cap ? *cap * 2 : 4;
 	void *fresh;
 
-	if (len < *cap)
+	if (want <= *cap)
 		return true;
-	fresh = calloc(bigger, size);
+	fresh = calloc(want, size);
 	if (!fresh)
 		return false;
 	if (*array) {
@@ -512,6 +511,11 @@ bool crypto_grow_wiped(void **array, size_t *cap, size_t len, size_t size)
 		free(*array);
 	}
 	*array = fresh;
-	*cap = bigger;
+	*cap = want;
 	return true;
+}
+
+bool crypto_grow_wiped(void **array, size_t *cap, size_t len, size_t size)
+{
+	return len < *cap || crypto_reserve_wiped(array, cap, *cap ? *cap * 2 : 4, size);
 }

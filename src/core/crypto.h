@@ -37,6 +37,9 @@ void crypto_wipe(void *buf, size_t len);
  */
 bool crypto_grow_wiped(void **array, size_t *cap, size_t len, size_t size)
     __attribute__((warn_unused_result));
+/* The same, room for at least want elements at once (a count known beforehand). */
+bool crypto_reserve_wiped(void **array, size_t *cap, size_t want, size_t size)
+    __attribute__((warn_unused_result));
 /* Constant time in len; true when equal. */
 bool crypto_equal(const void *a, const void *b, size_t len);
 bool crypto_is_zero(const void *buf, size_t len);

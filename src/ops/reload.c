@@ -324,8 +324,7 @@ fail:
 	return false;
 }
 
-/* The position of the running peer with this key (near: as find_config_peer), or HASH_INDEX_NONE.
- */
+/* The running peer with this key (near: as find_config_peer): its position, or HASH_INDEX_NONE. */
 static size_t find_running(const struct running_index *r, const uint8_t key[KEY_LEN], size_t *near)
 {
 	size_t i = hash_index_find_near(&r->peers, key, *near < r->state->peers_len ? *near : 0);
@@ -348,9 +347,9 @@ static bool running_has(const struct running_index *r, size_t pos, const struct 
 }
 
 /*
- * Whether the set gives new its prefix number j (its item in newx: item): new
- * holds it in the config (a later peer does not take it, to take it back in
- * the same set) and the running peer (at pos; HASH_INDEX_NONE: not there)
+ * Whether the set gives a peer of the new config its prefix p (item: p's
+ * entry in newx): the peer holds it (no later peer takes it, to take it back
+ * in the same set) and the running peer (at pos; HASH_INDEX_NONE: not there)
  * lacks it.
  */
 static bool gives_prefix(const struct running_index *ri, size_t pos, const struct prefix_item *item,

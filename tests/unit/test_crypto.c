@@ -392,6 +392,39 @@ static void constant_time_helpers(void **state)
 	assert_true(crypto_is_zero(b, sizeof(b)));
 }
 
+/*
+ * Arrays that hold keys grow without realloc: one element at a time (doubling
+ * from 4) or to a count at once; what was there is kept, the rest is zero, a
+ * smaller count changes nothing. Against a plain array as the model.
+ */
+static void arrays_grow_wiped(void **state)
+{
+	uint32_t *v = NULL, model[300];
+	size_t cap = 0, len = 0;
+
+	(void)state;
+	for (; len < 100; ++len) {
+		assert_true(crypto_grow_wiped((void **)&v, &cap, len, sizeof(*v)));
+		assert_true(cap > len && (cap == 4 || cap % 4 == 0));
+		v[len] = model[len] = (uint32_t)(len * 2654435761u);
+	}
+	assert_int_equal(cap, 128);
+	assert_true(crypto_reserve_wiped((void **)&v, &cap, 50, sizeof(*v)));
+	assert_int_equal(cap, 128); /* already room */
+	assert_true(crypto_reserve_wiped((void **)&v, &cap, 300, sizeof(*v)));
+	assert_int_equal(cap, 300);
+	assert_memory_equal(v, model, len * sizeof(*v));
+	for (size_t i = len; i < cap; ++i)
+		assert_int_equal(v[i], 0);
+	free(v);
+	v = NULL, cap = 0;
+	assert_true(crypto_reserve_wiped((void **)&v, &cap, 0, sizeof(*v)));
+	assert_null(v); /* nothing asked, nothing allocated */
+	assert_true(crypto_reserve_wiped((void **)&v, &cap, 7, sizeof(*v)));
+	assert_int_equal(cap, 7);
+	free(v);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -418,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(hchacha20_vector),
 	    cmocka_unit_test(xaead_vector_and_tamper),
 	    cmocka_unit_test(constant_time_helpers),
+	    cmocka_unit_test(arrays_grow_wiped),
 	};
 	return cmocka_run_group_tests_name("crypto", tests, setup, NULL);
 }
