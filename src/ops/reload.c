@@ -156,19 +156,31 @@ static const struct peer_config *find_config_peer(const struct config_index *x,
 	return &x->config->peers[i];
 }
 
-static bool same_network(const struct ip_prefix *a, const struct ip_prefix *b)
+static bool same_prefix(const struct ip_prefix *a, const struct ip_prefix *b)
 {
-	struct ip_prefix x = ip_prefix_network(a), y = ip_prefix_network(b);
-
-	return x.family == y.family && x.cidr == y.cidr &&
-	       !memcmp(&x.addr, &y.addr, x.family == AF_INET ? 4 : 16);
+	return a->family == b->family && a->cidr == b->cidr &&
+	       !memcmp(&a->addr, &b->addr, a->family == AF_INET ? 4 : 16);
 }
 
-static bool list_has_network(const struct ip_prefix *list, size_t len, const struct ip_prefix *p)
+static bool has_prefix(const struct ip_prefix *list, size_t len, const struct ip_prefix *p)
 {
 	for (size_t i = 0; i < len; ++i)
-		if (same_network(&list[i], p))
+		if (same_prefix(&list[i], p))
 			return true;
+	return false;
+}
+
+/* Whether the list has p's network, compared as networks (host bits aside). */
+static bool list_has_network(const struct ip_prefix *list, size_t len, const struct ip_prefix *p)
+{
+	struct ip_prefix net = ip_prefix_network(p);
+
+	for (size_t i = 0; i < len; ++i) {
+		struct ip_prefix other = ip_prefix_network(&list[i]);
+
+		if (same_prefix(&other, &net))
+			return true;
+	}
 	return false;
 }
 
@@ -190,20 +202,6 @@ static bool routes_contain(const struct config_index *x, const struct ip_prefix 
 	struct prefix_item it = item_of(0, p);
 
 	return hash_index_find(&x->by_prefix, &it.family) != HASH_INDEX_NONE;
-}
-
-static bool same_prefix(const struct ip_prefix *a, const struct ip_prefix *b)
-{
-	return a->family == b->family && a->cidr == b->cidr &&
-	       !memcmp(&a->addr, &b->addr, a->family == AF_INET ? 4 : 16);
-}
-
-static bool has_prefix(const struct ip_prefix *list, size_t len, const struct ip_prefix *p)
-{
-	for (size_t i = 0; i < len; ++i)
-		if (same_prefix(&list[i], p))
-			return true;
-	return false;
 }
 
 /* The same preferred endpoint, written and resolved the same (a name may resolve anew). */
@@ -1042,6 +1040,8 @@ bool reload_apply(struct reload_target *d)
 			 strerror(-ret));
 		goto fail;
 	}
+	/* the child holds them; the rest (the key ledger too) and the kept config need none */
+	config_wipe_secrets(&next);
 	sync_addresses(d, old, &next);
 	mtu = next.has_mtu ? next.mtu : DEFAULT_MTU;
 	if (mtu != *d->mtu) {
@@ -1071,7 +1071,6 @@ bool reload_apply(struct reload_target *d)
 	    !key_ledger_update(d->ifname, &next, (int64_t)time(NULL), err, sizeof(err)))
 		log_error("event=key_ledger_failed error=\"%s\"", err);
 	config_free(old);
-	config_wipe_secrets(&next); /* the child holds them; the kept config needs none */
 	*old = next;
 	log_info("event=config_reloaded path=%s peers=%zu ms=%llu parse_ms=%llu read_ms=%llu "
 		 "diff_ms=%llu apply_ms=%llu routes_ms=%llu network_ms=%llu",
