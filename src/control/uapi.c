@@ -56,8 +56,9 @@ struct peer_op {
 	bool has_endpoints, has_resolve_failures;
 	uint32_t failover_ms, failback_ms;
 	uint64_t resolve_failures;
-	struct allowed_ip_op *ips;
-	size_t ips_len, ips_cap;
+	/* its allowed_ip lines: in the set_op's array, from ips_from (ips set once it is whole) */
+	const struct allowed_ip_op *ips;
+	size_t ips_from, ips_len;
 };
 
 struct set_op {
@@ -67,6 +68,8 @@ struct set_op {
 	uint32_t fwmark;
 	struct peer_op *peers;
 	size_t peers_len, peers_cap;
+	struct allowed_ip_op *ips; /* every peer's, in order: one array, not one each */
+	size_t ips_len, ips_cap;
 };
 
 /* Why a peer's handshakes may not complete (wgate check reads these). */
@@ -224,7 +227,6 @@ static bool parse_endpoint(const char *value, union sockaddr_any *out)
 static void set_op_free(struct set_op *op)
 {
 	for (size_t i = 0; i < op->peers_len; ++i) {
-		free(op->peers[i].ips);
 		free(op->peers[i].name);
 		free(op->peers[i].groups);
 		free(op->peers[i].endpoints);
@@ -232,6 +234,7 @@ static void set_op_free(struct set_op *op)
 	if (op->peers)
 		crypto_wipe(op->peers, op->peers_cap * sizeof(*op->peers));
 	free(op->peers);
+	free(op->ips);
 	crypto_wipe(op, sizeof(*op));
 }
 
@@ -373,10 +376,16 @@ static int parse_line(struct set_op *op, char *line)
 	}
 	if (!strcmp(line, "allowed_ip")) {
 		struct allowed_ip_op *ip;
-		if (!crypto_grow_wiped((void **)&peer->ips, &peer->ips_cap, peer->ips_len,
-				       sizeof(*peer->ips)))
+
+		/* counted before (lines_starting): grown only past that (prefixes are not secret)
+		 */
+		if (!crypto_grow_wiped((void **)&op->ips, &op->ips_cap, op->ips_len,
+				       sizeof(*op->ips)))
 			return -ENOMEM;
-		ip = &peer->ips[peer->ips_len++];
+		if (!peer->ips_len) /* a peer's lines come together: it is the last one */
+			peer->ips_from = op->ips_len;
+		ip = &op->ips[op->ips_len++];
+		++peer->ips_len;
 		ip->remove = value[0] == '-';
 		return ip_prefix_parse(&ip->prefix, value + ip->remove, true) ? 0 : -EINVAL;
 	}
@@ -716,37 +725,52 @@ static void asker_reset(void)
 }
 
 /*
- * Parses and checks a set request, then makes its interface-wide changes
- * (port, mark, private key, replace_peers); the peers' changes are left in
- * op for set_peers. 0 or a negative errno: then nothing has changed. op is
- * freed by the caller (set_op_free) either way.
+ * Parses a set request's len bytes of text into op, cutting its lines in
+ * place: text[len] must be writable too (the caller wipes it all). The
+ * arrays are sized first from a count of their lines: a set of 100k peers
+ * is 100k public_key lines, and as many allowed_ip lines or more.
  */
-static int set_start(struct device *dev, const char *request, size_t len,
-		     const struct uapi_ops *ops, struct set_op *op)
+static int set_parse(char *text, size_t len, struct set_op *op)
 {
-	bool changed[3];
-	char *text, *line, *save;
+	char *line = text, *end = text + len;
 	int ret = 0;
 
-	if (memchr(request, '\0', len))
+	if (memchr(text, '\0', len))
 		return -EINVAL;
-	text = malloc(len + 1);
-	if (!text)
-		return -ENOMEM;
-	memcpy(text, request, len);
-	text[len] = '\0';
 	if (!crypto_reserve_wiped((void **)&op->peers, &op->peers_cap,
-				  lines_starting(text, len, "\npublic_key="), sizeof(*op->peers))) {
-		crypto_wipe(text, len);
-		free(text);
+				  lines_starting(text, len, "\npublic_key="), sizeof(*op->peers)) ||
+	    !crypto_reserve_wiped((void **)&op->ips, &op->ips_cap,
+				  lines_starting(text, len, "\nallowed_ip="), sizeof(*op->ips)))
 		return -ENOMEM;
-	}
-	save = text;
-	while (!ret && (line = strsep(&save, "\n")))
+	*end = '\0';
+	while (!ret && line <= end) {
+		char *nl = memchr(line, '\n', (size_t)(end - line));
+
+		if (!nl)
+			nl = end;
+		*nl = '\0';
 		if (*line)
 			ret = parse_line(op, line);
-	crypto_wipe(text, len);
-	free(text);
+		line = nl + 1;
+	}
+	for (size_t i = 0; op->ips && i < op->peers_len; ++i) /* the array grows no more */
+		op->peers[i].ips = op->ips + op->peers[i].ips_from;
+	return ret;
+}
+
+/*
+ * Parses (set_parse: text is cut in place) and checks a set request, then
+ * makes its interface-wide changes (port, mark, private key,
+ * replace_peers); the peers' changes are left in op for set_peers. 0 or a
+ * negative errno: then nothing has changed. op is freed by the caller
+ * (set_op_free) either way.
+ */
+static int set_start(struct device *dev, char *text, size_t len, const struct uapi_ops *ops,
+		     struct set_op *op)
+{
+	bool changed[3];
+	int ret = set_parse(text, len, op);
+
 	if (!ret && !check_rotations(dev, op))
 		ret = -EINVAL;
 	if (ret)
@@ -814,8 +838,15 @@ int uapi_set(struct device *dev, const char *request, size_t len, const struct u
 	     uint64_t now)
 {
 	struct set_op op = {0};
-	int ret = set_start(dev, request, len, ops, &op);
+	char *text = malloc(len + 1); /* set_start cuts its lines in place */
+	int ret = text ? 0 : -ENOMEM;
 
+	if (text) {
+		memcpy(text, request, len);
+		ret = set_start(dev, text, len, ops, &op);
+		crypto_wipe(text, len + 1);
+		free(text);
+	}
 	if (!ret)
 		set_peers(dev, &op, ops, 0, op.peers_len, now);
 	set_op_free(&op);
@@ -1132,10 +1163,11 @@ static size_t slice_of(const struct uapi_server *server)
 /*
  * Answers a set request or, when it has more than a slice of peers and
  * nothing failed, starts it as the server's job, answered when uapi_continue
- * has done its last slice.
+ * has done its last slice. request is in c's input, cut in place (and wiped
+ * with it when consumed); request[len] is the last line's end.
  */
 static void set_or_start(struct uapi_server *server, struct conn *c, struct device *dev,
-			 const char *request, size_t len, const struct uapi_ops *ops, uint64_t now)
+			 char *request, size_t len, const struct uapi_ops *ops, uint64_t now)
 {
 	struct uapi_job *job;
 	struct set_op op = {0};

@@ -353,13 +353,111 @@ static void config_view(void **state)
 	rig_down(&r);
 }
 
+/*
+ * Random sets against a model of who holds which prefix: 12 peers, 16
+ * prefixes (a /32, a /24 and a /64 among them) given, taken back (-),
+ * replaced, and moved between peers (the later claim wins); half the sets
+ * over the socket (in slices when over ten peers), half through uapi_set.
+ */
+static void allowed_ips_against_a_model(void **state)
+{
+	enum { KEYS = 12, PREFIXES = 16, ROUNDS = 60 };
+	static const char *const prefixes[PREFIXES] = {
+	    "10.1.0.1/32",   "10.1.0.2/32",	"10.1.0.0/24",	"10.1.1.0/24",
+	    "10.2.0.0/16",   "10.2.3.4/32",	"192.0.2.0/25", "192.0.2.128/25",
+	    "fd00::/64",     "fd00:0:0:1::/64", "fd00::1/128",	"fd00::2/128",
+	    "2001:db8::/48", "2001:db8:1::/48", "0.0.0.0/1",	"128.0.0.0/1"};
+	int owner[PREFIXES];
+	bool exists[KEYS] = {0};
+	struct ip_prefix parsed[PREFIXES];
+	uint8_t keys[KEYS][KEY_LEN];
+	struct rig r;
+	unsigned seed = 20261201;
+
+	(void)state;
+	rig_up(&r);
+	for (int i = 0; i < PREFIXES; ++i) {
+		owner[i] = -1;
+		assert_true(ip_prefix_parse(&parsed[i], prefixes[i], false));
+	}
+	for (int k = 0; k < KEYS; ++k) {
+		memset(keys[k], 0x11 * (k + 1), KEY_LEN);
+		keys[k][31] = 0x40;
+	}
+	for (int round = 0; round < ROUNDS; ++round) {
+		size_t cap = 1 << 16, len = 0;
+		char *set = malloc(cap), hex[KEY_HEX_LEN + 1];
+		int ops = 1 + rand_r(&seed) % 25;
+
+		assert_non_null(set);
+		len += (size_t)snprintf(set + len, cap - len, "set=1\n");
+		for (int o = 0; o < ops; ++o) {
+			int k = rand_r(&seed) % KEYS, ips = rand_r(&seed) % 5;
+
+			key_to_hex(hex, keys[k]);
+			len += (size_t)snprintf(set + len, cap - len, "public_key=%s\n", hex);
+			exists[k] = true;
+			if (rand_r(&seed) % 5 == 0) {
+				len += (size_t)snprintf(set + len, cap - len,
+							"replace_allowed_ips=true\n");
+				for (int i = 0; i < PREFIXES; ++i)
+					if (owner[i] == k)
+						owner[i] = -1;
+			}
+			for (int j = 0; j < ips; ++j) {
+				int i = rand_r(&seed) % PREFIXES;
+				bool remove = rand_r(&seed) % 5 == 0;
+
+				len += (size_t)snprintf(set + len, cap - len, "allowed_ip=%s%s\n",
+							remove ? "-" : "", prefixes[i]);
+				if (!remove)
+					owner[i] = k;
+				else if (owner[i] == k)
+					owner[i] = -1;
+			}
+		}
+		if (round % 2) {
+			snprintf(set + len, cap - len, "\n");
+			say(r.client[0], set);
+			serve(&r, 0, EPOLLIN);
+			while (uapi_busy(&r.server))
+				uapi_continue(&r.server, &r.dev, NOW);
+			assert_string_equal(heard(r.client[0]), "errno=0\n\n");
+		} else {
+			assert_int_equal(uapi_set(&r.dev, set + 6, len - 6, NULL, NOW), 0);
+		}
+		free(set);
+		for (int i = 0; i < PREFIXES; ++i) {
+			const struct ip_prefix *p = &parsed[i];
+			struct peer *holder =
+			    owner[i] < 0 ? NULL : device_find_peer(&r.dev, keys[owner[i]]);
+
+			if (allowedips_owner_of(&r.dev.allowedips, p->family, &p->addr, p->cidr) !=
+			    (holder ? &holder->allowedips : NULL))
+				fail_msg("round %d: %s is not where the model has it", round,
+					 prefixes[i]);
+		}
+		for (int k = 0; k < KEYS; ++k) {
+			struct peer *peer = device_find_peer(&r.dev, keys[k]);
+			size_t held = 0;
+
+			assert_int_equal(peer != NULL, exists[k]);
+			for (int i = 0; i < PREFIXES; ++i)
+				held += owner[i] == k;
+			if (peer)
+				assert_int_equal(peer->allowedips.count, held);
+		}
+	}
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(large_set_in_slices), cmocka_unit_test(others_served_between_slices),
 	    cmocka_unit_test(client_gone_midway),  cmocka_unit_test(bad_large_set_changes_nothing),
 	    cmocka_unit_test(small_set_at_once),   cmocka_unit_test(stop_midway),
-	    cmocka_unit_test(config_view),
+	    cmocka_unit_test(config_view),	   cmocka_unit_test(allowed_ips_against_a_model),
 	};
 	return cmocka_run_group_tests_name("uapi", tests, NULL, NULL);
 }
