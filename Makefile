@@ -124,6 +124,10 @@ $(BUILD)/bench-handshake: bench/handshake.c $(LIB) | $(BUILD)
 $(BUILD)/bench-threads: bench/threads.c $(LIB) | $(BUILD)
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# What fresh memory costs (2 MiB pages, first and recycled), for bench/reload.
+$(BUILD)/bench-memory: bench/memory.c | $(BUILD)
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 bench: wgate $(BUILD)/bench-handshake $(BUILD)/bench-threads
 	$(Q)bench/run
 
