@@ -377,8 +377,7 @@ static int parse_line(struct set_op *op, char *line)
 	if (!strcmp(line, "allowed_ip")) {
 		struct allowed_ip_op *ip;
 
-		/* counted before (lines_starting): grown only past that (prefixes are not secret)
-		 */
+		/* reserved by set_parse from a count of these lines; grown should it fall short */
 		if (!crypto_grow_wiped((void **)&op->ips, &op->ips_cap, op->ips_len,
 				       sizeof(*op->ips)))
 			return -ENOMEM;
